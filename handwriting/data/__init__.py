@@ -1,0 +1,1 @@
+"""Dataset preparation (one module per source) and torch Datasets for both models."""

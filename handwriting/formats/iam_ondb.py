@@ -1,0 +1,55 @@
+"""Reader for IAM-OnDB line stroke XML (`<StrokeSet><Stroke><Point x y time/>`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from handwriting.formats.errors import InkFormatError
+from handwriting.formats.xmlsafe import local_name, parse_xml
+from handwriting.ink import Ink, InkError, Stroke
+
+
+def parse_iam_xml(data: bytes, source="<bytes>") -> Ink:
+    """Ink from the bytes of one IAM-OnDB `lineStrokes` XML file (y points down, t in s)."""
+    root = parse_xml(data, source)
+    strokes = []
+    for el in root.iter():
+        if local_name(el.tag) != "Stroke":
+            continue
+        pts = [p for p in el if local_name(p.tag) == "Point"]
+        if not pts:
+            continue
+        try:
+            arr = np.array(
+                [(float(p.get("x")), float(p.get("y")), float(p.get("time", "nan"))) for p in pts],
+                dtype=np.float64,
+            )
+        except (TypeError, ValueError):
+            raise InkFormatError(source, "a <Point> lacks a numeric x, y or time") from None
+        if not np.all(np.isfinite(arr[:, :2])):
+            raise InkFormatError(source, "NaN or infinite coordinates")
+        t = arr[:, 2]
+        if not np.all(np.isfinite(t)):
+            t = np.arange(len(arr)) * 0.01
+        try:
+            strokes.append(Stroke(arr[:, :2].astype(np.float32), t.astype(np.float32)))
+        except InkError as exc:
+            raise InkFormatError(source, str(exc)) from None
+    if not strokes:
+        raise InkFormatError(source, "no <Stroke> with <Point>s found (not IAM-OnDB stroke XML?)")
+    # Timestamps are absolute session seconds (~1e3); keep them relative to the first point so
+    # float32 keeps millisecond precision.
+    t0 = float(strokes[0].t[0])
+    strokes = [Stroke(s.xy, s.t - t0) for s in strokes]
+    return Ink(tuple(strokes), {"format": "iam-ondb", "source": str(source)})
+
+
+def read_iam_xml(path: str | Path) -> Ink:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InkFormatError(path, f"cannot read file ({exc.strerror})") from None
+    return parse_iam_xml(data, path)
