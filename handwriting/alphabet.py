@@ -25,7 +25,7 @@ SUBSTITUTIONS = {
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
     "\u2212": "-", "\u2026": "...", "\u00a0": " ", "\t": " ", "\n": " ", "\r": " ",
     "{": "(", "}": ")", "<": "(", ">": ")", "=": "-", "~": "-", "|": "/", "\\": "/",
-    "$": "S", "^": "'", "\u00d7": "x", "\u00b7": ".", "\u2022": ".",
+    "\u2044": "/", "$": "S", "^": "'", "\u00d7": "x", "\u00b7": ".", "\u2022": ".",
 }
 
 
@@ -64,8 +64,11 @@ class Alphabet:
                 out.append(ch)
                 continue
             sub = SUBSTITUTIONS.get(ch)
+            if sub is not None and not all(c in self._index for c in sub):
+                sub = None
             if sub is None:
-                base = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+                parts = "".join(SUBSTITUTIONS.get(c, c) for c in unicodedata.normalize("NFKD", ch))
+                base = parts.encode("ascii", "ignore").decode()
                 sub = base if base and all(b in self._index for b in base) else None
             if sub is None:
                 dropped.append(ch)

@@ -212,10 +212,10 @@ def exclusion_reason(line_id: str, text: str | None, ink: Ink | None) -> str | N
     """Why a raw line is unusable, or None when it is kept."""
     if ink is None:
         return "unreadable"
-    if text is None:
-        return "no_transcription"
     if line_id in KNOWN_MISALIGNED:
         return "misaligned"
+    if text is None:
+        return "no_transcription"
     if text.strip().lower() == PLACEHOLDER:
         return "placeholder"
     if "#" in text:
@@ -260,6 +260,8 @@ def _prepare(src: Sources, progress: bool) -> tuple[list[IamLine], list[dict], d
             raw[split] += 1
         csr = transcripts.get(form, [])
         text = clean_text(csr[num - 1]) if 0 < num <= len(csr) else None
+        if text is None and any(c.strip().lower() == PLACEHOLDER for c in csr):
+            text = PLACEHOLDER  # the form's one placeholder line stands for all its lines
         try:
             ink = parse_iam_xml(data, name)
         except InkFormatError:
@@ -269,6 +271,8 @@ def _prepare(src: Sources, progress: bool) -> tuple[list[IamLine], list[dict], d
             excluded.append({"id": line_id, "split": split, "reason": reason})
         else:
             lines.append(IamLine(line_id, split, text, ink))
+    if not lines and not excluded:
+        raise DatasetError(f"{src.strokes}: no IAM-OnDB line stroke files (*-NN.xml) found")
     return lines, excluded, raw, forms_listed
 
 
@@ -285,7 +289,8 @@ def cache_root() -> Path:
 def _save_cache(path: Path, ds: IamOnDB) -> None:
     path.mkdir(parents=True, exist_ok=True)
     strokes = [s for ln in ds.lines for s in ln.ink.strokes]
-    pts = np.concatenate([np.column_stack([s.xy, s.t]) for s in strokes]).astype(np.float32)
+    pts = np.concatenate([np.zeros((0, 3), np.float32)]
+                         + [np.column_stack([s.xy, s.t]) for s in strokes]).astype(np.float32)
     meta = {
         "version": PREP_VERSION,
         "source_hash": ds.source_hash,

@@ -1,0 +1,194 @@
+"""Thin argparse entry points: `handwriting data|train|evaluate|recognize|export ...`.
+
+Every command validates its input, prints one line and exits with status 2 on bad input
+(no traceback); the work itself lives in the library modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from handwriting.checkpoint import CheckpointError
+from handwriting.data.iam_ondb import DatasetError
+from handwriting.formats.errors import InkFormatError
+from handwriting.ink import InkError
+
+USER_ERRORS = (DatasetError, InkFormatError, InkError, CheckpointError, ValueError,
+               FileNotFoundError)
+
+
+def _add_data_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--iam-ondb", metavar="PATH", default=None,
+                   help="IAM-OnDB folder (default: ../shared/data/iam-ondb or $HANDWRITING_IAM_ONDB)")
+
+
+def _add_train_args(p: argparse.ArgumentParser, out_default: str) -> None:
+    from handwriting.training.loop import TrainConfig
+
+    _add_data_arg(p)
+    p.add_argument("--out", default=out_default, help="run folder for checkpoints and log.jsonl")
+    p.add_argument("--resume", action="store_true", help="continue exactly from OUT/last.pt")
+    p.add_argument("--init-from", metavar="CHECKPOINT",
+                   help="start from these weights (e.g. the shipped model)")
+    for f in fields(TrainConfig):
+        if f.name in ("out",):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in ("bool",):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            typ = {"int": int, "float": float, "str": str}.get(
+                f.type.split(" | ")[0].replace("int | None", "int"), str)
+            p.add_argument(flag, type=typ, default=f.default, help=f"(default {f.default})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="handwriting", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="dataset preparation and statistics")
+    dsub = data.add_subparsers(dest="action", required=True)
+    summ = dsub.add_parser("summary", help="per-split line, point and character counts")
+    _add_data_arg(summ)
+    summ.add_argument("--json", action="store_true", help="print JSON")
+    summ.add_argument("--no-cache", action="store_true", help="re-read the raw files")
+
+    train = sub.add_parser("train", help="train a model")
+    tsub = train.add_subparsers(dest="model", required=True)
+    rec = tsub.add_parser("recognizer", help="BiLSTM-CTC recognizer")
+    _add_train_args(rec, "runs/rec")
+    rec.add_argument("--hidden", type=int, default=128)
+    rec.add_argument("--layers", type=int, default=3)
+    rec.add_argument("--conv-layers", type=int, default=2)
+    rec.add_argument("--dropout", type=float, default=0.2)
+    rec.add_argument("--no-augment", action="store_true")
+
+    exp = sub.add_parser("export", help="export a checkpoint's weights (fp16) for shipping")
+    exp.add_argument("checkpoint")
+    exp.add_argument("output")
+    exp.add_argument("--fp32", action="store_true", help="keep fp32 weights")
+
+    ev = sub.add_parser("evaluate", help="measure a model on a split")
+    esub = ev.add_subparsers(dest="model", required=True)
+    erec = esub.add_parser("recognizer", help="CER/WER of the recognizer")
+    _add_data_arg(erec)
+    erec.add_argument("--split", default="testset_v")
+    erec.add_argument("--decoder", choices=("greedy", "beam"), default=None)
+    erec.add_argument("--model", dest="checkpoint", default=None, help="checkpoint (default: shipped)")
+    erec.add_argument("--json", action="store_true")
+
+    recog = sub.add_parser("recognize", help="recognize ink files (IAM XML, InkML, JSON)")
+    recog.add_argument("files", nargs="+")
+    recog.add_argument("--model", dest="checkpoint", default=None)
+    recog.add_argument("--decoder", choices=("greedy", "beam"), default=None)
+    recog.add_argument("--json", action="store_true")
+    return parser
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_data_summary(args) -> int:
+    import time
+
+    from handwriting.data.iam_ondb import load_iam_ondb
+
+    t0 = time.perf_counter()
+    ds = load_iam_ondb(args.iam_ondb, cache=not args.no_cache, progress=sys.stderr.isatty())
+    summary = ds.summary()
+    summary["seconds"] = round(time.perf_counter() - t0, 2)
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    print(f"IAM-OnDB (source {summary['source_hash']}, {summary['seconds']} s)")
+    print(f"{'split':<10} {'forms':>6} {'lines':>6} {'usable':>7} {'points':>10} {'chars':>8}  excluded")
+    for name, s in summary["splits"].items():
+        reasons = ", ".join(f"{k} {v}" for k, v in s["excluded_reasons"].items()) or "-"
+        print(f"{name:<10} {s['forms']:>6} {s['lines']:>6} {s['usable']:>7} {s['points']:>10} "
+              f"{s['characters']:>8}  {reasons}")
+    return 0
+
+
+def _train_config(args):
+    from handwriting.training.loop import TrainConfig
+
+    kw = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+    kw["out"] = args.out
+    return TrainConfig(**kw)
+
+
+def cmd_train_recognizer(args) -> int:
+    from handwriting.data.datasets import Augment
+    from handwriting.data.iam_ondb import load_iam_ondb
+    from handwriting.models.recognizer import RecognizerConfig
+    from handwriting.training.loop import Trainer, init_from
+    from handwriting.training.recognizer import RecognizerTask
+
+    cfg = _train_config(args)
+    out = Path(cfg.out)
+    if (out / "last.pt").exists() and not args.resume:
+        raise ValueError(f"{out}/last.pt exists: pass --resume to continue it, or another --out")
+    ds = load_iam_ondb(args.iam_ondb, progress=sys.stderr.isatty())
+    train = ds.split("trainset")[: cfg.max_train_lines]
+    val = ds.split("testset_v")[: cfg.max_val_lines]
+    model_cfg = RecognizerConfig(hidden=args.hidden, layers=args.layers,
+                                 conv_layers=args.conv_layers, dropout=args.dropout)
+    standardizer = None
+    if args.resume or args.init_from:
+        from handwriting.checkpoint import load_checkpoint
+        from handwriting.features import Standardizer
+
+        src = out / "last.pt" if args.resume else Path(args.init_from)
+        ck = load_checkpoint(src, "recognizer")
+        model_cfg = RecognizerConfig(**ck["model_config"])
+        standardizer = Standardizer.from_dict(ck["standardizer"])
+    task = RecognizerTask(
+        train, val, model_cfg, augment=None if args.no_augment else Augment(), seed=cfg.seed,
+        standardizer=standardizer,
+        data_info={"dataset": "IAM-OnDB", "source_hash": ds.source_hash, "train_split": "trainset",
+                   "train_lines": len(train), "val_split": "testset_v", "val_lines": len(val)})
+    trainer = Trainer(task, cfg)
+    if args.resume:
+        trainer.resume(out / "last.pt")
+    elif args.init_from:
+        init_from(task.model, args.init_from, "recognizer")
+    state = trainer.fit()
+    print(json.dumps({"step": state.step, "epoch": state.epoch, "best": state.best_metric,
+                      **state.best_metrics}))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from handwriting.checkpoint import export_weights, load_checkpoint
+
+    ckpt = load_checkpoint(args.checkpoint)
+    export_weights(ckpt, args.output, half=not args.fp32)
+    print(f"wrote {args.output} ({Path(args.output).stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {
+        ("data", "summary"): cmd_data_summary,
+        ("train", "recognizer"): cmd_train_recognizer,
+        ("export", None): cmd_export,
+    }
+    key = (args.command, getattr(args, "action", None) or getattr(args, "model", None))
+    handler = handlers.get(key) or handlers.get((args.command, None))
+    if handler is None:
+        print(f"handwriting: '{' '.join(k for k in key if k)}' is not implemented yet",
+              file=sys.stderr)
+        return 2
+    try:
+        return handler(args)
+    except USER_ERRORS as exc:
+        print(f"handwriting: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("handwriting: interrupted", file=sys.stderr)
+        return 130

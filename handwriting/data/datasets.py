@@ -1,0 +1,104 @@
+"""Torch datasets for both models, length-bucketed batching and augmentation.
+
+Datasets take prepared `IamLine`-like records (anything with `.text` and `.ink`), do the
+expensive geometry once up front, and apply cheap random augmentation per item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from handwriting.alphabet import Alphabet
+from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Random geometric variation of preprocessed points (x, y, stroke_start)."""
+
+    scale: float = 0.10  # log-std of independent x and y scale
+    shear: float = 0.15  # std of the added slant, radians
+    rotate: float = 0.03  # std of a small rotation, radians
+    jitter: float = 0.01  # std of per-point noise, in writing heights
+    drop: float = 0.10  # fraction of points dropped at random (a crude time warp)
+
+    def __call__(self, pts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        xy = pts[:, :2].astype(np.float64)
+        sx, sy = np.exp(rng.normal(0, self.scale, 2))
+        a, r = rng.normal(0, self.shear), rng.normal(0, self.rotate)
+        m = np.array([[sx, 0.0], [0.0, sy]]) @ np.array([[1.0, -np.tan(a)], [0.0, 1.0]])
+        m = np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]]) @ m
+        xy = xy @ m.T + rng.normal(0, self.jitter, xy.shape)
+        out = np.column_stack([xy, pts[:, 2]]).astype(np.float32)
+        if self.drop > 0 and len(out) > 10:
+            keep = (rng.random(len(out)) >= self.drop) | (out[:, 2] > 0.5)
+            # keep each stroke's last point too, so strokes keep their extent
+            last = np.append(out[1:, 2] > 0.5, True)
+            out = out[keep | last]
+        return out
+
+
+class RecognizerDataset(Dataset):
+    """Items are (features (T, F) float32 standardized, target (L,) int64, index)."""
+
+    def __init__(self, lines, alphabet: Alphabet, feature_cfg: FeatureConfig | None = None,
+                 standardizer: Standardizer | None = None, augment: Augment | None = None,
+                 seed: int = 0):
+        self.texts = [ln.text for ln in lines]
+        self.ids = [getattr(ln, "id", str(i)) for i, ln in enumerate(lines)]
+        feature_cfg = feature_cfg or FeatureConfig()
+        self.points = [preprocess(ln.ink, feature_cfg) for ln in lines]
+        self.targets = [torch.from_numpy(alphabet.encode(t)) for t in self.texts]
+        self.standardizer = standardizer or Standardizer.fit(
+            [point_features(p) for p in self.points])
+        self.augment = augment
+        self.seed = seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def lengths(self) -> list[int]:
+        return [len(p) for p in self.points]
+
+    def __getitem__(self, i: int):
+        pts = self.points[i]
+        if self.augment is not None:
+            # Seeded by (seed, epoch, item) so a resumed run sees the same augmentations.
+            rng = np.random.default_rng((self.seed, self.epoch, i))
+            pts = self.augment(pts, rng)
+        x = self.standardizer(point_features(pts))
+        return torch.from_numpy(x), self.targets[i], i
+
+
+def collate_recognizer(batch):
+    """Pad to the longest item: x (B, T, F), x_lens (B,), targets (sum L,), target_lens (B,)."""
+    xs, ys, idx = zip(*batch, strict=True)
+    x_lens = torch.tensor([len(x) for x in xs])
+    x = torch.nn.utils.rnn.pad_sequence(xs, batch_first=True)
+    return {
+        "x": x,
+        "x_lens": x_lens,
+        "targets": torch.cat(ys),
+        "target_lens": torch.tensor([len(y) for y in ys]),
+        "index": torch.tensor(idx),
+    }
+
+
+def bucket_batches(lengths: list[int], batch_size: int, seed: int, epoch: int,
+                   shuffle: bool = True) -> list[list[int]]:
+    """Batches of similar length (less padding), in a random order fixed by (seed, epoch):
+    sort by noisy length, cut into batches, shuffle the batches. Deterministic, so a resumed
+    run can rebuild the epoch and skip the batches it has done."""
+    rng = np.random.default_rng((seed, epoch))
+    lengths = np.asarray(lengths, dtype=np.float64)
+    key = lengths * (1 + 0.1 * rng.random(len(lengths))) if shuffle else lengths
+    order = np.argsort(key, kind="stable")
+    batches = [order[i:i + batch_size].tolist() for i in range(0, len(order), batch_size)]
+    if shuffle:
+        rng.shuffle(batches)
+    return batches

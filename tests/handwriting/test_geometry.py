@@ -1,0 +1,209 @@
+"""Property tests for the pure geometry functions on `Ink`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from handwriting import geometry
+from handwriting.geometry import (
+    correct_slant,
+    correct_slope,
+    estimate_slant,
+    estimate_slope,
+    ink_height,
+    normalize,
+    resample,
+    scale,
+    shear,
+    smooth,
+    translate,
+)
+from handwriting.ink import Ink, InkError, Stroke
+from tests.fixtures import hershey_ink
+
+TEXT = "The quick brown fox jumps over the lazy dog"
+
+point = st.tuples(st.integers(0, 300), st.integers(0, 300))
+stroke = st.lists(point, min_size=1, max_size=25)
+inks = st.lists(stroke, min_size=1, max_size=6).map(Ink.from_strokes)
+with_pressure = st.just(hershey_ink(TEXT[:12], pressure=True))
+
+
+def _arrays(ink: Ink) -> list[np.ndarray]:
+    return [a.copy() for s in ink.strokes for a in (s.xy, s.t, s.pressure) if a is not None]
+
+
+def _rotate(ink: Ink, angle: float) -> Ink:
+    c, s = np.cos(angle), np.sin(angle)
+    rot = np.array([[c, -s], [s, c]])
+    return ink.map_xy(lambda p: (p.astype(np.float64) @ rot.T).astype(np.float32))
+
+
+@pytest.fixture(scope="module")
+def upright_ink() -> Ink:
+    """Upright (sans-serif) text: its slant is about 0 before any shear."""
+    return hershey_ink(TEXT, font="futural")
+
+
+@given(inks, st.floats(-5000, 5000), st.floats(-5000, 5000), st.floats(0.2, 20))
+def test_normalize_ignores_translation_and_scale(ink, dx, dy, factor):
+    assume(ink_height(ink) >= 10)  # well-conditioned: float32 rounding stays far below 1e-3
+    moved = translate(scale(ink, factor), dx, dy)
+    a, b = normalize(ink, height=2.0), normalize(moved, height=2.0)
+    for sa, sb in zip(a.strokes, b.strokes, strict=True):
+        np.testing.assert_allclose(sb.xy, sa.xy, atol=2e-3 * max(1.0, np.abs(sa.xy).max()))
+        np.testing.assert_array_equal(sb.t, sa.t)
+
+
+@given(inks, st.floats(0.1, 10))
+def test_normalize_places_and_scales(ink, height):
+    assume(ink_height(ink) >= 1)
+    out = normalize(ink, height=height)
+    xy = np.concatenate([s.xy for s in out.strokes])
+    assert xy[:, 0].min() == pytest.approx(0, abs=1e-6)
+    assert np.median(xy[:, 1]) == pytest.approx(0, abs=1e-4 * height)
+    assert ink_height(out) == pytest.approx(height, rel=1e-4)
+
+
+def test_normalize_of_a_single_point_does_not_divide_by_zero():
+    out = normalize(Ink.from_strokes([[[7, 9]]]))
+    np.testing.assert_array_equal(out.strokes[0].xy, [[0, 0]])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        normalize,
+        lambda ink: resample(ink, 3.0),
+        lambda ink: shear(ink, 0.3),
+        smooth,
+        correct_slope,
+        correct_slant,
+        lambda ink: translate(ink, 1.0, 2.0),
+        lambda ink: scale(ink, 2.0),
+    ],
+    ids=["normalize", "resample", "shear", "smooth", "correct_slope", "correct_slant",
+         "translate", "scale"],
+)
+@given(ink=st.one_of(inks, with_pressure))
+def test_geometry_never_mutates_its_input(fn, ink):
+    before, meta = _arrays(ink), dict(ink.meta)
+    out = fn(ink)
+    assert isinstance(out, Ink) and out.meta == meta
+    for a, b in zip(_arrays(ink), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert ink.meta == meta
+
+
+@given(st.lists(stroke, min_size=1, max_size=6), st.floats(1.0, 40.0))
+def test_resample_spacing_and_endpoints(strokes, spacing):
+    ink = Ink.from_strokes(strokes)
+    out = resample(ink, spacing)
+    assert len(out) == len(ink)
+    for old, new in zip(ink.strokes, out.strokes, strict=True):
+        arc = float(np.hypot(*np.diff(old.xy.astype(np.float64), axis=0).T).sum())
+        np.testing.assert_allclose(new.xy[0], old.xy[0], atol=1e-3)
+        np.testing.assert_allclose(new.xy[-1], old.xy[-1], atol=1e-3)
+        if arc < spacing:
+            assert len(new) <= 2
+            continue
+        n = int(np.floor(arc / spacing)) + 1
+        assert abs(len(new) - n) <= 1  # floor() of a float arc length may land either side
+        # Points lie on the old polyline, evenly spaced along it: chords never exceed the step.
+        chords = np.hypot(*np.diff(new.xy.astype(np.float64), axis=0).T)
+        assert chords.max() <= arc / (len(new) - 1) + 1e-3
+        assert np.all(np.diff(new.t) >= -1e-6)
+
+
+@given(st.floats(0, 2 * np.pi), st.floats(10, 500), st.floats(1.0, 7.0))
+def test_resample_a_straight_line_gives_equal_steps(angle, length, spacing):
+    end = length * np.array([np.cos(angle), np.sin(angle)])
+    out = resample(Ink.from_strokes([[[0, 0], end / 3, end]]), spacing)
+    steps = np.hypot(*np.diff(out.strokes[0].xy.astype(np.float64), axis=0).T)
+    step = length / (len(steps))
+    assert spacing - 1e-3 <= step < 2 * spacing
+    np.testing.assert_allclose(steps, step, atol=1e-3)
+
+
+def test_resample_hershey_text_is_spaced_about_spacing(text_ink):
+    out = resample(text_ink, 2.0)
+    steps = np.concatenate([np.hypot(*np.diff(s.xy, axis=0).T) for s in out.strokes if len(s) > 1])
+    assert np.median(steps) == pytest.approx(2.0, rel=0.1)
+    assert out.has_pressure and np.all(np.diff(out.times()) >= 0)
+
+
+def test_resample_keeps_dots_and_rejects_bad_spacing():
+    ink = Ink.from_strokes([[[5, 5]], [[1, 1], [1, 1]], [[0, 0], [0.5, 0]]])
+    out = resample(ink, 10.0)
+    assert [len(s) for s in out.strokes] == [1, 1, 2]
+    with pytest.raises(ValueError, match="spacing"):
+        resample(ink, 0.0)
+
+
+@given(inks, st.floats(-1.2, 1.2))
+def test_shear_then_shear_back_is_identity_up_to_rounding(ink, angle):
+    # shear(a) maps x -> x - tan(a) y, and tan(-a) = -tan(a): the inverse of shear(a) is
+    # shear(-a), exact but for two float32 roundings of x.
+    back = shear(shear(ink, angle), -angle)
+    for a, b in zip(ink.strokes, back.strokes, strict=True):
+        np.testing.assert_array_equal(b.xy[:, 1], a.xy[:, 1])
+        np.testing.assert_allclose(b.xy[:, 0], a.xy[:, 0], atol=1e-4 * (1 + np.abs(a.xy).max()))
+
+
+def test_positive_shear_leans_right(upright_ink):
+    # y points down: the top of a right-leaning letter sits right of its foot.
+    sheared = shear(Ink.from_strokes([[[0, 0], [0, 10]]]), 0.2)
+    (top, foot) = sheared.strokes[0].xy
+    assert top[0] > foot[0]
+    assert estimate_slant(shear(upright_ink, 0.2)) > 0.1
+    assert estimate_slant(shear(upright_ink, -0.2)) < -0.1
+
+
+@pytest.mark.parametrize("angle", [-0.3, -0.15, 0.15, 0.3])
+def test_correct_slant_reduces_slant(upright_ink, angle):
+    sheared = shear(upright_ink, angle)
+    before = abs(estimate_slant(sheared))
+    after = abs(estimate_slant(correct_slant(sheared)))
+    assert before > 0.1
+    assert after < 0.6 * before
+
+
+@pytest.mark.parametrize("font, angle", [("futural", 0.3), ("scripts", 0.0)])
+def test_correct_slant_leaves_no_estimated_slant(font, angle):
+    ink = shear(hershey_ink(TEXT, font=font), angle)
+    assert abs(estimate_slant(correct_slant(ink))) < 0.02
+
+
+@pytest.mark.parametrize("angle", [-0.3, -0.1, 0.05, 0.2, 0.4])
+def test_correct_slope_levels_rotated_text(text_ink, angle):
+    rotated = _rotate(text_ink, angle)
+    assert estimate_slope(rotated) == pytest.approx(angle, abs=0.03)
+    assert abs(estimate_slope(correct_slope(rotated))) < 0.01
+
+
+def test_estimates_of_degenerate_ink_are_zero():
+    vertical = Ink.from_strokes([[[3, 0], [3, 10]]])
+    assert estimate_slope(vertical) == 0.0
+    assert estimate_slant(Ink.from_strokes([[[0, 0]], [[4, 4]]])) == 0.0
+    with pytest.raises(InkError, match="empty"):
+        normalize(Ink())
+
+
+def test_smooth_reduces_jitter_and_keeps_short_strokes():
+    rng = np.random.default_rng(0)
+    x = np.linspace(0, 100, 200)
+    noisy = np.stack([x, rng.normal(0, 1, x.size)], 1)
+    out = smooth(Ink.from_strokes([noisy, [[0, 0], [1, 1]]]), sigma=2.0)
+    assert out.strokes[0].xy[:, 1].std() < 0.5 * noisy[:, 1].std()
+    np.testing.assert_array_equal(out.strokes[1].xy, [[0, 0], [1, 1]])
+    assert smooth(out, sigma=0) is out
+
+
+def test_translate_and_scale(text_ink):
+    x0, y0, x1, y1 = text_ink.bounds()
+    moved = geometry.scale(translate(text_ink, -x0, -y0), 2.0, 3.0)
+    assert moved.bounds() == pytest.approx((0, 0, 2 * (x1 - x0), 3 * (y1 - y0)), abs=1e-3)
+    assert all(isinstance(s, Stroke) for s in moved.strokes)
