@@ -93,3 +93,14 @@ class Alphabet:
 
 
 DEFAULT_ALPHABET = Alphabet()
+
+
+def detokenize(text: str) -> str:
+    """Undo IAM's tokenization of punctuation ('Mr . Foot , he said' -> 'Mr. Foot, he said'),
+    as the ink shows it. Used for synthesis targets and for display."""
+    import re
+
+    text = re.sub(r" ([.,;:?!)\]])", r"\1", text)
+    text = re.sub(r"([(\[]) ", r"\1", text)
+    text = re.sub(r" ('s|'t|'ll|'re|'ve|'d|'m|n't)\b", r"\1", text)
+    return text

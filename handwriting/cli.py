@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--dropout", type=float, default=0.2)
     rec.add_argument("--no-augment", action="store_true")
 
+    syn = tsub.add_parser("synthesizer", help="Graves (2013) synthesis network")
+    _add_train_args(syn, "runs/syn")
+    syn.add_argument("--hidden", type=int, default=256)
+    syn.add_argument("--layers", type=int, default=3)
+    syn.add_argument("--mixtures", type=int, default=20)
+    syn.add_argument("--window-gaussians", type=int, default=10)
+
     exp = sub.add_parser("export", help="export a checkpoint's weights (fp16) for shipping")
     exp.add_argument("checkpoint")
     exp.add_argument("output")
@@ -113,6 +120,11 @@ def cmd_data_summary(args) -> int:
     return 0
 
 
+def _final(state) -> dict:
+    best = state.best_metric if state.best_metric != float("inf") else None
+    return {"step": state.step, "epoch": state.epoch, "best": best, **state.best_metrics}
+
+
 def _train_config(args):
     from handwriting.training.loop import TrainConfig
 
@@ -157,8 +169,100 @@ def cmd_train_recognizer(args) -> int:
     elif args.init_from:
         init_from(task.model, args.init_from, "recognizer")
     state = trainer.fit()
-    print(json.dumps({"step": state.step, "epoch": state.epoch, "best": state.best_metric,
-                      **state.best_metrics}))
+    print(json.dumps(_final(state)))
+    return 0
+
+
+def cmd_train_synthesizer(args) -> int:
+    from handwriting.data.iam_ondb import load_iam_ondb
+    from handwriting.models.synthesizer import SynthesizerConfig
+    from handwriting.training.loop import Trainer, init_from
+    from handwriting.training.synthesizer import SynthesizerTask
+
+    cfg = _train_config(args)
+    out = Path(cfg.out)
+    if (out / "last.pt").exists() and not args.resume:
+        raise ValueError(f"{out}/last.pt exists: pass --resume to continue it, or another --out")
+    ds = load_iam_ondb(args.iam_ondb, progress=sys.stderr.isatty())
+    train = ds.split("trainset")[: cfg.max_train_lines]
+    val = ds.split("testset_v")[: cfg.max_val_lines]
+    model_cfg = SynthesizerConfig(hidden=args.hidden, layers=args.layers, mixtures=args.mixtures,
+                                  window_gaussians=args.window_gaussians)
+    offset_scale = None
+    if args.resume or args.init_from:
+        from handwriting.checkpoint import load_checkpoint
+
+        src = out / "last.pt" if args.resume else Path(args.init_from)
+        ck = load_checkpoint(src, "synthesizer")
+        model_cfg = SynthesizerConfig(**ck["model_config"])
+        offset_scale = ck["offset_scale"]
+    task = SynthesizerTask(
+        train, val, model_cfg, offset_scale=offset_scale,
+        data_info={"dataset": "IAM-OnDB", "source_hash": ds.source_hash, "train_split": "trainset",
+                   "train_lines": len(train), "val_split": "testset_v", "val_lines": len(val)})
+    trainer = Trainer(task, cfg)
+    if args.resume:
+        trainer.resume(out / "last.pt")
+    elif args.init_from:
+        init_from(task.model, args.init_from, "synthesizer")
+    state = trainer.fit()
+    print(json.dumps(_final(state)))
+    return 0
+
+
+def cmd_evaluate_recognizer(args) -> int:
+    import time
+
+    from handwriting.data.iam_ondb import load_iam_ondb
+    from handwriting.metrics import ErrorCounts
+    from handwriting.service import Recognizer
+
+    rec = Recognizer.from_checkpoint(args.checkpoint)
+    decoder = args.decoder or rec.default_decoder
+    ds = load_iam_ondb(args.iam_ondb, progress=sys.stderr.isatty())
+    lines, unscored = ds.evaluation_lines(args.split)
+    if not lines:
+        raise ValueError(f"split {args.split!r} has no lines in {args.iam_ondb or 'the default path'}")
+    t0 = time.perf_counter()
+    counts = ErrorCounts()
+    order = sorted(range(len(lines)), key=lambda i: lines[i].ink.num_points)
+    for i in range(0, len(order), 32):
+        chunk = [lines[j] for j in order[i:i + 32]]
+        for ln, lp in zip(chunk, rec.log_posteriors([ln.ink for ln in chunk]), strict=True):
+            counts.add(ln.text, rec.decode(lp, decoder)[0].text)
+    reasons: dict[str, int] = {}
+    for e in unscored:
+        reasons[e["reason"]] = reasons.get(e["reason"], 0) + 1
+    result = {"split": args.split, "lines": counts.lines, "cer": round(counts.cer, 5),
+              "wer": round(counts.wer, 5), "decoder": decoder,
+              "seconds": round(time.perf_counter() - t0, 2),
+              "unscored_lines": len(unscored), "unscored_reasons": reasons,
+              "model": str(rec.path)}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{args.split}: CER {100 * counts.cer:.2f} %  WER {100 * counts.wer:.2f} %  "
+              f"({counts.lines} lines, {decoder}, {result['seconds']} s)")
+    return 0
+
+
+def cmd_recognize(args) -> int:
+    from handwriting.formats import read_ink
+    from handwriting.service import Recognizer
+
+    inks = [(f, read_ink(f)) for f in args.files]  # read all first: fail before the model loads
+    rec = Recognizer.from_checkpoint(args.checkpoint)
+    results = []
+    for f, ink in inks:
+        r = rec.recognize(ink, args.decoder)
+        results.append({"file": f, "text": r.text,
+                        "nbest": [{"text": h.text, "score": round(float(h.score), 4)}
+                                  for h in r.nbest]})
+    if args.json:
+        print(json.dumps(results))
+    else:
+        for r in results:
+            print(f"{r['file']}\t{r['text']}")
     return 0
 
 
@@ -176,7 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         ("data", "summary"): cmd_data_summary,
         ("train", "recognizer"): cmd_train_recognizer,
+        ("train", "synthesizer"): cmd_train_synthesizer,
         ("export", None): cmd_export,
+        ("evaluate", "recognizer"): cmd_evaluate_recognizer,
+        ("recognize", None): cmd_recognize,
     }
     key = (args.command, getattr(args, "action", None) or getattr(args, "model", None))
     handler = handlers.get(key) or handlers.get((args.command, None))

@@ -102,3 +102,57 @@ def bucket_batches(lengths: list[int], batch_size: int, seed: int, epoch: int,
     if shuffle:
         rng.shuffle(batches)
     return batches
+
+
+class SynthesizerDataset(Dataset):
+    """Items are (offsets (T, 3) scaled by `offset_scale`, text indices (U,), index). The text
+    is IAM's transcription detokenized to match the ink ('Mr. Foot', not 'Mr . Foot')."""
+
+    def __init__(self, lines, alphabet: Alphabet, feature_cfg=None,
+                 offset_scale: float | None = None, max_points: int = 1000):
+        from handwriting.alphabet import detokenize
+        from handwriting.features import SynthesisFeatureConfig, synthesis_offsets
+
+        feature_cfg = feature_cfg or SynthesisFeatureConfig()
+        self.offsets, self.texts, self.ids = [], [], []
+        for i, ln in enumerate(lines):
+            off = synthesis_offsets(ln.ink, feature_cfg)
+            if len(off) > max_points:  # a handful of very long lines: skip, bounded memory
+                continue
+            self.offsets.append(off)
+            self.texts.append(detokenize(ln.text))
+            self.ids.append(getattr(ln, "id", str(i)))
+        if offset_scale is None:
+            d = np.concatenate([o[1:, :2] for o in self.offsets])
+            offset_scale = float(d.std())
+        self.offset_scale = offset_scale
+        self.encoded = [torch.from_numpy(alphabet.encode(t)) for t in self.texts]
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def lengths(self) -> list[int]:
+        return [len(o) for o in self.offsets]
+
+    def __getitem__(self, i: int):
+        off = self.offsets[i].copy()
+        off[:, :2] /= self.offset_scale
+        return torch.from_numpy(off), self.encoded[i], i
+
+
+def collate_synthesizer(batch, n_chars: int):
+    """x (B, T, 3) offsets, point_mask (B, T), text one-hot (B, U + 1, C) with one empty
+    position after the text (for end-of-text detection), text_mask (B, U + 1)."""
+    offs, texts, idx = zip(*batch, strict=True)
+    x = torch.nn.utils.rnn.pad_sequence(offs, batch_first=True)
+    lens = torch.tensor([len(o) for o in offs])
+    point_mask = (torch.arange(x.shape[1])[None] < lens[:, None]).float()
+    u_lens = torch.tensor([len(t) for t in texts])
+    padded = torch.nn.utils.rnn.pad_sequence(texts, batch_first=True)
+    padded = torch.cat([padded, torch.zeros(len(texts), 1, dtype=padded.dtype)], 1)
+    one_hot = torch.nn.functional.one_hot(padded, n_chars).float()
+    one_hot[..., 0] = 0.0  # padding and the end position carry no character
+    text_mask = (torch.arange(padded.shape[1])[None] <= u_lens[:, None]).float()
+    return {"x": x, "point_mask": point_mask, "text": one_hot, "text_mask": text_mask,
+            "index": torch.tensor(idx)}

@@ -30,7 +30,7 @@ from handwriting.geometry import ink_height
 from handwriting.ink import Ink, Stroke
 
 SPLITS = ("trainset", "testset_v", "testset_t", "testset_f")
-PREP_VERSION = 1
+PREP_VERSION = 2
 REGISTER_URL = "https://fki.tic.heia-fr.ch/databases/iam-on-line-handwriting-database"
 DEFAULT_PATH = Path("../shared/data/iam-ondb")
 
@@ -78,6 +78,9 @@ class IamOnDB:
     forms_listed: dict[str, int]
     source_hash: str
     cache_path: Path | None = None
+    # Excluded lines that still have ink and a transcription: not trained on, but scored by
+    # evaluation, so that the benchmark covers every line of a split.
+    excluded_lines: list[IamLine] = field(default_factory=list)
     _by_split: dict = field(default_factory=dict, repr=False)
 
     def split(self, name: str) -> list[IamLine]:
@@ -87,6 +90,15 @@ class IamOnDB:
             for line in self.lines:
                 self._by_split.setdefault(line.split, []).append(line)
         return self._by_split.get(name, [])
+
+    def evaluation_lines(self, name: str) -> tuple[list[IamLine], list[dict]]:
+        """Every line of split `name` that can be scored (usable and excluded-but-readable),
+        and the excluded ones that cannot (no ink or no transcription), with reasons."""
+        self.split(name)  # validates the name
+        scored = [ln for ln in self.lines + self.excluded_lines if ln.split == name]
+        have = {ln.id for ln in scored}
+        missing = [e for e in self.excluded if e["split"] == name and e["id"] not in have]
+        return sorted(scored, key=lambda ln: ln.id), missing
 
     def summary(self) -> dict:
         out = {"source_hash": self.source_hash, "splits": {}}
@@ -231,7 +243,7 @@ def exclusion_reason(line_id: str, text: str | None, ink: Ink | None) -> str | N
     return None
 
 
-def _prepare(src: Sources, progress: bool) -> tuple[list[IamLine], list[dict], dict, dict]:
+def _prepare(src: Sources, progress: bool) -> tuple[list[IamLine], list[dict], dict, dict, list]:
     form_split: dict[str, str] = {}
     forms_listed = {}
     for s, p in src.splits.items():
@@ -248,7 +260,7 @@ def _prepare(src: Sources, progress: bool) -> tuple[list[IamLine], list[dict], d
         from tqdm import tqdm
 
         files = tqdm(files, desc="IAM-OnDB lines", unit=" lines", leave=False)
-    lines, excluded, raw = [], [], dict.fromkeys(SPLITS, 0)
+    lines, excluded, raw, kept = [], [], dict.fromkeys(SPLITS, 0), []
     for name, data in files:
         m = _LINE_RE.search(name)
         if not m:
@@ -269,11 +281,13 @@ def _prepare(src: Sources, progress: bool) -> tuple[list[IamLine], list[dict], d
         reason = exclusion_reason(line_id, text, ink)
         if reason:
             excluded.append({"id": line_id, "split": split, "reason": reason})
+            if ink is not None and text is not None:
+                kept.append(IamLine(line_id, split, text, ink))
         else:
             lines.append(IamLine(line_id, split, text, ink))
     if not lines and not excluded:
         raise DatasetError(f"{src.strokes}: no IAM-OnDB line stroke files (*-NN.xml) found")
-    return lines, excluded, raw, forms_listed
+    return lines, excluded, raw, forms_listed, kept
 
 
 # --------------------------------------------------------------------------- cache
@@ -288,14 +302,16 @@ def cache_root() -> Path:
 
 def _save_cache(path: Path, ds: IamOnDB) -> None:
     path.mkdir(parents=True, exist_ok=True)
-    strokes = [s for ln in ds.lines for s in ln.ink.strokes]
+    every = ds.lines + ds.excluded_lines
+    strokes = [s for ln in every for s in ln.ink.strokes]
     pts = np.concatenate([np.zeros((0, 3), np.float32)]
                          + [np.column_stack([s.xy, s.t]) for s in strokes]).astype(np.float32)
     meta = {
         "version": PREP_VERSION,
         "source_hash": ds.source_hash,
         "lines": [{"id": ln.id, "split": ln.split, "text": ln.text, "strokes": len(ln.ink)}
-                  for ln in ds.lines],
+                  for ln in every],
+        "usable": len(ds.lines),
         "excluded": ds.excluded,
         "raw_lines": ds.raw_lines,
         "forms_listed": ds.forms_listed,
@@ -328,8 +344,9 @@ def _load_cache(path: Path) -> IamOnDB | None:
             k += 1
         lines.append(IamLine(rec["id"], rec["split"], rec["text"],
                              Ink(tuple(strokes), {"format": "iam-ondb", "id": rec["id"]})))
-    return IamOnDB(lines, meta["excluded"], meta["raw_lines"], meta["forms_listed"],
-                   meta["source_hash"], path)
+    n = meta["usable"]
+    return IamOnDB(lines[:n], meta["excluded"], meta["raw_lines"], meta["forms_listed"],
+                   meta["source_hash"], path, excluded_lines=lines[n:])
 
 
 def load_iam_ondb(path: str | Path | None = None, cache: bool = True,
@@ -342,8 +359,8 @@ def load_iam_ondb(path: str | Path | None = None, cache: bool = True,
         ds = _load_cache(cpath)
         if ds is not None:
             return ds
-    lines, excluded, raw, forms_listed = _prepare(src, progress)
-    ds = IamOnDB(lines, excluded, raw, forms_listed, key)
+    lines, excluded, raw, forms_listed, kept = _prepare(src, progress)
+    ds = IamOnDB(lines, excluded, raw, forms_listed, key, excluded_lines=kept)
     if cache:
         try:
             _save_cache(cpath, ds)

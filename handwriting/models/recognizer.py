@@ -13,11 +13,13 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from handwriting.alphabet import DEFAULT_ALPHABET
+
 
 @dataclass
 class RecognizerConfig:
     n_features: int = 8
-    n_classes: int = 83  # alphabet + CTC blank (index 0)
+    n_classes: int = len(DEFAULT_ALPHABET)  # alphabet + CTC blank (index 0)
     conv_channels: int = 128
     conv_layers: int = 2  # each halves the sequence length
     kernel: int = 5

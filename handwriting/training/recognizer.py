@@ -25,6 +25,9 @@ class RecognizerTask:
         self.alphabet = alphabet
         self.feature_cfg = feature_cfg or FeatureConfig()
         self.model_cfg = model_cfg or RecognizerConfig(n_classes=len(alphabet))
+        if self.model_cfg.n_classes != len(alphabet):
+            raise ValueError(f"model has {self.model_cfg.n_classes} classes, the alphabet needs "
+                             f"{len(alphabet)} (characters + blank)")
         self.train_set = RecognizerDataset(train_lines, alphabet, self.feature_cfg,
                                            standardizer, augment, seed)
         self.standardizer = self.train_set.standardizer

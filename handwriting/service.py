@@ -1,0 +1,269 @@
+"""The small API the GUI and the CLI call (sjvasquez `Hand.write`, torchaudio's decoders):
+`Recognizer.recognize(ink)` and, later, `Synthesizer.stream(text)`. Never hands out
+`nn.Module`s; validates input up front and raises `ValueError` naming the bad value."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from handwriting.alphabet import Alphabet
+from handwriting.checkpoint import CheckpointError, load_checkpoint
+from handwriting.decoding import Hypothesis, beam_search, greedy_hypothesis
+from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
+from handwriting.ink import Ink
+from handwriting.models.recognizer import RecognizerConfig, RecognizerNet
+
+MAX_RAW_POINTS = 200_000  # ~50 lines of whiteboard ink; beyond that we refuse, never hang
+
+
+def models_dir() -> Path:
+    """Shipped weights: $HANDWRITING_MODELS, else the repository's `models/` folder."""
+    env = os.environ.get("HANDWRITING_MODELS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """A recognized line: best text, n-best list, per-frame log-posteriors (T', K), and for
+    each character of `text` the indices of the ink points it was emitted from."""
+
+    text: str
+    nbest: tuple[Hypothesis, ...]
+    log_probs: np.ndarray  # (T', K), K = alphabet + blank (index 0)
+    frame_points: tuple[np.ndarray, ...]  # for frame t: indices into ink's concatenated points
+    char_points: tuple[np.ndarray, ...]  # for text[i]: indices into ink's concatenated points
+    decoder: str
+    seconds: float
+
+
+def source_indices(ink: Ink, points: np.ndarray) -> np.ndarray:
+    """For each preprocessed point (resampled per stroke, see `features.preprocess`), the index
+    of the nearest original ink point by arc-length fraction within the same stroke."""
+    starts = np.flatnonzero(points[:, 2] > 0.5)
+    ends = np.append(starts[1:], len(points))
+    out = np.zeros(len(points), np.int64)
+    offset = 0
+    for s, a, b in zip(ink.strokes, starts, ends, strict=True):
+        seg = np.hypot(*np.diff(s.xy.astype(np.float64), axis=0).T) if len(s) > 1 else np.zeros(0)
+        arc = np.concatenate([[0.0], np.cumsum(seg)])
+        frac = arc / arc[-1] if arc[-1] > 0 else np.linspace(0, 1, len(s))
+        target = np.linspace(0.0, 1.0, b - a) if b - a > 1 else np.zeros(1)
+        idx = np.clip(np.searchsorted(frac, target), 0, len(s) - 1)
+        out[a:b] = offset + idx
+        offset += len(s)
+    return out
+
+
+class Recognizer:
+    """A trained recognizer (weights, features, alphabet) plus its decoder and language model."""
+
+    def __init__(self, ckpt: dict, path: Path | None = None, lm=None, lexicon=None,
+                 threads: int | None = None):
+        self.path = path
+        self.config = RecognizerConfig(**ckpt["model_config"])
+        self.feature_config = FeatureConfig(**ckpt["feature_config"])
+        self.standardizer = Standardizer.from_dict(ckpt["standardizer"])
+        self.alphabet = Alphabet(ckpt["alphabet"])
+        self.metrics = dict(ckpt.get("metrics", {}))
+        self.data = dict(ckpt.get("data", {}))
+        self.net = RecognizerNet(self.config)
+        state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+        try:
+            self.net.load_state_dict(state)
+        except RuntimeError as exc:
+            first = str(exc).splitlines()[0]
+            raise CheckpointError(f"{path}: weights do not match the config ({first})") from None
+        self.net.eval()
+        self.lm, self.lexicon = lm, lexicon
+        if threads:
+            torch.set_num_threads(threads)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path | None = None, lm_path: str | Path | None = None,
+                        **kw) -> Recognizer:
+        """Load a self-describing checkpoint (default: the shipped `models/recognizer.pt`) and the
+        character LM beside it (`models/charlm.npz`) when present."""
+        path = Path(path) if path else models_dir() / "recognizer.pt"
+        ckpt = load_checkpoint(path, "recognizer")
+        lm = None
+        lm_path = Path(lm_path) if lm_path else models_dir() / "charlm.npz"
+        if lm_path.is_file():
+            from handwriting.lm import CharNgramLM
+
+            lm = CharNgramLM.load(lm_path)
+        return cls(ckpt, path, lm=lm, **kw)
+
+    @property
+    def default_decoder(self) -> str:
+        return "beam" if self.lm is not None else "greedy"
+
+    def _check(self, ink: Ink) -> None:
+        if not isinstance(ink, Ink):
+            raise ValueError(f"expected Ink, got {type(ink).__name__}")
+        if ink.is_empty:
+            raise ValueError("ink is empty: nothing to recognize")
+        if ink.num_points > MAX_RAW_POINTS:
+            raise ValueError(f"ink has {ink.num_points} points, more than {MAX_RAW_POINTS}: "
+                             "split it into lines")
+
+    @torch.no_grad()
+    def log_posteriors(self, inks: list[Ink]) -> list[np.ndarray]:
+        """Per-frame log-posteriors (T', K) for each ink, computed as one padded batch."""
+        for ink in inks:
+            self._check(ink)
+        feats = [torch.from_numpy(self.standardizer(point_features(preprocess(i, self.feature_config))))
+                 for i in inks]
+        lens = torch.tensor([len(f) for f in feats])
+        x = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True)
+        lp, out_lens = self.net(x, lens)
+        lp = lp.transpose(0, 1).numpy()
+        return [lp[k, : int(out_lens[k])] for k in range(len(inks))]
+
+    def decode(self, log_probs: np.ndarray, decoder: str | None = None,
+               beam_width: int = 16, nbest: int = 5) -> list[Hypothesis]:
+        decoder = decoder or self.default_decoder
+        if decoder == "greedy":
+            return [greedy_hypothesis(log_probs, self.alphabet)]
+        if decoder == "beam":
+            return beam_search(log_probs, self.alphabet, beam_width=beam_width, lm=self.lm,
+                               lexicon=self.lexicon, nbest=nbest)
+        raise ValueError(f"unknown decoder {decoder!r}; expected 'greedy' or 'beam'")
+
+    def recognize(self, ink: Ink, decoder: str | None = None, nbest: int = 5) -> Recognition:
+        """Recognize one line of ink."""
+        t0 = time.perf_counter()
+        self._check(ink)
+        points = preprocess(ink, self.feature_config)
+        x = torch.from_numpy(self.standardizer(point_features(points)))[None]
+        with torch.no_grad():
+            lp, out_lens = self.net(x, torch.tensor([len(points)]))
+        log_probs = lp[:, 0].numpy()[: int(out_lens[0])]
+        hyps = self.decode(log_probs, decoder, nbest=nbest)
+        src = source_indices(ink, points)
+        stride = self.config.stride
+        frame_points = tuple(np.unique(src[t * stride:(t + 1) * stride])
+                             for t in range(len(log_probs)))
+        best = hyps[0]
+        frames = list(best.char_frames) + [len(log_probs)]
+        char_points = tuple(
+            np.unique(np.concatenate([frame_points[t] for t in range(a, max(b, a + 1))]))
+            for a, b in zip(frames[:-1], frames[1:], strict=True))
+        return Recognition(best.text, tuple(hyps), log_probs, frame_points, char_points,
+                           decoder or self.default_decoder, time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------- synthesis
+
+
+@dataclass(frozen=True)
+class SynthesisPlan:
+    """Validated text for synthesis: the lines to write and the characters that were dropped."""
+
+    lines: tuple[str, ...]
+    dropped: tuple[str, ...]
+
+
+class Synthesizer:
+    """A trained Graves (2013) synthesizer with its style presets."""
+
+    MAX_CHARS = 5000
+
+    def __init__(self, ckpt: dict, path: Path | None = None, styles: dict | None = None,
+                 threads: int | None = None):
+        from handwriting.features import SynthesisFeatureConfig
+        from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
+
+        self.path = path
+        self.config = SynthesizerConfig(**ckpt["model_config"])
+        self.feature_config = SynthesisFeatureConfig(**ckpt["feature_config"])
+        self.offset_scale = float(ckpt["offset_scale"])
+        self.alphabet = Alphabet(ckpt["alphabet"])
+        self.metrics = dict(ckpt.get("metrics", {}))
+        self.net = SynthesizerNet(self.config)
+        state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+        try:
+            self.net.load_state_dict(state)
+        except RuntimeError as exc:
+            first = str(exc).splitlines()[0]
+            raise CheckpointError(f"{path}: weights do not match the config ({first})") from None
+        self.net.eval()
+        self.styles = dict(styles or {})
+        if threads:
+            torch.set_num_threads(threads)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path | None = None,
+                        styles_path: str | Path | None = None, **kw) -> Synthesizer:
+        """Load a checkpoint (default: shipped `models/synthesizer.pt`) and the style presets
+        beside it (`models/styles.npz`) when present."""
+        from handwriting.synthesis import load_styles
+
+        path = Path(path) if path else models_dir() / "synthesizer.pt"
+        ckpt = load_checkpoint(path, "synthesizer")
+        styles_path = Path(styles_path) if styles_path else models_dir() / "styles.npz"
+        styles = load_styles(styles_path) if styles_path.is_file() else {}
+        return cls(ckpt, path, styles, **kw)
+
+    def plan(self, text: str, max_chars_per_line: int = 40) -> SynthesisPlan:
+        """Map `text` onto the alphabet (near equivalents, dropped characters reported) and
+        split it into lines at word boundaries."""
+        from handwriting.synthesis import split_lines
+
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("text is empty: nothing to write")
+        if len(text) > self.MAX_CHARS:
+            raise ValueError(f"text has {len(text)} characters, more than {self.MAX_CHARS}")
+        paragraphs = [self.alphabet.normalize(p) for p in text.splitlines()]
+        dropped = tuple(dict.fromkeys(c for p in paragraphs for c in p.dropped))
+        lines = split_lines("\n".join(p.text for p in paragraphs), max_chars_per_line)
+        if not lines:
+            raise ValueError(f"no writable characters in {text!r}")
+        return SynthesisPlan(tuple(lines), dropped)
+
+    def style(self, style) -> object | None:
+        """A `Style` from a preset name, a `Style`, or None (unprimed)."""
+        from handwriting.synthesis import Style
+
+        if style is None or isinstance(style, Style):
+            return style
+        if style not in self.styles:
+            names = ", ".join(sorted(self.styles)) or "none shipped"
+            raise ValueError(f"unknown style {style!r}; available: {names}")
+        return self.styles[style]
+
+    def style_from_ink(self, ink: Ink, text: str, name: str = "custom"):
+        """A priming style from any ink line and its transcription (Graves §5.5)."""
+        from handwriting.features import synthesis_offsets
+        from handwriting.synthesis import Style
+
+        norm = self.alphabet.normalize(text)
+        if not norm.text:
+            raise ValueError("the style's text is empty: priming needs the text of its ink")
+        return Style(name, synthesis_offsets(ink, self.feature_config), norm.text)
+
+    def stream(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
+               seed: int | None = None, should_stop=None):
+        """Yield `SynthesisFrame`s (one per sampled point, all lines in one batch)."""
+        from handwriting.synthesis import sample_stream
+
+        plan = text if isinstance(text, SynthesisPlan) else self.plan(text)
+        if not 0.0 <= bias <= 10.0:
+            raise ValueError(f"bias must be between 0 and 10, got {bias}")
+        return sample_stream(self.net, self.alphabet, list(plan.lines), self.offset_scale,
+                             bias=bias, style=self.style(style), seed=seed,
+                             should_stop=should_stop)
+
+    def write(self, text: str, bias: float = 0.75, style=None,
+              seed: int | None = None) -> list[Ink]:
+        """Sample every line of `text`; returns one `Ink` per line (in writing heights)."""
+        from handwriting.synthesis import collect_lines, offsets_to_line_ink
+
+        plan = self.plan(text)
+        offsets = collect_lines(self.stream(plan, bias, style, seed), len(plan.lines))
+        return [offsets_to_line_ink(o, t) for o, t in zip(offsets, plan.lines, strict=True)]
