@@ -12,6 +12,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from handwriting import cli_synthesis
 from handwriting.checkpoint import CheckpointError
 from handwriting.data.iam_ondb import DatasetError
 from handwriting.formats.errors import InkFormatError
@@ -87,6 +88,50 @@ def build_parser() -> argparse.ArgumentParser:
     erec.add_argument("--decoder", choices=("greedy", "beam"), default=None)
     erec.add_argument("--model", dest="checkpoint", default=None, help="checkpoint (default: shipped)")
     erec.add_argument("--json", action="store_true")
+
+    eleg = esub.add_parser("legibility", help="synthesize phrases, read them back, report CER")
+    eleg.add_argument("--model", dest="checkpoint", default=None, help="synthesizer checkpoint")
+    eleg.add_argument("--recognizer", default=None, help="recognizer checkpoint")
+    eleg.add_argument("--phrases", default=None, help="phrase file (default: shipped list)")
+    eleg.add_argument("--bias", type=float, default=0.75)
+    eleg.add_argument("--style", default=None)
+    eleg.add_argument("--seed", type=int, default=0)
+    eleg.add_argument("--samples", action="store_true", help="include each phrase and reading")
+    eleg.add_argument("--json", action="store_true")
+    esyn = esub.add_parser("synthesizer", help="NLL of the synthesizer on a split")
+    _add_data_arg(esyn)
+    esyn.add_argument("--split", default="testset_v")
+    esyn.add_argument("--model", dest="checkpoint", default=None)
+    esyn.add_argument("--json", action="store_true")
+
+    synth = sub.add_parser("synthesize", help="write text as handwriting (SVG, InkML, JSON, PNG)")
+    synth.add_argument("text", nargs="?", help="the text to write")
+    synth.add_argument("-o", "--output", help="output file: .svg, .inkml, .json or .png")
+    synth.add_argument("--text-file", help="batch mode: one output file per input line")
+    synth.add_argument("--out-dir", help="batch mode: folder for 0001.ext, 0002.ext, ...")
+    synth.add_argument("--format", choices=("svg", "inkml", "json", "png"), default="svg")
+    synth.add_argument("--bias", type=float, default=0.75, help="neatness (Graves §5.4)")
+    synth.add_argument("--style", help="a shipped style preset name")
+    synth.add_argument("--prime", help="an ink file to use as the style (Graves §5.5)")
+    synth.add_argument("--prime-text", help="the text written in --prime")
+    synth.add_argument("--seed", type=int, default=None)
+    synth.add_argument("--model", dest="checkpoint", default=None)
+
+    bench = sub.add_parser("bench", help="latency and throughput benchmarks (JSON)")
+    bench.add_argument("what", choices=("recognize", "synthesize"))
+    bench.add_argument("--model", dest="checkpoint", default=None)
+    bench.add_argument("--threads", type=int, default=None)
+    bench.add_argument("--out", default=None, help="also write the JSON line to this file")
+    bench.add_argument("--json", action="store_true")
+
+    styles = dsub.add_parser("styles", help="build style presets from trainset lines")
+    _add_data_arg(styles)
+    styles.add_argument("output", help="e.g. models/styles.npz")
+    styles.add_argument("lines", nargs="+", metavar="NAME=LINE_ID")
+
+    lm = tsub.add_parser("lm", help="character n-gram LM (trainset text + wordfreq)")
+    _add_data_arg(lm)
+    lm.add_argument("--output", default="models/charlm.npz")
 
     recog = sub.add_parser("recognize", help="recognize ink files (IAM XML, InkML, JSON)")
     recog.add_argument("files", nargs="+")
@@ -284,6 +329,12 @@ def main(argv: list[str] | None = None) -> int:
         ("export", None): cmd_export,
         ("evaluate", "recognizer"): cmd_evaluate_recognizer,
         ("recognize", None): cmd_recognize,
+        ("synthesize", None): cli_synthesis.cmd_synthesize,
+        ("evaluate", "synthesizer"): cli_synthesis.cmd_evaluate_synthesizer,
+        ("evaluate", "legibility"): cli_synthesis.cmd_evaluate_legibility,
+        ("bench", None): cli_synthesis.cmd_bench,
+        ("data", "styles"): cli_synthesis.cmd_data_styles,
+        ("train", "lm"): cli_synthesis.cmd_train_lm,
     }
     key = (args.command, getattr(args, "action", None) or getattr(args, "model", None))
     handler = handlers.get(key) or handlers.get((args.command, None))

@@ -1,0 +1,96 @@
+"""Benchmarks behind `handwriting bench`: latency and throughput of the shipped models on this
+machine. Performance targets live here, never in timed tests."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from handwriting.ink import Ink, Stroke
+
+PARAGRAPH = (
+    "The quick brown fox jumps over the lazy dog while a small robot learns to write its "
+    "own name. Please water the plants on the balcony today, and bring a warm jacket "
+    "because the wind is cold tonight near the river."
+)
+
+
+def scribble_line(points: int = 1000, stroke_points: int = 100) -> Ink:
+    """A deterministic cursive-like line (looping trochoid, pen lifts every `stroke_points`),
+    so the benchmark needs no dataset."""
+    t = np.linspace(0, points / 18, points)
+    x = 0.35 * t - 0.25 * np.sin(2 * np.pi * t)
+    y = 0.5 * np.cos(2 * np.pi * t) + 0.1 * np.sin(0.7 * t)
+    xy = np.stack([x, -y], 1).astype(np.float32)
+    strokes = [Stroke(xy[i:i + stroke_points], (t[i:i + stroke_points] * 0.3).astype(np.float32))
+               for i in range(0, points, stroke_points)]
+    return Ink(tuple(strokes))
+
+
+def _percentiles(times: list[float]) -> dict:
+    ms = np.array(times) * 1000
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "p95_ms": round(float(np.percentile(ms, 95)), 2)}
+
+
+def bench_recognize(recognizer, repeats: int = 40, points: int = 1000) -> dict:
+    """Latency of re-recognizing a whole `points`-point line (default decoder), and batch
+    throughput (lines per second) of evaluation-style recognition."""
+    ink = scribble_line(points)
+    recognizer.recognize(ink)  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        recognizer.recognize(ink)
+        times.append(time.perf_counter() - t0)
+    batch = [scribble_line(points - 20 * i) for i in range(32)]
+    t0 = time.perf_counter()
+    for lp in recognizer.log_posteriors(batch):
+        recognizer.decode(lp)
+    lines_per_s = len(batch) / (time.perf_counter() - t0)
+    return {**_percentiles(times), "points": points, "lines_per_s": round(lines_per_s, 1),
+            "decoder": recognizer.default_decoder, "threads": torch.get_num_threads()}
+
+
+def lstmcell_baseline_steps_per_s(cfg, steps: int = 300) -> float:
+    """Steps per second of a plain PyTorch loop of `nn.LSTMCell`s of the synthesizer's size
+    (batch 1): the reference the sampler's speed is compared with."""
+    h, c_in = cfg.hidden, 3 + cfg.n_chars
+    cells = [torch.nn.LSTMCell(c_in if i == 0 else c_in + h, h) for i in range(cfg.layers)]
+    x = torch.zeros(1, c_in)
+    state = [(torch.zeros(1, h), torch.zeros(1, h)) for _ in cells]
+    with torch.no_grad():
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            inp = x
+            for i, cell in enumerate(cells):
+                state[i] = cell(inp, state[i])
+                inp = torch.cat([x, state[i][0]], -1)
+        return steps / (time.perf_counter() - t0)
+
+
+def bench_synthesize(synthesizer, steps: int = 400) -> dict:
+    """Sampling speed at batch 1, a four-line paragraph end to end, and the model's size."""
+    cfg = synthesizer.config
+    text = "handwriting " * 60
+    n, t0 = 0, time.perf_counter()
+    for _ in synthesizer.stream(text.split("  ")[0][:40], seed=0):
+        n += 1
+        if n >= steps:
+            break
+    steps_per_s = n / (time.perf_counter() - t0)
+    plan = synthesizer.plan(PARAGRAPH, max_chars_per_line=len(PARAGRAPH) // 4 + 10)
+    t0 = time.perf_counter()
+    synthesizer.write("\n".join(plan.lines), seed=0)
+    paragraph_seconds = time.perf_counter() - t0
+    baseline = lstmcell_baseline_steps_per_s(cfg)
+    return {"steps_per_s": round(steps_per_s, 1),
+            "lstmcell_baseline_steps_per_s": round(baseline, 1),
+            "speedup_vs_lstmcell": round(steps_per_s / baseline, 2),
+            "paragraph_seconds": round(paragraph_seconds, 3),
+            "paragraph_chars": len(PARAGRAPH), "paragraph_lines": len(plan.lines),
+            "hidden": cfg.hidden, "layers": cfg.layers, "mixtures": cfg.mixtures,
+            "window_gaussians": cfg.window_gaussians, "alphabet": len(synthesizer.alphabet) - 1,
+            "threads": torch.get_num_threads()}

@@ -1,0 +1,206 @@
+"""CLI handlers for synthesis: `synthesize`, `evaluate synthesizer|legibility`, `bench`,
+`data styles`, `train lm`. Parsers live in `handwriting.cli`."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+FORMATS = ("svg", "inkml", "json", "png")
+
+
+def _synthesizer(args):
+    from handwriting.service import Synthesizer
+
+    return Synthesizer.from_checkpoint(getattr(args, "checkpoint", None))
+
+
+def _style(syn, args):
+    if getattr(args, "prime", None):
+        from handwriting.formats import read_ink
+
+        if not args.prime_text:
+            raise ValueError("--prime needs --prime-text, the text written in the priming ink")
+        return syn.style_from_ink(read_ink(args.prime), args.prime_text, name=Path(args.prime).stem)
+    return syn.style(args.style) if args.style else None
+
+
+def _write(inks, path: Path) -> None:
+    from handwriting.formats import write_ink
+    from handwriting.formats.svg import stack_lines
+
+    ink = stack_lines(inks) if len(inks) > 1 else inks[0]
+    ink.meta["text"] = "\n".join(i.meta.get("text", "") for i in inks)
+    write_ink(ink, path)
+
+
+def cmd_synthesize(args) -> int:
+    if bool(args.text) == bool(args.text_file):
+        raise ValueError("give either TEXT or --text-file")
+    syn = _synthesizer(args)
+    style = _style(syn, args)
+    if args.text:
+        if not args.output:
+            raise ValueError("-o/--output is required with TEXT (e.g. -o out.svg)")
+        out = Path(args.output)
+        if out.suffix.lower().lstrip(".") not in FORMATS:
+            raise ValueError(f"unsupported output type {out.suffix!r}; use one of {FORMATS}")
+        plan = syn.plan(args.text)
+        if plan.dropped:
+            print(f"handwriting: warning: dropped characters {''.join(plan.dropped)!r}",
+                  file=sys.stderr)
+        inks = syn.write(args.text, bias=args.bias, style=style, seed=args.seed)
+        _write(inks, out)
+        print(f"wrote {out} ({len(inks)} lines)")
+        return 0
+    if not args.out_dir:
+        raise ValueError("--text-file needs --out-dir")
+    lines = Path(args.text_file).read_text(encoding="utf-8").splitlines()
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for i, text in enumerate(lines, 1):
+        if not text.strip():
+            continue
+        inks = syn.write(text, bias=args.bias, style=style,
+                         seed=None if args.seed is None else args.seed + i)
+        _write(inks, out_dir / f"{i:04d}.{args.format}")
+    print(f"wrote {len([t for t in lines if t.strip()])} files to {out_dir}")
+    return 0
+
+
+def cmd_evaluate_synthesizer(args) -> int:
+    import numpy as np
+    import torch
+
+    from handwriting.checkpoint import load_checkpoint
+    from handwriting.data.iam_ondb import load_iam_ondb
+    from handwriting.features import SynthesisFeatureConfig
+    from handwriting.models.synthesizer import SynthesizerConfig
+    from handwriting.service import models_dir
+
+    path = Path(args.checkpoint) if args.checkpoint else models_dir() / "synthesizer.pt"
+    ckpt = load_checkpoint(path, "synthesizer")
+    ds = load_iam_ondb(args.iam_ondb)
+    lines = ds.split(args.split)
+    if not lines:
+        raise ValueError(f"split {args.split!r} has no usable lines")
+    t0 = time.perf_counter()
+    from handwriting.alphabet import Alphabet
+    from handwriting.data.datasets import SynthesizerDataset, collate_synthesizer
+    from handwriting.models.synthesizer import SynthesizerNet
+    from handwriting.training.synthesizer import sequence_nll
+
+    alphabet = Alphabet(ckpt["alphabet"])
+    cfg = SynthesizerConfig(**ckpt["model_config"])
+    val = SynthesizerDataset(lines, alphabet, SynthesisFeatureConfig(**ckpt["feature_config"]),
+                             ckpt["offset_scale"])
+    net = SynthesizerNet(cfg)
+    net.load_state_dict({k: v.float() if v.is_floating_point() else v
+                         for k, v in ckpt["state_dict"].items()})
+    net.eval()
+    total = points = 0.0
+    order = np.argsort(val.lengths())
+    with torch.no_grad():
+        for i in range(0, len(order), 32):
+            b = collate_synthesizer([val[j] for j in order[i:i + 32]], cfg.n_chars)
+            nll, n = sequence_nll(net, b)
+            total, points = total + float(nll), points + float(n)
+    result = {"split": args.split, "lines": len(val), "skipped_lines": len(lines) - len(val),
+              "nll_per_line": round(total / len(val), 2),
+              "nll_per_point": round(total / points, 4), "points": int(points),
+              "units": "nats, offsets scaled by offset_scale",
+              "seconds": round(time.perf_counter() - t0, 1), "model": str(path)}
+    print(json.dumps(result) if args.json else
+          f"{args.split}: NLL {result['nll_per_line']} nats/line, "
+          f"{result['nll_per_point']} nats/point ({len(val)} lines)")
+    return 0
+
+
+def read_phrases(path: Path | None = None) -> list[str]:
+    path = path or Path(__file__).parent / "resources" / "legibility_phrases.txt"
+    return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()
+            if ln.strip() and not ln.startswith("#")]
+
+
+def cmd_evaluate_legibility(args) -> int:
+    from handwriting.alphabet import detokenize
+    from handwriting.metrics import ErrorCounts
+    from handwriting.service import Recognizer
+
+    syn = _synthesizer(args)
+    rec = Recognizer.from_checkpoint(args.recognizer)
+    phrases = read_phrases(Path(args.phrases) if args.phrases else None)
+    t0 = time.perf_counter()
+    counts, samples = ErrorCounts(), []
+    for i, phrase in enumerate(phrases):
+        inks = syn.write(phrase, bias=args.bias, style=args.style, seed=args.seed + i)
+        hyp = " ".join(detokenize(rec.recognize(ink).text) for ink in inks)
+        counts.add(phrase, hyp)
+        samples.append({"text": phrase, "read": hyp})
+    result = {"phrases": len(phrases), "cer": round(counts.cer, 4), "wer": round(counts.wer, 4),
+              "bias": args.bias, "style": args.style, "seed": args.seed,
+              "recognizer_decoder": rec.default_decoder,
+              "seconds": round(time.perf_counter() - t0, 1)}
+    if args.samples:
+        result["samples"] = samples
+    print(json.dumps(result) if args.json else
+          f"legibility: CER {100 * counts.cer:.1f} %  WER {100 * counts.wer:.1f} % "
+          f"({len(phrases)} phrases)")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from handwriting import bench
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.what == "recognize":
+        from handwriting.service import Recognizer
+
+        result = bench.bench_recognize(Recognizer.from_checkpoint(args.checkpoint))
+    else:
+        result = bench.bench_synthesize(_synthesizer(args))
+    line = json.dumps(result)
+    if args.out:
+        Path(args.out).write_text(line + "\n")
+    print(line if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+    return 0
+
+
+def cmd_data_styles(args) -> int:
+    """Build style presets from trainset lines only (never the test splits)."""
+    from handwriting.data.iam_ondb import load_iam_ondb
+    from handwriting.features import synthesis_offsets
+    from handwriting.synthesis import Style, save_styles
+
+    ds = load_iam_ondb(args.iam_ondb)
+    by_id = {ln.id: ln for ln in ds.split("trainset")}
+    styles = []
+    for spec in args.lines:
+        name, _, line_id = spec.partition("=")
+        if line_id not in by_id:
+            raise ValueError(f"{line_id!r} is not a usable trainset line")
+        ln = by_id[line_id]
+        from handwriting.alphabet import detokenize
+
+        styles.append(Style(name, synthesis_offsets(ln.ink), detokenize(ln.text)))
+    save_styles(styles, args.output)
+    print(f"wrote {len(styles)} styles to {args.output}")
+    return 0
+
+
+def cmd_train_lm(args) -> int:
+    from handwriting.data.iam_ondb import load_iam_ondb
+    from handwriting.lm import build_default_lm
+
+    ds = load_iam_ondb(args.iam_ondb)
+    texts = [ln.text for ln in ds.split("trainset")]  # never the test splits
+    lm = build_default_lm(texts)
+    lm.save(args.output)
+    print(f"wrote {args.output} ({Path(args.output).stat().st_size / 1e6:.1f} MB, "
+          f"trained on {len(texts)} trainset lines + wordfreq English words)")
+    return 0
