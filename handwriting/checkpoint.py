@@ -55,7 +55,7 @@ def load_checkpoint(path: str | Path, kind: str | None = None,
 def export_weights(ckpt: dict, path: str | Path, half: bool = True) -> None:
     """Strip training state (optimizer, RNG, trainer) and optionally store weights in fp16."""
     keep = {k: v for k, v in ckpt.items()
-            if k not in ("optimizer", "rng", "trainer", "format_version")}
+            if k not in ("optimizer", "rng", "rng_per_rank", "trainer", "format_version")}
     if half:
         keep["state_dict"] = {
             k: v.half() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}

@@ -129,9 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     styles.add_argument("output", help="e.g. models/styles.npz")
     styles.add_argument("lines", nargs="+", metavar="NAME=LINE_ID")
 
-    lm = tsub.add_parser("lm", help="character n-gram LM (trainset text + wordfreq)")
+    lm = tsub.add_parser("lm", help="character n-gram LM and lexicon (trainset text + wordfreq)")
     _add_data_arg(lm)
-    lm.add_argument("--output", default="models/charlm.npz")
+    lm.add_argument("--output", default="handwriting/resources", help="folder for both files")
 
     recog = sub.add_parser("recognize", help="recognize ink files (IAM XML, InkML, JSON)")
     recog.add_argument("files", nargs="+")
@@ -179,6 +179,8 @@ def _train_config(args):
 
 
 def cmd_train_recognizer(args) -> int:
+    import torch
+
     from handwriting.data.datasets import Augment
     from handwriting.data.iam_ondb import load_iam_ondb
     from handwriting.models.recognizer import RecognizerConfig
@@ -203,6 +205,7 @@ def cmd_train_recognizer(args) -> int:
         ck = load_checkpoint(src, "recognizer")
         model_cfg = RecognizerConfig(**ck["model_config"])
         standardizer = Standardizer.from_dict(ck["standardizer"])
+    torch.manual_seed(cfg.seed)  # the initial weights follow --seed too
     task = RecognizerTask(
         train, val, model_cfg, augment=None if args.no_augment else Augment(), seed=cfg.seed,
         standardizer=standardizer,
@@ -219,6 +222,8 @@ def cmd_train_recognizer(args) -> int:
 
 
 def cmd_train_synthesizer(args) -> int:
+    import torch
+
     from handwriting.data.iam_ondb import load_iam_ondb
     from handwriting.models.synthesizer import SynthesizerConfig
     from handwriting.training.loop import Trainer, init_from
@@ -241,6 +246,7 @@ def cmd_train_synthesizer(args) -> int:
         ck = load_checkpoint(src, "synthesizer")
         model_cfg = SynthesizerConfig(**ck["model_config"])
         offset_scale = ck["offset_scale"]
+    torch.manual_seed(cfg.seed)
     task = SynthesizerTask(
         train, val, model_cfg, offset_scale=offset_scale,
         data_info={"dataset": "IAM-OnDB", "source_hash": ds.source_hash, "train_split": "trainset",

@@ -195,12 +195,11 @@ def cmd_data_styles(args) -> int:
 
 def cmd_train_lm(args) -> int:
     from handwriting.data.iam_ondb import load_iam_ondb
-    from handwriting.lm import build_default_lm
+    from handwriting.lm import build_default_resources
 
     ds = load_iam_ondb(args.iam_ondb)
-    texts = [ln.text for ln in ds.split("trainset")]  # never the test splits
-    lm = build_default_lm(texts)
-    lm.save(args.output)
-    print(f"wrote {args.output} ({Path(args.output).stat().st_size / 1e6:.1f} MB, "
-          f"trained on {len(texts)} trainset lines + wordfreq English words)")
+    texts = [ln.text for ln in ds.split("trainset")]  # never the test splits (nor LOB)
+    for path in build_default_resources(texts, args.output):
+        print(f"wrote {path} ({Path(path).stat().st_size / 1e6:.2f} MB)")
+    print(f"from {len(texts)} trainset lines + wordfreq English words")
     return 0

@@ -86,18 +86,18 @@ class Recognizer:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None = None, lm_path: str | Path | None = None,
-                        **kw) -> Recognizer:
-        """Load a self-describing checkpoint (default: the shipped `models/recognizer.pt`) and the
-        character LM beside it (`models/charlm.npz`) when present."""
+                        use_lm: bool = True, use_lexicon: bool = False, **kw) -> Recognizer:
+        """Load a self-describing checkpoint (default: the shipped `models/recognizer.pt`) and
+        the character LM (default: the one shipped in `handwriting/resources`)."""
+        from handwriting.lm import CharNgramLM, load_default_lexicon, load_default_lm
+
         path = Path(path) if path else models_dir() / "recognizer.pt"
         ckpt = load_checkpoint(path, "recognizer")
         lm = None
-        lm_path = Path(lm_path) if lm_path else models_dir() / "charlm.npz"
-        if lm_path.is_file():
-            from handwriting.lm import CharNgramLM
-
-            lm = CharNgramLM.load(lm_path)
-        return cls(ckpt, path, lm=lm, **kw)
+        if use_lm:
+            lm = CharNgramLM.load(lm_path) if lm_path else load_default_lm()
+        lexicon = load_default_lexicon() if use_lexicon else None
+        return cls(ckpt, path, lm=lm, lexicon=lexicon, **kw)
 
     @property
     def default_decoder(self) -> str:

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import tarfile
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -316,12 +317,13 @@ def _save_cache(path: Path, ds: IamOnDB) -> None:
         "raw_lines": ds.raw_lines,
         "forms_listed": ds.forms_listed,
     }
-    tmp = path / "lines.npz.tmp"
-    with open(tmp, "wb") as fh:
+    fd, tmp = tempfile.mkstemp(dir=path, suffix=".npz.tmp")  # per-process: ranks may race
+    with os.fdopen(fd, "wb") as fh:
         np.savez(fh, points=pts, stroke_lens=np.array([len(s) for s in strokes], np.int32))
     os.replace(tmp, path / "lines.npz")
-    tmp = path / "meta.json.tmp"
-    tmp.write_text(json.dumps(meta))
+    fd, tmp = tempfile.mkstemp(dir=path, suffix=".json.tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(meta))
     os.replace(tmp, path / "meta.json")  # written last: its presence marks a complete cache
 
 

@@ -53,14 +53,25 @@ class ConvFrontEnd(nn.Module):
         self.n_layers = cfg.conv_layers
         self.kernel = cfg.kernel
 
-    def out_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+    def _next_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         pad = self.kernel // 2
+        return torch.div(lengths + 2 * pad - self.kernel, 2, rounding_mode="floor") + 1
+
+    def out_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         for _ in range(self.n_layers):
-            lengths = torch.div(lengths + 2 * pad - self.kernel, 2, rounding_mode="floor") + 1
+            lengths = self._next_lengths(lengths)
         return lengths
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.transpose(1, 2)).transpose(1, 2)
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, T, F) -> (B, T', C). With `lengths`, frames past each line's end are zeroed
+        after every block, so a line's output never depends on what it is batched with."""
+        h = x.transpose(1, 2)  # (B, F, T)
+        for i in range(0, len(self.net), 3):
+            h = self.net[i + 2](self.net[i + 1](self.net[i](h)))
+            if lengths is not None:
+                lengths = self._next_lengths(lengths)
+                h = h * (torch.arange(h.shape[2], device=h.device)[None] < lengths[:, None])[:, None]
+        return h.transpose(1, 2)
 
 
 def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -109,7 +120,7 @@ class RecognizerNet(nn.Module):
 
     def encode(self, x: torch.Tensor, lengths: torch.Tensor):
         """Front-end features (B, T', C) and their lengths (B,)."""
-        z = self.frontend(x)
+        z = self.frontend(x, lengths)
         return z, self.frontend.out_lengths(lengths).clamp(min=1, max=z.shape[1])
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor):

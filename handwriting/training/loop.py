@@ -118,10 +118,15 @@ class Trainer:
         }
 
     def save(self, name: str) -> Path | None:
+        """Every rank must call this (it gathers each rank's RNG state); rank 0 writes."""
+        rng = [torch.get_rng_state()]
+        if self.world > 1:
+            rng = [None] * self.world
+            torch.distributed.all_gather_object(rng, torch.get_rng_state())
         if self.rank != 0:
             return None
         path = self.out / name
-        save_checkpoint(self.checkpoint_payload(), path)
+        save_checkpoint({**self.checkpoint_payload(), "rng_per_rank": rng}, path)
         return path
 
     def resume(self, path: str | Path) -> None:
@@ -129,7 +134,8 @@ class Trainer:
         self.model.load_state_dict(ckpt["state_dict"])
         self.opt.load_state_dict(ckpt["optimizer"])
         self.state = TrainerState(**ckpt["trainer"])
-        torch.set_rng_state(ckpt["rng"])
+        per_rank = ckpt.get("rng_per_rank") or [ckpt["rng"]]
+        torch.set_rng_state(per_rank[self.rank] if self.rank < len(per_rank) else ckpt["rng"])
 
     # ------------------------------------------------------------------ loop
     def _emit(self, event: str, info: dict) -> None:
@@ -153,6 +159,14 @@ class Trainer:
             usable = len(batches) // self.world * self.world
             batches = batches[:usable][self.rank::self.world]
         return batches
+
+    def _sync_flag(self, flag: bool) -> bool:
+        """Rank 0's decision, so every rank takes part in a checkpoint together."""
+        if self.world == 1:
+            return flag
+        t = torch.tensor([1 if flag else 0])
+        torch.distributed.broadcast(t, src=0)
+        return bool(t.item())
 
     def _sync_metric(self, metric: float) -> float:
         if self.world == 1:
@@ -201,7 +215,7 @@ class Trainer:
                                         "loss": running / n_run, "grad_norm": float(gnorm),
                                         "lr": self._lr(), "seconds": round(st.seconds, 1)})
                     running, n_run = 0.0, 0
-                if time.monotonic() - last_save > 60 * cfg.checkpoint_minutes:
+                if self._sync_flag(time.monotonic() - last_save > 60 * cfg.checkpoint_minutes):
                     self.save("last.pt")
                     last_save = time.monotonic()
                 if cfg.max_steps is not None and st.step >= cfg.max_steps:

@@ -1,0 +1,480 @@
+"""A character n-gram language model (interpolated Witten-Bell) and a word lexicon with a
+character trie, both used by the CTC prefix beam search in `handwriting.decoding`."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.metadata
+import io
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from handwriting.alphabet import DEFAULT_ALPHABET, Alphabet
+
+BOS = "\x02"  # line start: only ever a context, never predicted
+EOS = "\x03"  # line end: predicted after the last character
+FORMAT_VERSION = 1
+DEFAULT_LM_FILE = "charlm-iam-wordfreq-6.npz"
+DEFAULT_LEXICON_FILE = "lexicon-en.txt.gz"
+_CACHE_LIMIT = 500_000  # entries per cache before it is cleared (bounds memory in a long session)
+
+# LM state: the longest suffix of the history (at most order-1 symbols, BOS included) that the
+# model holds as a context. Every longer suffix was never seen, so Witten-Bell backs off from it
+# to this one with weight 1: the state predicts exactly as the full history would.
+LMState = str
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a crash never leaves a truncated file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _count(counts: dict[str, float], s: str, first: int, weight: float, order: int) -> None:
+    """Add `weight` to every n-gram (length 1..order) of `s` that predicts s[i], i >= first."""
+    for i in range(first, len(s)):
+        for k in range(1, min(order, i + 1) + 1):
+            g = s[i + 1 - k:i + 1]
+            counts[g] = counts.get(g, 0.0) + weight
+
+
+class CharNgramLM:
+    """P(c | h) over the alphabet's characters plus EOS, interpolated Witten-Bell smoothing:
+
+        P(c|h) = (n(hc) + B(h) P(c|h')) / D(h),   D(h) = n(h.) + N1+(h.),   P(c|'') base 1/V
+
+    where h' drops h's oldest symbol, n are (possibly fractional) counts and N1+(h.) the number
+    of distinct followers of h. Witten-Bell rather than Kneser-Ney because it is defined for
+    fractional, frequency-weighted counts (modified Kneser-Ney's discounts come from counts of
+    counts, which such data lacks). Pruned n-grams hand their count to the back-off mass:
+    B(h) = D(h) - sum of h's kept counts, so every P(.|h) still sums to 1.
+    """
+
+    END = EOS
+
+    def __init__(self, order: int, alphabet: Alphabet, ngrams: dict[str, float],
+                 denominators: dict[str, float], meta: dict | None = None):
+        if order < 1:
+            raise ValueError(f"order must be >= 1, got {order}")
+        self.order = order
+        self.alphabet = alphabet
+        self.meta = dict(meta or {})
+        self._ngrams = ngrams  # context + symbol -> kept count
+        kept: dict[str, float] = {}
+        for g, n in ngrams.items():
+            kept[g[:-1]] = kept.get(g[:-1], 0.0) + n
+        # context -> (D, B): the denominator and the back-off mass of the formula above
+        self._contexts = {h: (d, d - kept.get(h, 0.0)) for h, d in denominators.items()}
+        self._symbols = EOS + alphabet.chars
+        self._base = 1.0 / len(self._symbols)
+        self._step: dict[tuple[str, str], tuple[str, float]] = {}  # advance() cache
+
+    # ------------------------------------------------------------------ training
+
+    @classmethod
+    def train(cls, texts: Iterable[str], weights: Iterable[float] | None = None, *,
+              order: int = 6, alphabet: Alphabet = DEFAULT_ALPHABET,
+              fragments: Iterable[str] = (), fragment_weights: Iterable[float] | None = None,
+              prune_order: int = 4, prune_below: float = 0.0, meta: dict | None = None,
+              ) -> CharNgramLM:
+        """Count n-grams of whole lines `texts` (each framed by BOS ... EOS) and of `fragments`
+        (running text without line boundaries, e.g. " word ": only symbols after the first are
+        predicted), each weighted (default 1). N-grams of length >= `prune_order` whose count is
+        below `prune_below` are dropped; shorter prefixes are counted at least as often, so the
+        kept set stays closed under prefixes and suffixes."""
+        if order < 1:
+            raise ValueError(f"order must be >= 1, got {order}")
+        counts: dict[str, float] = {}
+        known = set(alphabet.chars)
+
+        def check(text: str) -> None:
+            bad = sorted(set(text) - known)
+            if bad:
+                raise ValueError(f"characters not in the alphabet: {''.join(bad)!r} in {text!r}")
+
+        w_iter = iter(weights) if weights is not None else None
+        for text in texts:
+            check(text)
+            w = float(next(w_iter)) if w_iter is not None else 1.0
+            _count(counts, BOS + text + EOS, 1, w, order)
+        w_iter = iter(fragment_weights) if fragment_weights is not None else None
+        for frag in fragments:
+            check(frag)
+            w = float(next(w_iter)) if w_iter is not None else 1.0
+            _count(counts, frag, 1, w, order)
+        counts = {g: n for g, n in counts.items() if n > 0}
+
+        totals: dict[str, list[float]] = {}  # context -> [n(h.), N1+(h.)]
+        for g, n in counts.items():
+            t = totals.setdefault(g[:-1], [0.0, 0])
+            t[0] += n
+            t[1] += 1
+        kept = {g: n for g, n in counts.items() if len(g) < prune_order or n >= prune_below}
+        live = {g[:-1] for g in kept}
+        denominators = {h: n + types for h, (n, types) in totals.items() if h in live}
+        info = {"smoothing": "interpolated Witten-Bell", "order": order,
+                "prune_order": prune_order, "prune_below": prune_below,
+                "ngrams_counted": len(counts), "ngrams_kept": len(kept), **(meta or {})}
+        # Round-trip through the on-disk representation so a trained and a loaded model agree.
+        return cls._from_arrays(*cls._to_arrays(order, alphabet, kept, denominators, info))
+
+    # ------------------------------------------------------------------ scoring
+
+    def _canonical(self, history: str) -> LMState:
+        """Longest suffix of `history` (at most order-1 symbols) that is a known context."""
+        h = history[max(0, len(history) - self.order + 1):] if self.order > 1 else ""
+        while h not in self._contexts and h:
+            h = h[1:]
+        return h
+
+    def _prob(self, state: LMState, sym: str) -> float:
+        # Interpolate from the base distribution up to the full context (formula in the class
+        # docstring); every suffix of a known context is known, so no lookup fails.
+        p = self._base
+        ngrams, contexts = self._ngrams, self._contexts
+        for j in range(len(state), -1, -1):
+            h = state[j:]
+            d, b = contexts[h]
+            p = (ngrams.get(h + sym, 0.0) + b * p) / d
+        return p
+
+    def _symbol(self, ch: str) -> str:
+        if ch != EOS and ch not in self.alphabet:
+            raise ValueError(f"character {ch!r} is neither in the alphabet nor the end symbol")
+        return ch
+
+    def initial_state(self) -> LMState:
+        """The state at the start of a line."""
+        return self._canonical(BOS)
+
+    def advance(self, state: LMState, ch: str) -> tuple[LMState, float]:
+        """(state after `ch`, ln P(ch | state)); `ch` may be `END`. Cached: O(1) when repeated."""
+        key = (state, ch)
+        hit = self._step.get(key)
+        if hit is not None:
+            return hit
+        sym = self._symbol(ch)
+        lp = math.log(self._prob(state, sym))
+        out = (self._canonical(state + sym) if sym != EOS else state, lp)
+        if len(self._step) >= _CACHE_LIMIT:
+            self._step.clear()
+        self._step[key] = out
+        return out
+
+    def state_of(self, context: str) -> LMState:
+        """The state after the line prefix `context` (the line start is implicit)."""
+        for ch in context:
+            self._symbol(ch)
+        return self._canonical(BOS + context)
+
+    def logprob(self, context: str, ch: str) -> float:
+        """ln P(ch | line prefix `context`); `ch` is a character or `END`."""
+        return self.advance(self.state_of(context), ch)[1]
+
+    def distribution(self, context: str) -> dict[str, float]:
+        """P(. | context) over every character and `END` (sums to 1)."""
+        state = self.state_of(context)
+        return {s: self._prob(state, s) for s in self._symbols}
+
+    def score(self, text: str) -> float:
+        """ln P(text as a whole line), line end included."""
+        state, total = self.initial_state(), 0.0
+        for ch in text + EOS:
+            state, lp = self.advance(state, ch)
+            total += lp
+        return total
+
+    def count(self, ngram: str) -> float:
+        """The kept count of an n-gram (BOS/EOS written as `lm.BOS`/`lm.EOS`); 0 if absent."""
+        return self._ngrams.get(ngram, 0.0)
+
+    def __len__(self) -> int:
+        """Number of kept n-grams."""
+        return len(self._ngrams)
+
+    # ------------------------------------------------------------------ storage
+
+    @staticmethod
+    def _to_arrays(order, alphabet, ngrams, denominators, meta):
+        arrays = {}
+        for k in range(1, order + 1):
+            gs = sorted(g for g in ngrams if len(g) == k)
+            arrays[f"ngrams{k}"] = np.frombuffer("".join(gs).encode("latin-1"), np.uint8)
+            arrays[f"counts{k}"] = np.array([ngrams[g] for g in gs], np.float32)
+        for k in range(order):
+            hs = sorted(h for h in denominators if len(h) == k)
+            arrays[f"contexts{k}"] = np.frombuffer("".join(hs).encode("latin-1"), np.uint8)
+            arrays[f"denominators{k}"] = np.array([denominators[h] for h in hs], np.float32)
+        header = {"format_version": FORMAT_VERSION, "order": order, "alphabet": alphabet.chars,
+                  "meta": meta}
+        return header, arrays
+
+    @classmethod
+    def _from_arrays(cls, header: dict, arrays) -> CharNgramLM:
+        order = int(header["order"])
+
+        def split(buf: np.ndarray, k: int) -> list[str]:
+            s = bytes(np.asarray(buf, np.uint8)).decode("latin-1")
+            return [s[i:i + k] for i in range(0, len(s), k)]
+
+        ngrams: dict[str, float] = {}
+        for k in range(1, order + 1):
+            ngrams.update(zip(split(arrays[f"ngrams{k}"], k), arrays[f"counts{k}"].tolist(),
+                              strict=True))
+        denominators: dict[str, float] = {}
+        for k in range(order):
+            d = arrays[f"denominators{k}"].tolist()
+            hs = split(arrays[f"contexts{k}"], k) if k else [""] * len(d)
+            denominators.update(zip(hs, d, strict=True))
+        return cls(order, Alphabet(header["alphabet"]), ngrams, denominators, header["meta"])
+
+    def save(self, path: str | Path) -> None:
+        """Write a compressed .npz (no pickle) atomically."""
+        header, arrays = self._to_arrays(self.order, self.alphabet, self._ngrams,
+                                         {h: d for h, (d, _) in self._contexts.items()},
+                                         self.meta)
+        buf = io.BytesIO()
+        np.savez_compressed(buf, header=np.array(json.dumps(header)), **arrays)
+        _atomic_write(Path(path), buf.getvalue())
+
+    @classmethod
+    def load(cls, path: str | Path) -> CharNgramLM:
+        """Read a file written by `save`; raises ValueError naming the file if it is not one."""
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                header = json.loads(str(z["header"]))
+                arrays = {k: z[k] for k in z.files if k != "header"}
+        except (OSError, ValueError, KeyError) as exc:  # JSONDecodeError is a ValueError
+            raise ValueError(f"{path}: not a character LM file ({exc})") from None
+        if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
+            version = header.get("format_version") if isinstance(header, dict) else None
+            raise ValueError(f"{path}: LM format {version!r}, expected {FORMAT_VERSION}")
+        return cls._from_arrays(header, arrays)
+
+
+# ---------------------------------------------------------------------- lexicon
+
+_LETTER = re.compile(r"[A-Za-z]")
+_WORD = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*")
+_BETWEEN = -1  # automaton state: not inside a word (token start, after punctuation or digits)
+LexState = tuple  # sorted tuple of alternatives: trie node ids or _BETWEEN
+
+
+class Lexicon:
+    """Words (matched case-insensitively) in a character trie, read as a token automaton.
+
+    A token (a run of non-space characters) is accepted when each maximal run of letters in it
+    is a lexicon word, where a word may continue through a non-letter (' - .) when the lexicon
+    holds such a word (don't, well-known). Digits and punctuation are always allowed, so
+    IAM's separate punctuation tokens ("Mr . Foot ,"), numbers and "Williams." all pass.
+    """
+
+    def __init__(self, words: Iterable[str]):
+        self._children: list[dict[str, int]] = [{}]
+        self._terminal = bytearray(1)
+        self._words: set[str] = set()
+        self._step: dict[tuple[LexState, str], LexState | None] = {}  # advance() cache
+        for w in words:
+            self.add(w)
+
+    def add(self, word: str) -> None:
+        word = word.lower()
+        if not word or " " in word or word in self._words:
+            return
+        self._words.add(word)
+        node = 0
+        for ch in word:
+            nxt = self._children[node].get(ch)
+            if nxt is None:
+                nxt = len(self._children)
+                self._children[node][ch] = nxt
+                self._children.append({})
+                self._terminal.append(0)
+            node = nxt
+        self._terminal[node] = 1
+        self._step.clear()
+
+    def __contains__(self, word: str) -> bool:
+        return word.lower() in self._words
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def words(self) -> list[str]:
+        return sorted(self._words)
+
+    def is_prefix(self, text: str) -> bool:
+        """Whether `text` begins some lexicon word (case-insensitive)."""
+        node = 0
+        for ch in text.lower():
+            node = self._children[node].get(ch)
+            if node is None:
+                return False
+        return True
+
+    # automaton -----------------------------------------------------------------
+
+    def initial_state(self) -> LexState:
+        return (_BETWEEN,)
+
+    def advance(self, state: LexState, ch: str) -> LexState | None:
+        """The state after `ch`, or None if no lexicon-conforming text continues this way."""
+        key = (state, ch)
+        if key in self._step:
+            return self._step[key]
+        if ch == " ":
+            out = (_BETWEEN,) if self.is_final(state) else None
+        else:
+            low, letter = ch.lower(), _LETTER.match(ch) is not None
+            alts = set()
+            for s in state:
+                if s == _BETWEEN:
+                    if not letter:
+                        alts.add(_BETWEEN)
+                    elif low in self._children[0]:
+                        alts.add(self._children[0][low])
+                    continue
+                child = self._children[s].get(low)
+                if child is not None:
+                    alts.add(child)
+                if not letter and self._terminal[s]:
+                    alts.add(_BETWEEN)
+            out = tuple(sorted(alts)) or None
+        if len(self._step) >= _CACHE_LIMIT:
+            self._step.clear()
+        self._step[key] = out
+        return out
+
+    def is_final(self, state: LexState) -> bool:
+        """Whether the token so far is complete (may be followed by a space or the line end)."""
+        return any(s == _BETWEEN or self._terminal[s] for s in state)
+
+    def accepts(self, text: str) -> bool:
+        """Whether every token of `text` is complete and allowed."""
+        state: LexState | None = self.initial_state()
+        for ch in text:
+            state = self.advance(state, ch)
+            if state is None:
+                return False
+        return self.is_final(state)
+
+    # construction and storage ---------------------------------------------------
+
+    @classmethod
+    def build(cls, train_texts: Iterable[str], top_n: int = 50_000,
+              alphabet: Alphabet = DEFAULT_ALPHABET) -> Lexicon:
+        """The `top_n` most frequent English words of `wordfreq`, the words of `train_texts`
+        (IAM trainset transcriptions only) and the 26 single letters (initials)."""
+        import wordfreq
+
+        known = set(alphabet.chars)
+        words = [w for w in wordfreq.top_n_list("en", top_n)
+                 if _LETTER.search(w) and set(w) <= known]
+        words += [m.group(0) for t in train_texts for m in _WORD.finditer(t)]
+        words += list("abcdefghijklmnopqrstuvwxyz")
+        return cls(words)
+
+    def save(self, path: str | Path) -> None:
+        """Gzipped text, one lowercase word per line, written atomically."""
+        data = gzip.compress(("\n".join(self.words()) + "\n").encode(), mtime=0)
+        _atomic_write(Path(path), data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Lexicon:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            return cls(line.strip() for line in fh if line.strip())
+
+
+# ---------------------------------------------------------------------- default resources
+
+
+def _word_pseudo_text(top_n: int, alphabet: Alphabet, capitalized: float):
+    """(" word " fragments, weights ∝ frequency) from wordfreq, filtered to the alphabet; each
+    word also appears Capitalized with weight fraction `capitalized` (line starts, names)."""
+    import wordfreq
+
+    known = set(alphabet.chars)
+    frags, weights = [], []
+    for w in wordfreq.top_n_list("en", top_n):
+        if not _LETTER.search(w) or not set(w) <= known:
+            continue
+        f = wordfreq.word_frequency(w, "en")
+        if w == "i" or w.startswith("i'"):  # English capitalizes "I" everywhere
+            frags.append(" I" + w[1:] + " ")
+            weights.append(f)
+            continue
+        frags.append(f" {w} ")
+        weights.append(f * (1.0 - capitalized))
+        cap = w[0].upper() + w[1:]
+        if cap != w and capitalized > 0:
+            frags.append(f" {cap} ")
+            weights.append(f * capitalized)
+    return frags, np.asarray(weights, np.float64)
+
+
+def build_default_lm(train_texts: list[str], *, order: int = 6, top_n: int = 50_000,
+                     word_tokens: float = 0.5, capitalized: float = 0.1,
+                     prune_below: float = 0.1, alphabet: Alphabet = DEFAULT_ALPHABET,
+                     ) -> CharNgramLM:
+    """Train on `train_texts` (pass IAM-OnDB *trainset* transcriptions only: never a test set,
+    never LOB) plus wordfreq's `top_n` English words as " word " pseudo-text weighted by
+    frequency. The word counts add up to `word_tokens` times the number of word tokens in
+    `train_texts`, so the lines' own statistics (punctuation, case, word sequences) keep their
+    weight. N-grams of length >= 4 counted less than `prune_below` are pruned."""
+    train_texts = list(train_texts)
+    frags, weights = _word_pseudo_text(top_n, alphabet, capitalized)
+    n_tokens = sum(len(t.split()) for t in train_texts)
+    weights = weights * (word_tokens * n_tokens / weights.sum())
+    meta = {
+        "sources": {
+            "lines": f"{len(train_texts)} caller-supplied lines (IAM-OnDB trainset)",
+            "words": f"wordfreq {importlib.metadata.version('wordfreq')} top_n_list('en', "
+                     f"{top_n}), weight ∝ word_frequency, total {word_tokens} x line tokens, "
+                     f"capitalized share {capitalized}",
+        },
+    }
+    return CharNgramLM.train(train_texts, order=order, alphabet=alphabet, fragments=frags,
+                             fragment_weights=weights.tolist(), prune_below=prune_below,
+                             meta=meta)
+
+
+def build_default_resources(train_texts: list[str], folder: str | Path) -> tuple[Path, Path]:
+    """Build and write the default LM and lexicon into `folder`; returns their paths."""
+    folder = Path(folder)
+    lm_path, lex_path = folder / DEFAULT_LM_FILE, folder / DEFAULT_LEXICON_FILE
+    build_default_lm(train_texts).save(lm_path)
+    Lexicon.build(train_texts).save(lex_path)
+    return lm_path, lex_path
+
+
+def _resource(name: str) -> Path:
+    path = Path(str(resources.files("handwriting") / "resources" / name))
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: not built; see handwriting.lm.build_default_resources")
+    return path
+
+
+def load_default_lm() -> CharNgramLM:
+    """The shipped LM (IAM-OnDB trainset + wordfreq English; see its `meta`)."""
+    return CharNgramLM.load(_resource(DEFAULT_LM_FILE))
+
+
+def load_default_lexicon() -> Lexicon:
+    """The shipped lexicon (wordfreq top 50k English words + IAM-OnDB trainset words)."""
+    return Lexicon.load(_resource(DEFAULT_LEXICON_FILE))
