@@ -133,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_arg(lm)
     lm.add_argument("--output", default="handwriting/resources", help="folder for both files")
 
+    tune = sub.add_parser("tune", help="tune the beam search's LM weight on a validation split")
+    tune.add_argument("what", choices=("decoder",))
+    _add_data_arg(tune)
+    tune.add_argument("--model", dest="checkpoint", required=True)
+    tune.add_argument("--split", default="testset_v", choices=("trainset", "testset_v"))
+    tune.add_argument("--max-lines", type=int, default=400)
+    tune.add_argument("--write", action="store_true", help="store the best settings in the checkpoint")
+
     recog = sub.add_parser("recognize", help="recognize ink files (IAM XML, InkML, JSON)")
     recog.add_argument("files", nargs="+")
     recog.add_argument("--model", dest="checkpoint", default=None)
@@ -317,6 +325,42 @@ def cmd_recognize(args) -> int:
     return 0
 
 
+def cmd_tune_decoder(args) -> int:
+    """Grid search of LM weight and insertion bonus on validation lines (never test lines)."""
+    import itertools
+
+    from handwriting.checkpoint import load_checkpoint, save_checkpoint
+    from handwriting.data.iam_ondb import load_iam_ondb
+    from handwriting.metrics import ErrorCounts
+    from handwriting.service import DecoderSettings, Recognizer
+
+    rec = Recognizer.from_checkpoint(args.checkpoint)
+    lines = load_iam_ondb(args.iam_ondb).split(args.split)
+    lines = lines[:: max(1, len(lines) // args.max_lines)][: args.max_lines]
+    posteriors = []
+    for i in range(0, len(lines), 32):
+        posteriors += rec.log_posteriors([ln.ink for ln in lines[i:i + 32]])
+    results = []
+    for width, lw, ib in itertools.product((8,), (0.3, 0.5, 0.7, 1.0), (0.0, 0.5, 1.0, 1.5, 2.0)):
+        s = DecoderSettings(width, lw, ib)
+        counts = ErrorCounts()
+        for ln, lp in zip(lines, posteriors, strict=True):
+            counts.add(ln.text, rec.decode(lp, "beam", settings=s)[0].text)
+        results.append((counts.cer, s))
+        print(json.dumps({"cer": round(counts.cer, 5), **s.__dict__}), file=sys.stderr)
+    greedy = ErrorCounts()
+    for ln, lp in zip(lines, posteriors, strict=True):
+        greedy.add(ln.text, rec.decode(lp, "greedy")[0].text)
+    cer, best = min(results, key=lambda r: r[0])
+    print(json.dumps({"split": args.split, "lines": len(lines), "greedy_cer": round(greedy.cer, 5),
+                      "best_cer": round(cer, 5), "best": best.__dict__}))
+    if args.write:
+        ckpt = load_checkpoint(args.checkpoint, "recognizer")
+        ckpt["decoder"] = {**best.__dict__, "tuned_on": f"{args.split}, {len(lines)} lines"}
+        save_checkpoint({k: v for k, v in ckpt.items() if k != "format_version"}, args.checkpoint)
+    return 0
+
+
 def cmd_export(args) -> int:
     from handwriting.checkpoint import export_weights, load_checkpoint
 
@@ -335,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         ("export", None): cmd_export,
         ("evaluate", "recognizer"): cmd_evaluate_recognizer,
         ("recognize", None): cmd_recognize,
+        ("tune", None): cmd_tune_decoder,
         ("synthesize", None): cli_synthesis.cmd_synthesize,
         ("evaluate", "synthesizer"): cli_synthesis.cmd_evaluate_synthesizer,
         ("evaluate", "legibility"): cli_synthesis.cmd_evaluate_legibility,

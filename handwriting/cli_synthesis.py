@@ -29,11 +29,9 @@ def _style(syn, args):
 
 def _write(inks, path: Path) -> None:
     from handwriting.formats import write_ink
-    from handwriting.formats.svg import stack_lines
+    from handwriting.geometry import join_lines
 
-    ink = stack_lines(inks) if len(inks) > 1 else inks[0]
-    ink.meta["text"] = "\n".join(i.meta.get("text", "") for i in inks)
-    write_ink(ink, path)
+    write_ink(join_lines(inks), path)
 
 
 def cmd_synthesize(args) -> int:

@@ -137,3 +137,22 @@ def translate(ink: Ink, dx: float, dy: float) -> Ink:
 def scale(ink: Ink, sx: float, sy: float | None = None) -> Ink:
     sy = sx if sy is None else sy
     return ink.map_xy(lambda p: (p * np.float32([sx, sy])).astype(np.float32))
+
+
+def join_lines(lines: list[Ink], gap: float = 0.6) -> Ink:
+    """One `Ink` holding `lines` stacked top to bottom, `gap` writing heights apart (heights
+    measured robustly per line), left edges aligned; later lines' times follow earlier ones."""
+    lines = [ln for ln in lines if not ln.is_empty]
+    if not lines:
+        return Ink()
+    strokes, y_next, t_next = [], None, 0.0
+    for ln in lines:
+        x0, y0, _, y1 = ln.bounds()
+        h = max(ink_height(ln), 1e-6)
+        dy = 0.0 if y_next is None else y_next - y0
+        t0 = float(ln.strokes[0].t[0])
+        for s in ln.strokes:
+            strokes.append(Stroke(s.xy - np.float32([x0, -dy]), s.t - t0 + t_next, s.pressure))
+        y_next = y1 + dy + gap * h
+        t_next = float(strokes[-1].t[-1]) + 0.5
+    return Ink(tuple(strokes), {"text": "\n".join(str(ln.meta.get("text", "")) for ln in lines)})

@@ -29,6 +29,15 @@ def models_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class DecoderSettings:
+    """Beam search settings; a checkpoint's `decoder` dict overrides the defaults."""
+
+    beam_width: int = 8
+    lm_weight: float = 0.5
+    insertion_bonus: float = 1.0
+
+
+@dataclass(frozen=True)
 class Recognition:
     """A recognized line: best text, n-best list, per-frame log-posteriors (T', K), and for
     each character of `text` the indices of the ink points it was emitted from."""
@@ -81,6 +90,10 @@ class Recognizer:
             raise CheckpointError(f"{path}: weights do not match the config ({first})") from None
         self.net.eval()
         self.lm, self.lexicon = lm, lexicon
+        # Decoder settings tuned on the validation split (`handwriting tune decoder`).
+        tuned = {k: v for k, v in ckpt.get("decoder", {}).items()
+                 if k in DecoderSettings.__dataclass_fields__}
+        self.decoder_settings = DecoderSettings(**tuned)
         if threads:
             torch.set_num_threads(threads)
 
@@ -125,14 +138,18 @@ class Recognizer:
         lp = lp.transpose(0, 1).numpy()
         return [lp[k, : int(out_lens[k])] for k in range(len(inks))]
 
-    def decode(self, log_probs: np.ndarray, decoder: str | None = None,
-               beam_width: int = 16, nbest: int = 5) -> list[Hypothesis]:
+    def decode(self, log_probs: np.ndarray, decoder: str | None = None, nbest: int = 5,
+               settings: DecoderSettings | None = None, complete: bool = True
+               ) -> list[Hypothesis]:
+        """Decode (T', K) log-posteriors. `complete=False` for a line still being written."""
         decoder = decoder or self.default_decoder
         if decoder == "greedy":
             return [greedy_hypothesis(log_probs, self.alphabet)]
         if decoder == "beam":
-            return beam_search(log_probs, self.alphabet, beam_width=beam_width, lm=self.lm,
-                               lexicon=self.lexicon, nbest=nbest)
+            s = settings or self.decoder_settings
+            return beam_search(log_probs, self.alphabet, beam_width=s.beam_width, lm=self.lm,
+                               lm_weight=s.lm_weight, insertion_bonus=s.insertion_bonus,
+                               lexicon=self.lexicon, nbest=nbest, complete=complete)
         raise ValueError(f"unknown decoder {decoder!r}; expected 'greedy' or 'beam'")
 
     def recognize(self, ink: Ink, decoder: str | None = None, nbest: int = 5) -> Recognition:
