@@ -25,6 +25,7 @@ def save_checkpoint(payload: dict, path: str | Path) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             torch.save({"format_version": FORMAT_VERSION, **payload}, fh)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; weights are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -152,6 +152,36 @@ class Recognizer:
                                lexicon=self.lexicon, nbest=nbest, complete=complete)
         raise ValueError(f"unknown decoder {decoder!r}; expected 'greedy' or 'beam'")
 
+    def inspect(self, ink: Ink) -> Inspection:
+        """Record cell states and gates of every LSTM layer and direction on `ink`."""
+        from handwriting.introspect import record_recognizer
+
+        self._check(ink)
+        points = preprocess(ink, self.feature_config)
+        x = torch.from_numpy(self.standardizer(point_features(points)))[None]
+        trace = record_recognizer(self.net, x, torch.tensor([len(points)]))
+        src = source_indices(ink, points)
+        stride = self.config.stride
+        n_frames = trace.log_probs.shape[0]
+        frame_points = tuple(np.unique(src[t * stride:(t + 1) * stride]) for t in range(n_frames))
+        point_frames = np.zeros(ink.num_points, np.int64)
+        point_frames[src] = np.minimum(np.arange(len(src)) // stride, n_frames - 1)
+        # ink points skipped by resampling take the frame of the previous kept point
+        point_frames = np.maximum.accumulate(point_frames)
+        return Inspection(trace, frame_points, point_frames, x, src)
+
+    def saliency(self, ink: Ink, inspection: Inspection, frame: int,
+                 label: int | None = None) -> tuple[np.ndarray, int]:
+        """|d log p(label at frame) / d input| per ink point (max over the resampled points
+        that came from it), and the label used (default: the most active character)."""
+        from handwriting.introspect import saliency
+
+        n_frames = inspection.trace.log_probs.shape[0]
+        if not 0 <= frame < n_frames:
+            raise ValueError(f"frame {frame} outside 0..{n_frames - 1}")
+        sal = saliency(self.net, inspection.x, torch.tensor([inspection.x.shape[1]]), frame, label)
+        return _ink_point_max(sal.magnitude, inspection.source, ink.num_points), sal.label
+
     def recognize(self, ink: Ink, decoder: str | None = None, nbest: int = 5) -> Recognition:
         """Recognize one line of ink."""
         t0 = time.perf_counter()
@@ -173,6 +203,26 @@ class Recognizer:
             for a, b in zip(frames[:-1], frames[1:], strict=True))
         return Recognition(best.text, tuple(hyps), log_probs, frame_points, char_points,
                            decoder or self.default_decoder, time.perf_counter() - t0)
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What the recognizer's LSTMs did on one line (Graves's recognition animation): the
+    trace of every layer and direction (c, h and gates per frame, see `introspect`), and for
+    each frame the ink points it covers."""
+
+    trace: object  # introspect.RecognizerTrace
+    frame_points: tuple[np.ndarray, ...]
+    point_frames: np.ndarray  # (N,) for each ink point, the frame whose input holds it
+    x: torch.Tensor  # (1, T, F) standardized features (input of the saliency gradient)
+    source: np.ndarray  # (T,) for each resampled input point, its ink point
+
+
+def _ink_point_max(values: np.ndarray, source: np.ndarray, n_points: int) -> np.ndarray:
+    """Per-ink-point maximum of per-resampled-point `values` (points with none get 0)."""
+    out = np.zeros(n_points, np.float32)
+    np.maximum.at(out, source, values.astype(np.float32))
+    return out
 
 
 # --------------------------------------------------------------------------- synthesis
