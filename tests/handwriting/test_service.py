@@ -1,0 +1,95 @@
+"""The recognizer service: loading, validation, typed results, alignment to ink."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from handwriting.alphabet import IAM_CHARS
+from handwriting.checkpoint import CheckpointError, save_checkpoint
+from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
+from handwriting.ink import Ink, Stroke
+from handwriting.models.recognizer import RecognizerConfig, RecognizerNet
+from handwriting.service import Recognizer
+from tests.fixtures import hershey_ink
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    cfg = RecognizerConfig(hidden=16, layers=1, conv_channels=16)
+    net = RecognizerNet(cfg)
+    ink = hershey_ink("hello world")
+    std = Standardizer.fit([point_features(preprocess(ink))])
+    path = tmp_path_factory.mktemp("ckpt") / "rec.pt"
+    save_checkpoint({"kind": "recognizer", "model_config": cfg.to_dict(),
+                     "feature_config": FeatureConfig().to_dict(), "standardizer": std.to_dict(),
+                     "alphabet": IAM_CHARS,
+                     "state_dict": net.state_dict()}, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def recognizer(tiny_checkpoint):
+    return Recognizer.from_checkpoint(tiny_checkpoint, use_lm=False)
+
+
+def test_recognition_is_typed_and_aligned_to_the_ink(recognizer):
+    ink = hershey_ink("the cat")
+    r = recognizer.recognize(ink, decoder="beam")
+    assert r.log_probs.ndim == 2 and r.log_probs.shape[1] == len(recognizer.alphabet)
+    assert np.allclose(np.exp(r.log_probs).sum(1), 1.0, atol=1e-4)
+    assert r.text == r.nbest[0].text
+    assert len(r.char_points) == len(r.text)
+    assert len(r.frame_points) == len(r.log_probs)
+    every = np.concatenate([p for p in r.frame_points if len(p)])
+    assert every.min() >= 0 and every.max() < ink.num_points
+    assert np.all(np.diff([p.min() for p in r.frame_points if len(p)]) >= 0)
+
+
+def test_batched_posteriors_equal_single_line(recognizer):
+    inks = [hershey_ink("a"), hershey_ink("a longer line of text")]
+    batch = recognizer.log_posteriors(inks)
+    for ink, lp in zip(inks, batch, strict=True):
+        assert np.allclose(lp, recognizer.recognize(ink, "greedy").log_probs, atol=1e-5)
+
+
+def test_bad_ink_is_refused_with_a_clear_error(recognizer):
+    with pytest.raises(ValueError, match="empty"):
+        recognizer.recognize(Ink())
+    huge = Ink((Stroke(np.zeros((300_000, 2)), np.zeros(300_000)),))
+    with pytest.raises(ValueError, match="300000 points"):
+        recognizer.recognize(huge)
+    with pytest.raises(ValueError, match="decoder"):
+        recognizer.recognize(hershey_ink("a"), decoder="viterbi")
+
+
+def test_a_single_point_gives_a_bounded_answer(recognizer):
+    r = recognizer.recognize(Ink((Stroke([[1.0, 2.0]], [0.0]),)))
+    assert isinstance(r.text, str) and len(r.text) <= 1
+
+
+def test_corrupt_or_mismatched_checkpoints_name_the_file(tmp_path, tiny_checkpoint):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="bad.pt"):
+        Recognizer.from_checkpoint(bad)
+    ckpt = torch.load(tiny_checkpoint, weights_only=True)
+    ckpt["model_config"]["hidden"] = 24  # weights no longer fit the config
+    wrong = tmp_path / "wrong.pt"
+    save_checkpoint({k: v for k, v in ckpt.items() if k != "format_version"}, wrong)
+    with pytest.raises(CheckpointError, match="wrong.pt"):
+        Recognizer.from_checkpoint(wrong)
+
+
+def test_inspection_and_saliency_map_to_ink_points(recognizer):
+    ink = hershey_ink("ink")
+    ins = recognizer.inspect(ink)
+    n_frames = ins.trace.log_probs.shape[0]
+    assert ins.point_frames.shape == (ink.num_points,)
+    assert ins.point_frames.min() == 0 and ins.point_frames.max() == n_frames - 1
+    sal, label = recognizer.saliency(ink, ins, frame=n_frames // 2)
+    assert sal.shape == (ink.num_points,) and sal.max() > 0 and 1 <= label
+    with pytest.raises(ValueError, match="frame"):
+        recognizer.saliency(ink, ins, frame=n_frames)

@@ -1,0 +1,196 @@
+"""The Graves (2013) synthesizer: mixture likelihood, attention, overfitting, sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import multivariate_normal
+
+from handwriting.alphabet import DEFAULT_ALPHABET
+from handwriting.data.datasets import SynthesizerDataset, collate_synthesizer
+from handwriting.models.mdn import MixtureHead, mixture_log_likelihood
+from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
+from handwriting.service import Synthesizer
+from handwriting.synthesis import collect_lines, sample_stream, split_lines
+from handwriting.training.loop import TrainConfig, Trainer
+from handwriting.training.synthesizer import SynthesizerTask, sequence_nll
+from tests.fixtures import hershey_ink
+
+TINY = dict(hidden=32, layers=2, mixtures=4, window_gaussians=3)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+class _Line:
+    def __init__(self, text):
+        self.text, self.ink, self.id = text, hershey_ink(text), text
+
+
+def test_mixture_log_likelihood_matches_scipy():
+    torch.manual_seed(0)
+    head = MixtureHead(8, mixtures=3)
+    params = head(torch.randn(5, 8), bias=0.3)
+    x = torch.randn(5, 3)
+    x[:, 2] = torch.tensor([0.0, 1.0, 0.0, 1.0, 1.0])
+    ours = mixture_log_likelihood(params, x).detach().numpy()
+    for n in range(5):
+        dens = 0.0
+        for j in range(3):
+            s1, s2 = params.log_sigma1[n, j].exp().item(), params.log_sigma2[n, j].exp().item()
+            r = params.rho[n, j].item()
+            cov = [[s1 * s1, r * s1 * s2], [r * s1 * s2, s2 * s2]]
+            mean = [params.mu1[n, j].item(), params.mu2[n, j].item()]
+            dens += params.log_pi[n, j].exp().item() * multivariate_normal(mean, cov).pdf(
+                x[n, :2].numpy())
+        e = params.eos[n].item()
+        expected = np.log(dens) + np.log(e if x[n, 2] > 0.5 else 1 - e)
+        assert ours[n] == pytest.approx(expected, rel=1e-4, abs=1e-4)
+
+
+def test_likelihood_is_finite_for_extreme_values():
+    head = MixtureHead(4, mixtures=2)
+    with torch.no_grad():
+        head.linear.weight.fill_(0.0)
+        head.linear.bias.fill_(30.0)  # rho -> 1, huge sigmas and weights
+    params = head(torch.zeros(2, 4))
+    ll = mixture_log_likelihood(params, torch.tensor([[1e3, -1e3, 1.0], [0.0, 0.0, 0.0]]))
+    assert torch.isfinite(ll).all()
+
+
+def test_tiny_model_overfits_one_batch():
+    lines = [_Line("ab"), _Line("cab")]
+    task = SynthesizerTask(lines, None, SynthesizerConfig(**TINY))
+    batch = task.collate([task.train_set[i] for i in range(2)])
+    torch.manual_seed(0)
+    opt = torch.optim.Adam(task.model.parameters(), lr=1e-2)
+    first = None
+    for _ in range(150):
+        loss = task.loss(task.model, batch)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(task.model.parameters(), 5.0)
+        opt.step()
+        first = loss.item() if first is None else first
+    assert loss.item() < first - 1.5  # nats per point
+
+
+def test_attention_kappa_only_moves_forward():
+    torch.manual_seed(1)
+    net = SynthesizerNet(SynthesizerConfig(**TINY)).eval()
+    frames = list(sample_stream(net, DEFAULT_ALPHABET, ["hello there"], 0.1, seed=3))
+    kappa = np.stack([f.kappa[0] for f in frames])  # (T, K)
+    assert len(frames) > 3
+    assert np.all(np.diff(kappa, axis=0) > 0)
+    assert all(np.all(f.phi >= 0) for f in frames)
+
+
+def test_trained_window_moves_through_the_text_in_order():
+    """Teacher-forced on a line it was fitted to, the window's peak walks the text forward."""
+    lines = [_Line("abc")]
+    task = SynthesizerTask(lines, None, SynthesizerConfig(**TINY))
+    batch = task.collate([task.train_set[0]])
+    torch.manual_seed(0)
+    opt = torch.optim.Adam(task.model.parameters(), lr=1e-2)
+    for _ in range(200):
+        loss = task.loss(task.model, batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    x = batch["x"]
+    inputs = torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], 1)
+    with torch.no_grad():
+        _, phi = task.model(inputs, batch["text"], batch["text_mask"])
+    peak = phi[0, :, :3].argmax(-1).numpy()
+    assert np.all(np.diff(peak) >= 0) or np.mean(np.diff(peak) >= 0) > 0.95
+    assert peak[0] == 0 and peak[-1] == 2
+
+
+def _tiny_service(seed: int = 0) -> Synthesizer:
+    torch.manual_seed(seed)
+    cfg = SynthesizerConfig(**TINY)
+    net = SynthesizerNet(cfg)
+    ckpt = {"model_config": cfg.to_dict(), "feature_config": {"spacing": 0.14, "deslope": True},
+            "offset_scale": 0.1, "alphabet": DEFAULT_ALPHABET.chars,
+            "state_dict": net.state_dict()}
+    return Synthesizer(ckpt)
+
+
+def test_sampling_with_a_seed_repeats():
+    syn = _tiny_service()
+    a = syn.write("seeded ink", seed=7)
+    b = syn.write("seeded ink", seed=7)
+    c = syn.write("seeded ink", seed=8)
+    assert a[0].coords().tolist() == b[0].coords().tolist()
+    assert a[0].coords().tolist() != c[0].coords().tolist()
+
+
+def test_plan_validates_and_maps_characters():
+    syn = _tiny_service()
+    with pytest.raises(ValueError, match="empty"):
+        syn.plan("   ")
+    plan = syn.plan("\u201cquoted\u201d \u2014 dash \u20ac")
+    assert plan.lines == ('"quoted" - dash',)
+    assert plan.dropped == ("\u20ac",)
+    with pytest.raises(ValueError, match="unknown style"):
+        syn.style("no-such-style")
+
+
+def test_split_lines_at_word_boundaries():
+    assert split_lines("aa bb cc dd", max_chars=5) == ["aa bb", "cc dd"]
+    assert split_lines("x" * 12, max_chars=5) == ["xxxxx", "xxxxx", "xx"]
+    assert split_lines("one\ntwo") == ["one", "two"]
+
+
+def test_long_text_is_bounded_and_gives_a_valid_multiline_svg(tmp_path):
+    from handwriting.formats import read_ink, write_ink
+    from handwriting.geometry import join_lines
+
+    syn = _tiny_service()
+    text = ("lorem ipsum dolor sit amet " * 80)[:2000]
+    plan = syn.plan(text)
+    assert len(plan.lines) >= 40
+    inks = syn.write(text, seed=1)
+    assert len(inks) == len(plan.lines)
+    limit = 40 * max(len(t) for t in plan.lines) + 20
+    assert all(ink.num_points <= limit for ink in inks)
+    path = tmp_path / "long.svg"
+    write_ink(join_lines(inks), path)
+    back = read_ink(path)
+    assert back.num_points > 0 and len(back) >= len(inks)
+
+
+def test_priming_with_a_style_changes_the_sample():
+    syn = _tiny_service()
+    style = syn.style_from_ink(hershey_ink("style"), "style")
+    plain = syn.write("ink", seed=5)[0].coords()
+    primed = syn.write("ink", seed=5, style=style)[0].coords()
+    assert plain.shape != primed.shape or not np.allclose(plain, primed)
+
+
+def test_collect_lines_ends_every_line_with_pen_up():
+    net = SynthesizerNet(SynthesizerConfig(**TINY)).eval()
+    lines = collect_lines(sample_stream(net, DEFAULT_ALPHABET, ["ab", "abc"], 0.1, seed=0), 2)
+    assert all(line[-1, 2] == 1.0 for line in lines if len(line))
+
+
+def test_sequence_nll_counts_only_real_points():
+    ds = SynthesizerDataset([_Line("ab"), _Line("abcdef")], DEFAULT_ALPHABET)
+    net = SynthesizerNet(SynthesizerConfig(**TINY))
+    b = collate_synthesizer([ds[0], ds[1]], net.cfg.n_chars)
+    _, n = sequence_nll(net, b)
+    assert int(n) == sum(ds.lengths())
+
+
+def test_trainer_runs_the_synthesizer_task(tmp_path):
+    task = SynthesizerTask([_Line("ab"), _Line("ba")], [_Line("ab")], SynthesizerConfig(**TINY))
+    st = Trainer(task, TrainConfig(out=str(tmp_path), batch_size=2, epochs=2, progress=False,
+                                   warmup_steps=1)).fit()
+    assert st.epoch == 2 and np.isfinite(st.best_metric)
+    assert (tmp_path / "best.pt").is_file()
