@@ -36,6 +36,7 @@ class TrainConfig:
     lr_patience: int = 5  # halve the learning rate after this many such epochs
     min_lr_scale: float = 1 / 64
     warmup_steps: int = 300
+    schedule: str = "plateau"  # "plateau": halve on stalls; "cosine": decay to 0 over `epochs`
     clip: float = 5.0  # gradient-norm clipping
     seed: int = 0
     checkpoint_minutes: float = 10.0
@@ -90,6 +91,9 @@ class Trainer:
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         self.device = torch.device(cfg.device)
+        if cfg.schedule not in ("plateau", "cosine"):
+            raise ValueError(f"unknown schedule {cfg.schedule!r}; expected 'plateau' or 'cosine'")
+        self._steps_per_epoch = 1
         if self.world > 1 and not torch.distributed.is_initialized():
             backend = "nccl" if self.device.type == "cuda" else "gloo"
             torch.distributed.init_process_group(backend)
@@ -149,6 +153,10 @@ class Trainer:
 
     def _lr(self) -> float:
         warm = min(1.0, (self.state.step + 1) / max(self.cfg.warmup_steps, 1))
+        if self.cfg.schedule == "cosine":
+            total = max(self.cfg.epochs * self._steps_per_epoch, 1)
+            progress = min(self.state.step / total, 1.0)
+            return self.cfg.lr * warm * 0.5 * (1 + math.cos(math.pi * progress))
         return self.cfg.lr * warm * self.state.lr_scale
 
     def _epoch_batches(self, epoch: int) -> list[list[int]]:
@@ -183,6 +191,7 @@ class Trainer:
         while st.epoch < cfg.epochs:
             self.task.train_set.epoch = st.epoch
             batches = self._epoch_batches(st.epoch)
+            self._steps_per_epoch = len(batches)
             bar = None
             if cfg.progress and self.rank == 0:
                 from tqdm import tqdm
