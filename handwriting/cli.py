@@ -186,87 +186,75 @@ def _train_config(args):
     return TrainConfig(**kw)
 
 
-def cmd_train_recognizer(args) -> int:
+def _train(args, kind: str, make_task) -> int:
+    """Shared by both `train` commands: refuse to overwrite a run, load the data, take the
+    model config (and normalization) from the checkpoint when resuming or initializing,
+    build the task with `make_task(train, val, ckpt_or_None, data_info)`, and fit."""
     import torch
 
-    from handwriting.data.datasets import Augment
+    from handwriting.checkpoint import load_checkpoint
     from handwriting.data.iam_ondb import load_iam_ondb
-    from handwriting.models.recognizer import RecognizerConfig
     from handwriting.training.loop import Trainer, init_from
-    from handwriting.training.recognizer import RecognizerTask
 
     cfg = _train_config(args)
     out = Path(cfg.out)
     if (out / "last.pt").exists() and not args.resume:
         raise ValueError(f"{out}/last.pt exists: pass --resume to continue it, or another --out")
+    ckpt = None
+    if args.resume or args.init_from:
+        ckpt = load_checkpoint(out / "last.pt" if args.resume else Path(args.init_from), kind)
     ds = load_iam_ondb(args.iam_ondb, progress=sys.stderr.isatty())
     train = ds.split("trainset")[: cfg.max_train_lines]
     val = ds.split("testset_v")[: cfg.max_val_lines]
-    model_cfg = RecognizerConfig(hidden=args.hidden, layers=args.layers,
-                                 conv_layers=args.conv_layers, dropout=args.dropout)
-    standardizer = None
-    if args.resume or args.init_from:
-        from handwriting.checkpoint import load_checkpoint
-        from handwriting.features import Standardizer
-
-        src = out / "last.pt" if args.resume else Path(args.init_from)
-        ck = load_checkpoint(src, "recognizer")
-        model_cfg = RecognizerConfig(**ck["model_config"])
-        standardizer = Standardizer.from_dict(ck["standardizer"])
+    data_info = {"dataset": "IAM-OnDB", "source_hash": ds.source_hash, "train_split": "trainset",
+                 "train_lines": len(train), "val_split": "testset_v", "val_lines": len(val)}
     torch.manual_seed(cfg.seed)  # the initial weights follow --seed too
-    task = RecognizerTask(
-        train, val, model_cfg, augment=None if args.no_augment else Augment(), seed=cfg.seed,
-        standardizer=standardizer,
-        data_info={"dataset": "IAM-OnDB", "source_hash": ds.source_hash, "train_split": "trainset",
-                   "train_lines": len(train), "val_split": "testset_v", "val_lines": len(val)})
+    task = make_task(train, val, ckpt, data_info)
     trainer = Trainer(task, cfg)
     if args.resume:
         trainer.resume(out / "last.pt")
     elif args.init_from:
-        init_from(task.model, args.init_from, "recognizer")
-    state = trainer.fit()
-    print(json.dumps(_final(state)))
+        init_from(task.model, args.init_from, kind)
+    print(json.dumps(_final(trainer.fit())))
     return 0
+
+
+def cmd_train_recognizer(args) -> int:
+    from handwriting.data.datasets import Augment
+    from handwriting.features import Standardizer
+    from handwriting.models.recognizer import RecognizerConfig
+    from handwriting.training.recognizer import RecognizerTask
+
+    def make_task(train, val, ckpt, data_info):
+        model_cfg = RecognizerConfig(hidden=args.hidden, layers=args.layers,
+                                     conv_layers=args.conv_layers, dropout=args.dropout)
+        standardizer = None
+        if ckpt is not None:
+            model_cfg = RecognizerConfig(**ckpt["model_config"])
+            standardizer = Standardizer.from_dict(ckpt["standardizer"])
+        return RecognizerTask(train, val, model_cfg,
+                              augment=None if args.no_augment else Augment(), seed=args.seed,
+                              standardizer=standardizer, data_info=data_info)
+
+    return _train(args, "recognizer", make_task)
 
 
 def cmd_train_synthesizer(args) -> int:
-    import torch
-
-    from handwriting.data.iam_ondb import load_iam_ondb
     from handwriting.models.synthesizer import SynthesizerConfig
-    from handwriting.training.loop import Trainer, init_from
     from handwriting.training.synthesizer import SynthesizerTask
 
-    cfg = _train_config(args)
-    out = Path(cfg.out)
-    if (out / "last.pt").exists() and not args.resume:
-        raise ValueError(f"{out}/last.pt exists: pass --resume to continue it, or another --out")
-    ds = load_iam_ondb(args.iam_ondb, progress=sys.stderr.isatty())
-    train = ds.split("trainset")[: cfg.max_train_lines]
-    val = ds.split("testset_v")[: cfg.max_val_lines]
-    model_cfg = SynthesizerConfig(hidden=args.hidden, layers=args.layers, mixtures=args.mixtures,
-                                  window_gaussians=args.window_gaussians)
-    offset_scale = None
-    if args.resume or args.init_from:
-        from handwriting.checkpoint import load_checkpoint
+    def make_task(train, val, ckpt, data_info):
+        model_cfg = SynthesizerConfig(hidden=args.hidden, layers=args.layers,
+                                      mixtures=args.mixtures,
+                                      window_gaussians=args.window_gaussians)
+        offset_scale = None
+        if ckpt is not None:
+            model_cfg = SynthesizerConfig(**ckpt["model_config"])
+            offset_scale = ckpt["offset_scale"]
+        return SynthesizerTask(train, val, model_cfg, offset_scale=offset_scale,
+                               data_info=data_info)
 
-        src = out / "last.pt" if args.resume else Path(args.init_from)
-        ck = load_checkpoint(src, "synthesizer")
-        model_cfg = SynthesizerConfig(**ck["model_config"])
-        offset_scale = ck["offset_scale"]
-    torch.manual_seed(cfg.seed)
-    task = SynthesizerTask(
-        train, val, model_cfg, offset_scale=offset_scale,
-        data_info={"dataset": "IAM-OnDB", "source_hash": ds.source_hash, "train_split": "trainset",
-                   "train_lines": len(train), "val_split": "testset_v", "val_lines": len(val)})
-    trainer = Trainer(task, cfg)
-    if args.resume:
-        trainer.resume(out / "last.pt")
-    elif args.init_from:
-        init_from(task.model, args.init_from, "synthesizer")
-    state = trainer.fit()
-    print(json.dumps(_final(state)))
-    return 0
+    return _train(args, "synthesizer", make_task)
 
 
 def cmd_evaluate_recognizer(args) -> int:

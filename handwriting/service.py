@@ -28,6 +28,17 @@ def models_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
 
 
+def _load_weights(net: torch.nn.Module, ckpt: dict, path) -> torch.nn.Module:
+    """Load (possibly fp16) weights into `net` in eval mode; a mismatch names the file."""
+    state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise CheckpointError(f"{path}: weights do not match the config ({first})") from None
+    return net.eval()
+
+
 @dataclass(frozen=True)
 class DecoderSettings:
     """Beam search settings; a checkpoint's `decoder` dict overrides the defaults."""
@@ -81,14 +92,7 @@ class Recognizer:
         self.alphabet = Alphabet(ckpt["alphabet"])
         self.metrics = dict(ckpt.get("metrics", {}))
         self.data = dict(ckpt.get("data", {}))
-        self.net = RecognizerNet(self.config)
-        state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
-        try:
-            self.net.load_state_dict(state)
-        except RuntimeError as exc:
-            first = str(exc).splitlines()[0]
-            raise CheckpointError(f"{path}: weights do not match the config ({first})") from None
-        self.net.eval()
+        self.net = _load_weights(RecognizerNet(self.config), ckpt, path)
         self.lm, self.lexicon = lm, lexicon
         # Decoder settings tuned on the validation split (`handwriting tune decoder`).
         tuned = {k: v for k, v in ckpt.get("decoder", {}).items()
@@ -252,14 +256,7 @@ class Synthesizer:
         self.offset_scale = float(ckpt["offset_scale"])
         self.alphabet = Alphabet(ckpt["alphabet"])
         self.metrics = dict(ckpt.get("metrics", {}))
-        self.net = SynthesizerNet(self.config)
-        state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
-        try:
-            self.net.load_state_dict(state)
-        except RuntimeError as exc:
-            first = str(exc).splitlines()[0]
-            raise CheckpointError(f"{path}: weights do not match the config ({first})") from None
-        self.net.eval()
+        self.net = _load_weights(SynthesizerNet(self.config), ckpt, path)
         self.styles = dict(styles or {})
         if threads:
             torch.set_num_threads(threads)

@@ -27,15 +27,6 @@ from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
 from handwriting.synthesis import sample_stream
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The test machine's cores are shared with training jobs."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _net(layers: int = 2, seed: int = 0) -> RecognizerNet:
     torch.manual_seed(seed)
     return RecognizerNet(RecognizerConfig(hidden=16, layers=layers, conv_channels=16)).eval()

@@ -20,12 +20,6 @@ from tests.fixtures import hershey_ink
 TINY = dict(hidden=32, layers=2, mixtures=4, window_gaussians=3)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 class _Line:

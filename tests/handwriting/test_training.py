@@ -33,13 +33,6 @@ REPO = Path(__file__).resolve().parents[2]
 TINY = {"conv_channels": 16, "hidden": 16, "layers": 1}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Training on a shared CPU: one thread is faster, and makes runs bit-reproducible."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _lines(texts: list[str], split: str = "trainset") -> list[IamLine]:

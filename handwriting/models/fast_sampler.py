@@ -1,0 +1,373 @@
+"""Fast inference for `SynthesizerNet.step`: the same Graves (2013) §5 step in float32 NumPy
+(the default engine of `synthesis.sample_stream`). At batch 1 PyTorch spends most of a step
+dispatching ~40 small ops; here a step is one matrix product per layer, window and head plus
+~70 NumPy ufunc calls on preallocated buffers, and is bound by streaming the ~5.7 MB of
+weights from the L3 cache (~75% of its time), which every product reads exactly once.
+
+Layout. All inputs of all layers live in one row buffer per line,
+``S = [h1 | 1 | x | w | h2 | ... | hL]`` (B, ·), so each layer's gates are ONE product of a
+contiguous span of S with pre-stacked weights (the constant 1 picks up the pre-summed
+biases b_ih + b_hh): layer 1 reads [h1_prev, 1, x, w_prev], layer 2 [h1, 1, x, w, h2_prev],
+layer 3 [1, x, w, h2, h3_prev]; the head reads [h1, 1, (x, w as zero rows), h2, ..., hL].
+Only the window-vector rows of characters present in the text are kept (the others are
+exactly zero), and gates are reordered to i, f, o, g with the i, f, o rows halved, so one
+tanh gives every gate: sigmoid(z) = (1 + tanh(z / 2)) / 2.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import math
+import os
+import threading
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from handwriting.models.mdn import RHO_LIMIT
+from handwriting.models.synthesizer import SynthesizerNet
+
+
+@dataclass(frozen=True)
+class FastWeights:
+    """Model-wide float32 weight layouts (built once per set of weights, see `fast_weights`).
+    Matrices are transposed, (inputs, outputs), with gates in i, f, o, g order."""
+
+    hidden: int
+    layers: int
+    mixtures: int
+    gaussians: int
+    n_chars: int
+    lstm: tuple[dict[str, np.ndarray], ...]  # per layer: "one" (1, 4H), "x" (3, 4H), "w" (C, 4H),
+    #                                          "below" (H, 4H) from layer 2 on, "prev" (H, 4H)
+    window: dict[str, np.ndarray]  # "h1" (H, 3K), "one" (1, 3K); log(kappa_scale) folded in
+    head: dict[str, np.ndarray]  # "h" (L*H, 6M+1), "one" (1, 6M+1)
+
+    @classmethod
+    def from_net(cls, net: SynthesizerNet) -> FastWeights:
+        cfg = net.cfg
+        if cfg.kappa_scale <= 0:
+            raise ValueError(f"kappa_scale must be positive, got {cfg.kappa_scale}")
+        H, C = cfg.hidden, cfg.n_chars
+
+        def np32(t: torch.Tensor) -> np.ndarray:
+            return t.detach().to(torch.float32).cpu().numpy()
+
+        def gates(w: np.ndarray) -> np.ndarray:
+            """(4H, n) in PyTorch's i, f, g, o order -> (n, 4H) in i, f, o, g, ifo halved."""
+            i, f, g, o = np.split(w, 4, axis=0)
+            return np.ascontiguousarray(np.concatenate([0.5 * i, 0.5 * f, 0.5 * o, g]).T)
+
+        mods = [(net.cell1.weight_ih, net.cell1.weight_hh, net.cell1.bias_ih, net.cell1.bias_hh)]
+        mods += [(m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0) for m in net.upper]
+        lstm = []
+        for w_ih, w_hh, b_ih, b_hh in mods:
+            w_in = gates(np32(w_ih))  # rows: x (3), w (C), [h_below (H)]
+            part = {"one": gates(np32(b_ih + b_hh)[:, None]), "x": w_in[:3], "w": w_in[3:3 + C],
+                    "prev": gates(np32(w_hh))}
+            if len(w_in) > 3 + C:
+                part["below"] = w_in[3 + C:]
+            lstm.append(part)
+        K = cfg.window_gaussians
+        wb = np32(net.window.linear.bias).copy()
+        wb[2 * K:] += math.log(cfg.kappa_scale)  # kappa_scale * exp(k) = exp(k + log scale)
+        window = {"h1": np.ascontiguousarray(np32(net.window.linear.weight).T), "one": wb[None]}
+        head = {"h": np.ascontiguousarray(np32(net.head.linear.weight).T),
+                "one": np32(net.head.linear.bias)[None].copy()}
+        return cls(H, cfg.layers, cfg.mixtures, K, C, tuple(lstm), window, head)
+
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def fast_weights(net: SynthesizerNet) -> FastWeights:
+    """`FastWeights` of `net`, cached until any of its parameters changes (in place or not)."""
+    key = tuple((p.data_ptr(), p._version) for p in net.parameters())
+    hit = _CACHE.get(net)
+    if hit is None or hit[0] != key:
+        hit = (key, FastWeights.from_net(net))
+        _CACHE[net] = hit
+    return hit[1]
+
+
+# ------------------------------------------------------------------------------ BLAS threads
+
+
+class _SingleThread:
+    """Scoped single-threaded matrix products: at these sizes (a gemv, or a gemm with a few
+    rows) one thread is as fast as several, and a second thread fighting other processes for
+    a core costs 3-5x. Re-entrant and shared between threads: the first user saves the
+    thread count, the last one restores it, so the global setting never stays changed."""
+
+    def __init__(self, get, set_):
+        self._get, self._set = get, set_
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = 1
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._saved = self._get()
+                if self._saved != 1:
+                    self._set(1)
+            self._users += 1
+
+    def exit(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._saved != 1:
+                self._set(self._saved)
+
+    def current(self) -> int:
+        return self._get()
+
+
+def _numpy_openblas() -> tuple | None:
+    """get/set thread count of NumPy's bundled OpenBLAS (what threadpoolctl would find), or
+    None for another BLAS (then NumPy's threads are left alone)."""
+    here = os.path.dirname(np.__file__)
+    for path in glob.glob(os.path.join(here, "..", "numpy.libs", "*openblas*")) + glob.glob(
+            os.path.join(here, ".dylibs", "*openblas*")):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for pre, suf in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
+                         ("openblas", "")):
+            get = getattr(lib, f"{pre}_get_num_threads{suf}", None)
+            set_ = getattr(lib, f"{pre}_set_num_threads{suf}", None)
+            if get is not None and set_ is not None:
+                get.restype, set_.argtypes = ctypes.c_int, [ctypes.c_int]
+                return get, set_
+    return None
+
+
+_blas = _numpy_openblas()
+NUMPY_ONE_THREAD = _SingleThread(*_blas) if _blas else _SingleThread(lambda: 1, lambda n: None)
+TORCH_ONE_THREAD = _SingleThread(torch.get_num_threads, torch.set_num_threads)
+
+
+# ------------------------------------------------------------------------------ the step
+
+
+@dataclass
+class NumpyMixture:
+    """Mixture of the next offset as fresh arrays, bias applied (see `mdn.MixtureHead`)."""
+
+    log_pi: np.ndarray  # (B, M)
+    mu: np.ndarray  # (B, M, 2) in model units
+    log_sigma: np.ndarray  # (B, M, 2)
+    sigma: np.ndarray  # (B, M, 2)
+    rho: np.ndarray  # (B, M)
+    eos: np.ndarray  # (B,) end-of-stroke probability
+    pi_cdf: np.ndarray  # (B, M) unnormalized cumulative mixture weights, for sampling
+
+
+class NumpySynthesisStep:
+    """Recurrent state and step of `SynthesizerNet` for one text batch and one bias.
+
+    text: one-hot (B, U, C); mask (B, U). `step(x)` feeds the previous offset x (B, 3)."""
+
+    def __init__(self, weights: FastWeights, text: np.ndarray, mask: np.ndarray,
+                 bias: float = 0.0, backend: str | None = None):
+        fw = weights
+        B, U, C = text.shape
+        if C != fw.n_chars:
+            raise ValueError(f"text has {C} character columns, the model {fw.n_chars}")
+        H, L, M, K = fw.hidden, fw.layers, fw.mixtures, fw.gaussians
+        self.B, self.U, self.C, self.H, self.L, self.M, self.K = B, U, C, H, L, M, K
+        # Batch 1 runs NumPy's gemv; a gemm of a few rows is ~2.5x faster in PyTorch's MKL.
+        self.backend = backend or ("numpy" if B == 1 else "torch")
+        if self.backend not in ("numpy", "torch"):
+            raise ValueError(f"unknown backend {self.backend!r}; expected 'numpy' or 'torch'")
+        text = np.asarray(text, np.float32)
+        self.chars = np.flatnonzero(text.any(axis=(0, 1)))  # window rows that can be nonzero
+        n = len(self.chars)
+        self._text = np.ascontiguousarray(text[:, :, self.chars])  # (B, U, n)
+        mask = np.asarray(mask, np.float32)
+        self._mask = None if mask.all() else mask[:, None, :]  # (B, 1, U)
+
+        # S = [h1 | 1 | x | w | h2 | ... | hL]
+        pos, at = {}, 0
+        for name, size in [("h1", H), ("one", 1), ("x", 3), ("w", n)] + [
+                (f"h{j + 1}", H) for j in range(1, L)]:
+            pos[name] = (at, at + size)
+            at += size
+        self.S = np.zeros((B, at), np.float32)
+        self.S[:, pos["one"][0]] = 1.0
+        self._pos = pos
+        self.c = np.zeros((L, B, H), np.float32)
+        self.kappa = np.zeros((B, K), np.float32)
+        self._phi = np.zeros((B, 1, U), np.float32)
+        self.y = np.zeros((B, 6 * M + 1), np.float32)
+
+        # scratch and views, made once
+        self._G = np.empty((B, 4 * H), np.float32)
+        self._tmp = np.empty((B, H), np.float32)
+        self._z = np.empty((B, 3 * K), np.float32)
+        self._d = np.empty((B, K, U), np.float32)
+        self._u = np.arange(U, dtype=np.float32)[None, None, :]
+        self._x = self.S[:, slice(*pos["x"])]
+        self._w = self.S[:, None, slice(*pos["w"])]  # (B, 1, n)
+        self._h = [self.S[:, slice(*pos[f"h{j + 1}"])] for j in range(L)]
+        G = self._G
+        self._gates = (G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:], G[:, :3 * H])
+        self._alpha = self._z[:, None, :K]  # (B, 1, K)
+        self._beta = self._z[:, K:2 * K, None]  # (B, K, 1)
+        self._dkappa = self._z[:, 2 * K:]
+        self._kappa3 = self.kappa[:, :, None]
+
+        # one product per layer, window and head (weights restricted to the text's characters)
+        self._layers = []
+        for j, part in enumerate(fw.lstm):
+            rows = {"one": part["one"], "x": part["x"], "w": part["w"][self.chars],
+                    f"h{j + 1}": part["prev"]}
+            if j > 0:
+                rows[f"h{j}"] = part["below"]
+            self._layers.append(self._product(self._runs(rows, 4 * H), self._G))
+        self._window = self._product(self._runs(fw.window, 3 * K), self._z)
+        head = fw.head["h"].copy()
+        head_one = fw.head["one"].copy()
+        head[:, :M] *= 1 + bias  # pi = softmax(pi_hat (1 + b))   (Graves 2013, §5.4)
+        head_one[:, :M] *= 1 + bias
+        head_one[:, 3 * M:5 * M] -= bias  # sigma = exp(sigma_hat - b)
+        head[:, 6 * M] *= 0.5  # eos = sigmoid(z) = (1 + tanh(z / 2)) / 2
+        head_one[:, 6 * M] *= 0.5
+        rows = {"one": head_one, "x": np.zeros((3, 6 * M + 1), np.float32),
+                "w": np.zeros((n, 6 * M + 1), np.float32)}  # zero rows: one span for the head
+        rows.update({f"h{j + 1}": head[j * H:(j + 1) * H] for j in range(L)})
+        self._head = self._product(self._runs(rows, 6 * M + 1), self.y)
+        y = self.y
+        self._pi_hat, self._rho_hat, self._eos_half = y[:, :M], y[:, 5 * M:6 * M], y[:, 6 * M]
+        self._mu = y[:, M:3 * M].reshape(B, 2, M).transpose(0, 2, 1)  # (B, M, 2) views
+        self._log_sigma = y[:, 3 * M:5 * M].reshape(B, 2, M).transpose(0, 2, 1)
+        self._rows = np.arange(B)
+
+    def _runs(self, rows: dict[str, np.ndarray], n_out: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Group the inputs a product needs into contiguous spans of S: (view of S, weight rows
+        stacked in S order) per span."""
+        runs, cur, start = [], [], 0
+        for name, (a, _b) in [*self._pos.items(), ("end", (self.S.shape[1], 0))]:
+            if name in rows:
+                start = a if not cur else start
+                cur.append(rows[name])
+            elif cur:
+                runs.append((self.S[:, start:a], np.ascontiguousarray(np.concatenate(cur))))
+                cur = []
+        assert all(w.shape == (v.shape[1], n_out) for v, w in runs)
+        return runs
+
+    def _product(self, runs: list[tuple[np.ndarray, np.ndarray]], out: np.ndarray):
+        """A function computing out = sum over runs of (S span @ W)."""
+        if self.backend == "torch":  # views sharing memory with the NumPy buffers
+            truns = [(torch.from_numpy(a), torch.from_numpy(w)) for a, w in runs]
+            tout = torch.from_numpy(out)
+
+            def product():
+                torch.matmul(*truns[0], out=tout)
+                for a, w in truns[1:]:
+                    tout.add_(a @ w)
+        else:
+            def product():
+                np.matmul(*runs[0], out=out)
+                for a, w in runs[1:]:
+                    np.add(out, a @ w, out=out)
+        return product
+
+    def _lstm(self, layer: int) -> None:
+        G, tmp, c = self._G, self._tmp, self.c[layer]
+        self._layers[layer]()  # gates, pre-activation (eq. 7-10)
+        i, f, o, g, ifo = self._gates
+        np.tanh(G, out=G)
+        ifo *= 0.5
+        ifo += 0.5  # sigmoid of the halved i, f, o pre-activations
+        c *= f
+        np.multiply(i, g, out=tmp)
+        c += tmp  # c_t = f c_{t-1} + i g      (Graves 2013, eq. 9)
+        np.tanh(c, out=tmp)
+        np.multiply(o, tmp, out=self._h[layer])  # h_t = o tanh(c_t)   (eq. 11)
+
+    def step(self, x: np.ndarray | None = None, head: bool = True) -> None:
+        """Advance one pen step; x (B, 3) the previous offset (None: keep the last one, e.g.
+        the one `sample` wrote). `head=False` skips the mixture output (priming)."""
+        if x is not None:
+            self._x[...] = x
+        threads = NUMPY_ONE_THREAD if self.backend == "numpy" else TORCH_ONE_THREAD
+        threads.enter()
+        try:
+            self._lstm(0)
+            z = self._z
+            self._window()  # eq. 48
+            np.exp(z, out=z)  # alpha, beta, kappa_scale * exp(k_hat)   (eq. 49-51)
+            self.kappa += self._dkappa
+            d = self._d
+            np.subtract(self._kappa3, self._u, out=d)
+            np.multiply(d, d, out=d)
+            np.multiply(d, self._beta, out=d)
+            np.negative(d, out=d)
+            np.exp(d, out=d)
+            np.matmul(self._alpha, d, out=self._phi)  # eq. 46: phi = sum_k alpha exp(-beta (kappa - u)^2)
+            if self._mask is not None:
+                self._phi *= self._mask
+            np.matmul(self._phi, self._text, out=self._w)  # eq. 47: w = sum_u phi c_u
+            for layer in range(1, self.L):
+                self._lstm(layer)
+            if head:
+                self._head()
+        finally:
+            threads.exit()
+
+    # ---------------------------------------------------------------- read-outs
+
+    @property
+    def phi(self) -> np.ndarray:
+        return self._phi[:, 0]  # (B, U) view: copy before the next step
+
+    def hidden(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
+        """(h, c) of `layer` (0-based), copies, each (B, H)."""
+        return self._h[layer].copy(), self.c[layer].copy()
+
+    def window_vector(self) -> np.ndarray:
+        """The window vector w_t (B, C) over the whole alphabet (eq. 47)."""
+        out = np.zeros((self.B, self.C), np.float32)
+        out[:, self.chars] = self._w[:, 0]
+        return out
+
+    def mixture(self) -> NumpyMixture:
+        """The mixture of the next offset, from the last `step` (Graves 2013, eq. 18-22)."""
+        pi_hat, rho_hat = self._pi_hat, self._rho_hat
+        z = np.subtract(pi_hat, np.maximum.reduce(pi_hat, axis=1, keepdims=True))
+        e = np.exp(z)
+        cdf = np.add.accumulate(e, axis=1)
+        log_pi = z
+        log_pi -= np.log(cdf[:, -1:])  # log softmax
+        log_sigma = self._log_sigma.copy()
+        rho = np.tanh(rho_hat)
+        np.minimum(rho, RHO_LIMIT, out=rho)
+        np.maximum(rho, -RHO_LIMIT, out=rho)
+        eos = np.tanh(self._eos_half)  # the eos column is halved: sigmoid(z) = (1 + tanh(z/2)) / 2
+        eos *= 0.5
+        eos += 0.5
+        return NumpyMixture(log_pi, self._mu.copy(), log_sigma, np.exp(log_sigma), rho, eos, cdf)
+
+    def sample(self, mix: NumpyMixture, rng: np.random.Generator) -> np.ndarray:
+        """One offset (B, 3) from `mix` (component, bivariate normal, Bernoulli end of stroke);
+        it also becomes the input of the next `step`."""
+        rows, cdf = self._rows, mix.pi_cdf
+        r = rng.random((self.B, 2))
+        n = rng.standard_normal((self.B, 2))
+        comp = np.add.reduce(cdf < r[:, :1] * cdf[:, -1:], axis=1)
+        np.minimum(comp, self.M - 1, out=comp)
+        rho = mix.rho[rows, comp]
+        n[:, 1] *= np.sqrt(1 - rho * rho)
+        n[:, 1] += rho * n[:, 0]
+        out = np.empty((self.B, 3), np.float32)
+        np.multiply(mix.sigma[rows, comp], n, out=out[:, :2], casting="same_kind")
+        out[:, :2] += mix.mu[rows, comp]
+        np.less(r[:, 1], mix.eos, out=out[:, 2], casting="unsafe")
+        self._x[...] = out
+        return out

@@ -1,0 +1,186 @@
+"""Tests for the NumPy sampling engine (`models.fast_sampler`): its step equals
+`SynthesizerNet.step`, seeded sampling repeats, priming, and end-of-text detection in
+`synthesis.sample_stream` for both engines. Speed targets live in `handwriting bench`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from handwriting.alphabet import Alphabet
+from handwriting.models.fast_sampler import (
+    NUMPY_ONE_THREAD,
+    NumpySynthesisStep,
+    fast_weights,
+)
+from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
+from handwriting.synthesis import Style, _encode_batch, collect_lines, sample_stream
+
+TOL = 1e-5
+ALPHABET = Alphabet()
+
+
+
+
+def tiny_net(seed: int = 0) -> SynthesizerNet:
+    torch.manual_seed(seed)
+    cfg = SynthesizerConfig(n_chars=len(ALPHABET), hidden=32, layers=3, mixtures=5,
+                            window_gaussians=3)
+    return SynthesizerNet(cfg).eval()
+
+
+def text_batch(lines: list[str]):
+    return _encode_batch(lines, ALPHABET, len(ALPHABET))
+
+
+def random_offsets(rng: np.random.Generator, n: int) -> np.ndarray:
+    x = rng.standard_normal((n, 3)).astype(np.float32)
+    x[:, 2] = rng.random(n) < 0.2
+    return x
+
+
+def assert_state_equal(fast: NumpySynthesisStep, state) -> None:
+    for layer, (h, c) in enumerate(state.hc):
+        fh, fc = fast.hidden(layer)
+        np.testing.assert_allclose(fh, h.numpy(), atol=TOL, err_msg=f"h of layer {layer}")
+        np.testing.assert_allclose(fc, c.numpy(), atol=TOL, err_msg=f"c of layer {layer}")
+    np.testing.assert_allclose(fast.kappa, state.window.kappa.numpy(), atol=TOL)
+    np.testing.assert_allclose(fast.phi, state.window.phi.numpy(), atol=TOL)
+    np.testing.assert_allclose(fast.window_vector(), state.window.w.numpy(), atol=TOL)
+
+
+LINES = {1: ["hello world"], 3: ["hello world", "a b", "Quick, 42!"]}  # uneven: masked ends
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("bias", [0.0, 0.8])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_step_matches_torch(batch, bias, backend):
+    net, rng = tiny_net(), np.random.default_rng(batch)
+    text, mask, _ = text_batch(LINES[batch])
+    fast = NumpySynthesisStep(fast_weights(net), text, mask, bias, backend=backend)
+    state = net.initial_state(batch, text.shape[1])
+    t_text, t_mask = torch.from_numpy(text), torch.from_numpy(mask)
+    with torch.no_grad():
+        for x in random_offsets(rng, 50 * batch).reshape(50, batch, 3):
+            p, state = net.step(torch.from_numpy(x), state, t_text, t_mask, bias)
+            fast.step(x)
+            mix = fast.mixture()
+            for got, want in [(mix.log_pi, p.log_pi), (mix.mu[..., 0], p.mu1),
+                              (mix.mu[..., 1], p.mu2), (mix.log_sigma[..., 0], p.log_sigma1),
+                              (mix.log_sigma[..., 1], p.log_sigma2), (mix.rho, p.rho),
+                              (mix.eos, p.eos)]:
+                np.testing.assert_allclose(got, want.numpy(), atol=TOL)
+            np.testing.assert_allclose(mix.sigma, np.exp(mix.log_sigma), rtol=1e-6)
+            assert_state_equal(fast, state)
+
+
+def test_weights_cache_follows_the_parameters():
+    net = tiny_net()
+    first = fast_weights(net)
+    assert fast_weights(net) is first
+    with torch.no_grad():
+        net.head.linear.bias.add_(1.0)  # in place: a new version of the parameter
+    assert fast_weights(net) is not first
+
+
+def test_priming_state_matches_torch():
+    net, rng = tiny_net(1), np.random.default_rng(5)
+    text, mask, _ = text_batch(["style text then the line", "short"])
+    prime = random_offsets(rng, 30)
+    fast = NumpySynthesisStep(fast_weights(net), text, mask, 0.5)
+    state = net.initial_state(2, text.shape[1])
+    x = np.zeros((2, 3), np.float32)
+    with torch.no_grad():
+        for p in prime:  # teacher forced, as in sample_stream
+            _, state = net.step(torch.from_numpy(x), state, torch.from_numpy(text),
+                                torch.from_numpy(mask), 0.5)
+            fast.step(x, head=False)
+            x = np.tile(p, (2, 1))
+    assert_state_equal(fast, state)
+
+
+def stream_offsets(net, lines, seed, engine="numpy", style=None) -> list[np.ndarray]:
+    frames = sample_stream(net, ALPHABET, lines, 1.0, bias=0.5, style=style, seed=seed,
+                           engine=engine)
+    return collect_lines(frames, len(lines))
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_seeded_sampling_repeats(batch):
+    net = tiny_net()
+    lines = ["ab", "cde"][:batch]
+    first = stream_offsets(net, lines, seed=3)
+    again = stream_offsets(net, lines, seed=3)
+    other = stream_offsets(net, lines, seed=4)
+    assert all(len(a) for a in first)
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert any(len(a) != len(b) or not np.array_equal(a, b)
+               for a, b in zip(first, other, strict=True))
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_priming_with_a_style(engine):
+    net, rng = tiny_net(), np.random.default_rng(0)
+    style = Style("s", random_offsets(rng, 12), "xy")
+    frames = list(sample_stream(net, ALPHABET, ["ab"], 0.5, style=style, seed=0, engine=engine))
+    assert frames and {f.text_offset for f in frames} == {len("xy ")}
+    assert frames[0].phi.shape == (1, len("xy ab") + 1)
+
+
+def clockwork_window(net: SynthesizerNet) -> SynthesizerNet:
+    """The window ignores the network and moves one character per step (alpha = beta = 1):
+    phi at step t peaks at u = t + 1, so a line of n characters ends at step n - 1."""
+    k = net.cfg.window_gaussians
+    with torch.no_grad():
+        net.window.linear.weight.zero_()
+        net.window.linear.bias.zero_()
+        net.window.linear.bias[2 * k:] = math.log(1 / net.cfg.kappa_scale)
+    return net
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_end_of_text_stops_lines(engine):
+    net = clockwork_window(tiny_net())
+    frames = list(sample_stream(net, ALPHABET, ["ab", "abcde"], 1.0, seed=0, engine=engine))
+    active = np.array([f.active for f in frames])  # (steps, B)
+    assert len(frames) == 5
+    np.testing.assert_array_equal(active[:, 0], [True, True, False, False, False])
+    assert active[:, 1].all()
+    assert [len(o) for o in collect_lines(iter(frames), 2)] == [2, 5]
+
+
+def test_frames_mean_the_same_in_both_engines():
+    net = tiny_net()
+    lines, scale = ["ab", "abc"], 0.25
+    fast = next(iter(sample_stream(net, ALPHABET, lines, scale, seed=0, engine="numpy")))
+    slow = next(iter(sample_stream(net, ALPHABET, lines, scale, seed=0, engine="torch")))
+    # the first step sees the same input (a zero offset), so everything but the draw agrees
+    for name in ("phi", "kappa", "eos", "log_pi", "mu", "sigma", "rho"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert a.shape == b.shape, name
+        np.testing.assert_allclose(a, b, atol=TOL, err_msg=name)
+    assert fast.offsets.shape == slow.offsets.shape == (2, 3)
+    assert fast.active.dtype == slow.active.dtype == bool
+
+
+def test_thread_counts_are_restored():
+    """Products run single-threaded inside a step; the global settings come back after it."""
+    blas = NUMPY_ONE_THREAD.current()
+    torch.set_num_threads(2)
+    try:
+        for lines in (["ab"], ["ab", "cd"]):  # NumPy products at batch 1, PyTorch's above
+            list(sample_stream(tiny_net(), ALPHABET, lines, 1.0, seed=0))
+        assert torch.get_num_threads() == 2
+        assert NUMPY_ONE_THREAD.current() == blas
+    finally:
+        torch.set_num_threads(1)
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(ValueError, match="engine"):
+        sample_stream(tiny_net(), ALPHABET, ["ab"], 1.0, engine="jax")
