@@ -12,7 +12,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from handwriting import cli_synthesis
+from handwriting import cli_synthesis, explain
 from handwriting.checkpoint import CheckpointError
 from handwriting.data.iam_ondb import DatasetError
 from handwriting.formats.errors import InkFormatError
@@ -140,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--split", default="testset_v", choices=("trainset", "testset_v"))
     tune.add_argument("--max-lines", type=int, default=400)
     tune.add_argument("--write", action="store_true", help="store the best settings in the checkpoint")
+
+    explain.add_parser(sub)
 
     recog = sub.add_parser("recognize", help="recognize ink files (IAM XML, InkML, JSON)")
     recog.add_argument("files", nargs="+")
@@ -368,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         ("evaluate", "recognizer"): cmd_evaluate_recognizer,
         ("recognize", None): cmd_recognize,
         ("tune", None): cmd_tune_decoder,
+        ("explain", None): explain.cmd_explain,
         ("synthesize", None): cli_synthesis.cmd_synthesize,
         ("evaluate", "synthesizer"): cli_synthesis.cmd_evaluate_synthesizer,
         ("evaluate", "legibility"): cli_synthesis.cmd_evaluate_legibility,
