@@ -35,8 +35,8 @@ from gui.insight import (  # noqa: E402
     TimeCursor,
     sync_saliency_provider,
 )
-from handwriting.formats import read_ink  # noqa: E402
 from handwriting.figures import lively_units  # noqa: E402
+from handwriting.formats import read_ink  # noqa: E402
 from handwriting.service import Recognizer, Synthesizer  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
