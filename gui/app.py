@@ -1,4 +1,5 @@
-"""The `handwriting-app` entry point: `handwriting-app [--open FILE] [--screenshot PNG]`.
+"""The `handwriting-app` entry point:
+`handwriting-app [--open FILE] [--text TEXT] [--screenshot PNG] [--report-json PATH]`.
 
 Qt's own options (`-platform offscreen`, `-style fusion`, ...) pass through to QApplication.
 """
@@ -6,26 +7,68 @@ Qt's own options (`-platform offscreen`, `-style fusion`, ...) pass through to Q
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from gui.main_window import APP_NAME, MainWindow
+from gui.settings import APP_NAME, ORGANIZATION
 
-SCREENSHOT_DELAY_MS = 300  # let the first layout and paint settle before grabbing
+SETTLE_MS = 300  # let the last layout and paint settle before grabbing
+POLL_MS = 50
+WORK_TIMEOUT_S = 120.0  # models, recognition and typed text must be done by then
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="handwriting-app",
-        description="Write with a mouse or pen; open and export ink files.")
-    parser.add_argument("--open", metavar="FILE", help="an ink file to open at start "
+        description="Write with a mouse or pen and read it back as text; type text and "
+                    "watch it written; open and export ink files.")
+    parser.add_argument("--open", metavar="FILE", help="an ink file to open and recognize "
                         "(IAM-OnDB .xml, .inkml, .json, .svg)")
+    parser.add_argument("--text", metavar="TEXT", help="text to write below the ink")
+    parser.add_argument("--seed", type=int, default=None, help="random seed for --text")
     parser.add_argument("--screenshot", metavar="PNG",
-                        help="save a picture of the window once it is shown, then quit")
+                        help="once the work above is done, save a picture of the window and quit")
+    parser.add_argument("--report-json", metavar="PATH",
+                        help="on quit, write the recognized text and ink counts as JSON")
+    parser.add_argument("--palette", choices=("system", "light", "dark"), default="system",
+                        help="colour scheme (default: the system's)")
+    parser.add_argument("--color-by-char", action="store_true",
+                        help="start with the ink coloured by recognized character")
     return parser
+
+
+def dark_palette() -> QPalette:
+    """A plain dark palette (Fusion-style) for systems without a dark theme."""
+    p = QPalette()
+    role, c = QPalette.ColorRole, QColor
+    for r, col in ((role.Window, "#2b2d31"), (role.WindowText, "#e6e6e6"),
+                   (role.Base, "#1e1f22"), (role.AlternateBase, "#2b2d31"),
+                   (role.Text, "#e6e6e6"), (role.Button, "#34363b"),
+                   (role.ButtonText, "#e6e6e6"), (role.BrightText, "#ff6b6b"),
+                   (role.Highlight, "#3d8bfd"), (role.HighlightedText, "#ffffff"),
+                   (role.Link, "#6cb0ff"), (role.PlaceholderText, "#8b8f97"),
+                   (role.ToolTipBase, "#34363b"), (role.ToolTipText, "#e6e6e6"),
+                   (role.Mid, "#45474d"), (role.Dark, "#18191b"), (role.Light, "#4a4c52")):
+        p.setColor(r, c(col))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, r, c("#777a80"))
+    return p
+
+
+def light_palette() -> QPalette:
+    p = QPalette()
+    role = QPalette.ColorRole
+    for r, col in ((role.Window, "#efefef"), (role.WindowText, "#1b1b1b"), (role.Base, "#ffffff"),
+                   (role.Text, "#1f2933"), (role.Button, "#e8e8e8"), (role.ButtonText, "#1b1b1b"),
+                   (role.Highlight, "#2f6fde"), (role.HighlightedText, "#ffffff"),
+                   (role.PlaceholderText, "#8a94a0"), (role.Link, "#1d5fc2")):
+        p.setColor(r, QColor(col))
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,14 +76,41 @@ def main(argv: list[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(argv)
 
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APP_NAME)
-    window = MainWindow()
+    if args.palette != "system":
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette() if args.palette == "dark" else light_palette())
+
+    from gui.main_window import MainWindow
+
+    batch = bool(args.screenshot)
+    # A batch run (--screenshot) gets the default window size and no questions.
+    window = MainWindow(threads=2, offer_restore=not batch, restore_geometry=not batch)
+    window.finish_work_on_close = bool(args.report_json)
+    if args.color_by_char:
+        window.color_action.setChecked(True)
+        window.on_color_by_char(True)
     if args.open:
         window.open_file(args.open)
+    if args.text:
+        window.write_text(args.text, speed="instant" if batch else None, seed=args.seed)
     window.show()
 
     status = 0
     if args.screenshot:
+        waited = {"s": 0.0}
+
+        def grab_when_done() -> None:
+            if not window.is_idle() and waited["s"] < WORK_TIMEOUT_S:
+                waited["s"] += POLL_MS / 1000
+                QTimer.singleShot(POLL_MS, grab_when_done)
+                return
+            if not window.is_idle():
+                print("handwriting-app: work unfinished after "
+                      f"{WORK_TIMEOUT_S:.0f} s; saving the screenshot anyway", file=sys.stderr)
+            QTimer.singleShot(SETTLE_MS, grab_and_quit)
+
         def grab_and_quit() -> None:
             nonlocal status
             out = Path(args.screenshot)
@@ -48,12 +118,20 @@ def main(argv: list[str] | None = None) -> int:
             if not window.grab().save(str(out), "PNG"):
                 print(f"handwriting-app: could not write screenshot {out}", file=sys.stderr)
                 status = 1
-            window.close()
             app.quit()
 
-        QTimer.singleShot(SCREENSHOT_DELAY_MS, grab_and_quit)
+        QTimer.singleShot(SETTLE_MS, grab_when_done)
 
     code = app.exec()
+    window.close()  # quitting through the menu closed it already; this is then a no-op
+    # Closing the last window posts a Quit event of its own; left in the queue, it would end
+    # the next event loop the moment it starts (matters when main() runs inside a process
+    # that goes on, like the tests).
+    QCoreApplication.removePostedEvents(app, QEvent.Type.Quit)
+    if args.report_json:
+        out = Path(args.report_json)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(window.report()) + "\n", encoding="utf-8")
     window.deleteLater()
     return status or code
 

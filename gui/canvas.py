@@ -1,17 +1,18 @@
 """`InkCanvas`: draws an `InkDocument`'s vector ink and turns mouse and tablet input into
-strokes. It keeps no copy of the ink and no raster buffer: every repaint reads the model."""
+strokes. It keeps no copy of the ink and no raster buffer: every repaint reads the model
+(committed strokes, the pending stroke, the preview of typed text being written, and the
+transcript for colour-coding ink by character). Colours come from the widget's palette, so
+light and dark themes both work."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
-    QColor,
     QFont,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
-    QPen,
+    QPalette,
     QPointingDevice,
     QResizeEvent,
     QTabletEvent,
@@ -20,23 +21,15 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from gui.painting import InkPainter, bounds_of
 from handwriting.document import DocumentEvent, InkDocument
-from handwriting.ink import Stroke
+from handwriting.ink import Ink
 
-BACKGROUND = QColor("#ffffff")
-INK = QColor("#1f2933")
-HINT = QColor("#8a94a0")
-PEN_WIDTH_PX = 2.6  # on screen, whatever the zoom: ink files use very different units
 ERASE_RADIUS_PX = 8.0
 MIN_ZOOM, MAX_ZOOM = 1e-3, 1e3
 FIT_MARGIN_PX = 32.0
 WHEEL_ZOOM_PER_NOTCH = 1.2
 WHEEL_PAN_PER_NOTCH_PX = 48.0
-
-
-def pressure_width(pressure: float) -> float:
-    """Pen width in pixels for a pressure in [0, 1]: thin when light, bold when pressed."""
-    return PEN_WIDTH_PX * (0.5 + 0.9 * min(max(pressure, 0.0), 1.0))
 
 
 class InkCanvas(QWidget):
@@ -55,9 +48,7 @@ class InkCanvas(QWidget):
         self._erasing = False
         self._clock = QElapsedTimer()
         self._clock.start()
-        # Painter paths per committed stroke, keyed by id() and holding the stroke so that
-        # the id cannot be reused while the entry lives; pruned whenever the ink changes.
-        self._paths: dict[int, tuple[Stroke, QPainterPath]] = {}
+        self.painter = InkPainter(document)
 
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -118,15 +109,22 @@ class InkCanvas(QWidget):
         self._auto_fit = False
         self.set_view(1.0, QPointF(0.0, 0.0))
 
-    def fit_to_ink(self) -> None:
-        """Scale and centre the ink to fill the widget; keeps it fitted on resize until the
-        user zooms or pans."""
-        ink = self.document.ink
-        if ink.is_empty:
+    @property
+    def auto_fit(self) -> bool:
+        """The view follows the ink (after a fit, until the user zooms or pans)."""
+        return self._auto_fit
+
+    def fit_to_ink(self, headroom: float = 0.0) -> None:
+        """Scale and centre the ink (with the preview) to fill the widget, leaving `headroom`
+        (a fraction of the ink's size) free to the right and below for ink still coming;
+        keeps it fitted on resize until the user zooms or pans."""
+        box = bounds_of(self.document.ink, self.document.preview)
+        if box is None:
             self._auto_fit = False
             self.set_view(1.0, QPointF(0.0, 0.0))
             return
-        x0, y0, x1, y1 = ink.bounds()
+        x0, y0, x1, y1 = box
+        x1, y1 = x1 + headroom * (x1 - x0), y1 + headroom * (y1 - y0)
         w, h = max(x1 - x0, 1e-6), max(y1 - y0, 1e-6)
         avail_w = max(self.width() - 2 * FIT_MARGIN_PX, 1.0)
         avail_h = max(self.height() - 2 * FIT_MARGIN_PX, 1.0)
@@ -141,53 +139,62 @@ class InkCanvas(QWidget):
             self.fit_to_ink()
 
     # ------------------------------------------------------------------ model -> view
+    def visible_scene_rect(self) -> QRectF:
+        """The part of the scene the widget shows, in ink units."""
+        return QRectF(self.to_scene(QPointF(0, 0)),
+                      self.to_scene(QPointF(self.width(), self.height())))
+
+    def ensure_visible(self, ink: Ink, headroom: float = 0.0) -> None:
+        """Refit the view (committed ink plus preview) when `ink` leaves the visible area;
+        never while a stroke is being drawn (the paper must not move under the pen)."""
+        if ink.is_empty or self.document.is_drawing:
+            return
+        x0, y0, x1, y1 = ink.bounds()
+        if not self.visible_scene_rect().contains(QRectF(x0, y0, x1 - x0, y1 - y0)):
+            self.fit_to_ink(headroom)
+
+    @property
+    def color_by_char(self) -> bool:
+        return self.painter.color_by_char
+
+    def set_color_by_char(self, on: bool) -> None:
+        """Draw each recognized character's ink in its own colour."""
+        self.painter.color_by_char = bool(on)
+        self.update()
+
+    def set_highlight(self, line: int | None, char: int | None) -> None:
+        """Mark the ink points that character `char` of transcript line `line` was read from
+        (None clears the mark)."""
+        self.painter.set_highlight(line, char)
+        self.update()
+
+    def highlighted_points(self) -> int:
+        return sum(len(idx) for _, idx in self.painter.highlight.values())
+
     def _on_document_event(self, event: DocumentEvent) -> None:
         if event.kind == "cleared":
             self._auto_fit = False
-        if event.kind == "changed":
-            live = {id(s) for s in self.document.strokes}
-            self._paths = {k: v for k, v in self._paths.items() if k in live}
+        if event.kind == "changed" or (event.kind == "preview_changed"
+                                       and self.document.preview is None):
+            self.painter.prune()
+        if event.kind == "transcript_changed":
+            self.painter.rebuild_char_map()
+            self.painter.highlight = {}
         self.update()
-
-    def _path(self, stroke: Stroke) -> QPainterPath:
-        cached = self._paths.get(id(stroke))
-        if cached is not None and cached[0] is stroke:
-            return cached[1]
-        path = _polyline(stroke)
-        self._paths[id(stroke)] = (stroke, path)
-        return path
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(event.rect(), BACKGROUND)
-        pending = self.document.pending_stroke()
-        if self.document.ink.is_empty and pending is None:
+        palette = self.palette()
+        painter.fillRect(event.rect(), palette.color(QPalette.ColorRole.Base))
+        doc = self.document
+        if doc.ink.is_empty and not doc.is_drawing and doc.preview is None:
             self._paint_hint(painter)
             return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setTransform(self.view_transform())
-        for stroke in self.document.strokes:
-            self._paint_stroke(painter, stroke, self._path(stroke))
-        if pending is not None:
-            self._paint_stroke(painter, pending, _polyline(pending))
-
-    def _paint_stroke(self, painter: QPainter, stroke: Stroke, path: QPainterPath) -> None:
-        if stroke.pressure is None or len(stroke) == 1:
-            p = 0.5 if stroke.pressure is None else float(stroke.pressure[0])
-            painter.setPen(_pen(pressure_width(p)))
-            if len(stroke) == 1:
-                painter.drawPoint(QPointF(*map(float, stroke.xy[0])))
-            else:
-                painter.drawPath(path)
-            return
-        # Pressure varies along the stroke: one segment per pen width, round caps hide joins.
-        xy, pr = stroke.xy.tolist(), stroke.pressure.tolist()
-        for i in range(len(xy) - 1):
-            painter.setPen(_pen(pressure_width((pr[i] + pr[i + 1]) / 2)))
-            painter.drawLine(QPointF(*xy[i]), QPointF(*xy[i + 1]))
+        self.painter.paint(painter, self.size(), self.devicePixelRatioF(),
+                           self.view_transform(), palette)
 
     def _paint_hint(self, painter: QPainter) -> None:
-        painter.setPen(HINT)
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.4)
         painter.setFont(font)
@@ -296,22 +303,5 @@ class InkCanvas(QWidget):
                 dx, dy = dy, dx
             self.pan_by(dx, dy)
         event.accept()
-
-
-def _pen(width: float) -> QPen:
-    # Cosmetic: the width is in screen pixels, so zooming out of a whiteboard-sized IAM-OnDB
-    # line (thousands of units wide) still shows legible strokes.
-    pen = QPen(INK, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-               Qt.PenJoinStyle.RoundJoin)
-    pen.setCosmetic(True)
-    return pen
-
-
-def _polyline(stroke: Stroke) -> QPainterPath:
-    xy = stroke.xy.tolist()
-    path = QPainterPath(QPointF(*xy[0]))
-    for x, y in xy[1:]:
-        path.lineTo(x, y)
-    return path
 
 

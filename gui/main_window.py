@@ -1,76 +1,109 @@
-"""`MainWindow`: the ink canvas, File / Edit / View menus, a recognized-text panel and a
-status bar, all over one `InkDocument`."""
+"""`MainWindow`: the ink canvas, the recognized-text and typed-text panels, menus, status bar,
+files, preferences and autosave, all over one `InkDocument`. Models run in `gui.workers`."""
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QWidget,
 )
 
+from gui.about import AboutDialog
+from gui.autosave import Autosave
 from gui.canvas import InkCanvas
-from gui.panels import RecognizedTextPanel
+from gui.files import EXPORT_FORMATS, FileActions
+from gui.panels import MY_STYLE, NO_STYLE, RecognizedTextPanel, WritePanel
+from gui.recognition import LiveRecognition
+from gui.settings import APP_NAME, Preferences, app_data_dir, settings
+from gui.workers import ModelInfo, ModelWorkers
+from gui.writing import TypedInk
+from handwriting.alphabet import detokenize
 from handwriting.document import DocumentEvent, InkDocument
-from handwriting.formats import InkFormatError, read_ink, write_ink
-from handwriting.ink import InkError
+from handwriting.ink import Ink
 
-APP_NAME = "Handwriting"
-OPEN_FILTER = "Ink files (*.xml *.inkml *.json *.svg);;All files (*)"
-EXPORT_FORMATS = {  # extension: (menu text, file-dialog filter)
-    ".svg": ("&SVG…", "SVG image (*.svg)"),
-    ".inkml": ("&InkML…", "InkML (*.inkml)"),
-    ".json": ("&JSON…", "JSON ink (*.json)"),
-    ".png": ("&PNG…", "PNG image (*.png)"),
-}
-FILE_ERRORS = (InkFormatError, InkError, OSError)
+WARN_DELAY_MS = 200
 
 
-class MainWindow(QMainWindow):
-    """The application window. `document` is the one app state; the canvas and the panels
-    are views of it. Recognition hooks in through `show_recognized_text`."""
+class MainWindow(FileActions, QMainWindow):
+    """The application window. `document` is the one app state; the canvas and the panels are
+    views of it. `models` is the folder of the weights (default: the service's)."""
 
-    def __init__(self, document: InkDocument | None = None, parent: QWidget | None = None):
+    def __init__(self, document: InkDocument | None = None, parent: QWidget | None = None,
+                 *, models: Path | None = None, threads: int | None = None,
+                 offer_restore: bool = True, restore_geometry: bool = True):
         super().__init__(parent)
         self.document = document if document is not None else InkDocument()
         self.current_path: Path | None = None
-        self._last_dir = Path.cwd()
+        self.prefs = Preferences.load()
+        self._last_dir = Path(self.prefs.recent[0]).parent if self.prefs.recent else Path.cwd()
+        self._saved_ink = self.document.ink
+        self._warned: set[str] = set()
+        self._unwarned: list[str] = []
+        self.finish_work_on_close = False  # --report-json: let recognition finish first
+        self._closed = False
 
         self.canvas = InkCanvas(self.document, self)
         self.setCentralWidget(self.canvas)
+        self.recognized_panel = RecognizedTextPanel(self.document, self)
+        self.recognized_dock = self._dock("Recognized text", "recognizedTextDock",
+                                          self.recognized_panel)
+        self.write_panel = WritePanel(self)
+        self.write_dock = self._dock("Typed text to ink", "writeDock", self.write_panel,
+                                     Qt.DockWidgetArea.TopDockWidgetArea)
+        self.write_panel.set_bias(self.prefs.bias)
+        self.write_panel.set_styles((), self.prefs.style)
+        self.write_panel.set_speed(self.prefs.speed)
 
-        # Where recognition results go once a recognizer service is wired in (a worker that
-        # listens for the document's "changed" events and calls `show_recognized_text`).
-        self.recognized_panel = RecognizedTextPanel(self)
-        self.recognized_dock = QDockWidget("Recognized text", self)
-        self.recognized_dock.setObjectName("recognizedTextDock")
-        self.recognized_dock.setWidget(self.recognized_panel)
-        self.recognized_dock.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea
-                                             | Qt.DockWidgetArea.TopDockWidgetArea)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.recognized_dock)
-
+        self.models_label = QLabel("Loading models…")
+        self.latency_label = QLabel()
         self.info_label = QLabel()
-        self.statusBar().addPermanentWidget(self.info_label)
+        for label in (self.models_label, self.latency_label, self.info_label):
+            self.statusBar().addPermanentWidget(label)
+
+        self.workers = ModelWorkers(models, threads, self)
+        self.recognition = LiveRecognition(self.document, self.workers, self)
+        self.typed = TypedInk(self.document, self.workers, self.canvas, self)
+        self.autosave = Autosave(self.document, app_data_dir(), self)
 
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
-        unsubscribe = self.document.subscribe(self._on_document_event)
-        self.destroyed.connect(lambda *_: unsubscribe())
-        self.canvas.view_changed.connect(self.on_view_changed)
+        self._connect()
         self._update_title()
         self._update_state()
-        self.resize(1000, 640)
+        self.resize(1000, 700)
+        self.resizeDocks([self.recognized_dock], [150], Qt.Orientation.Vertical)
+        geometry = settings().value("window/geometry") if restore_geometry else None
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+
+        crashed = self.autosave.crashed_session() if offer_restore else None
+        self.autosave.start()
+        self.workers.start()
+        self.recognized_panel.set_placeholder("Loading the recognizer…")
+        if crashed is not None:
+            QTimer.singleShot(0, partial(self.offer_restore, crashed))
 
     # ------------------------------------------------------------------ construction
+    def _dock(self, title: str, name: str, widget: QWidget,
+              area=Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea
+                             | Qt.DockWidgetArea.TopDockWidgetArea)
+        self.addDockWidget(area, dock)
+        return dock
+
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
@@ -85,11 +118,17 @@ class MainWindow(QMainWindow):
         key = QKeySequence.StandardKey
         self.open_action = self._action("&Open…", self.on_open, key.Open,
                                         "Open an ink file (IAM-OnDB XML, InkML, JSON, SVG)")
+        self.save_action = self._action("&Save", self.on_save, "Ctrl+S", "Save the ink")
+        self.save_as_action = self._action("Save &As…", self.on_save_as, "Ctrl+Shift+S",
+                                           "Save the ink as JSON, InkML or SVG")
+        self.export_action = self._action("&Export…", self.on_export, "Ctrl+Shift+E",
+                                          "Export the ink as SVG, PNG, InkML or JSON")
         self.export_actions = {
             ext: self._action(text, partial(self.on_export_dialog, ext),
                               tip=f"Export the ink as {ext[1:].upper()}")
             for ext, (text, _) in EXPORT_FORMATS.items()
         }
+        self.prefs_action = self._action("&Preferences…", self.on_preferences, key.Preferences)
         self.quit_action = self._action("&Quit", self.close, key.Quit, "Quit the application")
         self.undo_action = self._action("&Undo", self.on_undo, "Ctrl+Z", "Undo the last edit")
         self.redo_action = self._action("&Redo", self.on_redo, "Ctrl+Shift+Z",
@@ -97,7 +136,7 @@ class MainWindow(QMainWindow):
         # Toolbar buttons keep short fixed labels while the menu texts name the command.
         self.undo_action.setIconText("Undo")
         self.redo_action.setIconText("Redo")
-        self.export_actions[".svg"].setIconText("Export SVG")
+        self.export_action.setIconText("Export")
         self.clear_action = self._action("C&lear", self.on_clear, tip="Remove all strokes")
         self.zoom_in_action = self._action("Zoom &In", self.canvas.on_zoom_in, key.ZoomIn)
         self.zoom_out_action = self._action("Zoom &Out", self.canvas.on_zoom_out, key.ZoomOut)
@@ -105,105 +144,157 @@ class MainWindow(QMainWindow):
                                        "Scale the view so all ink fits")
         self.actual_size_action = self._action("&Actual Size", self.canvas.on_actual_size,
                                                "Ctrl+1", "One ink unit per pixel")
+        self.color_action = self._action("&Colour Ink by Character", self.on_color_by_char,
+                                         "Ctrl+K", "Colour each recognized character's ink")
+        self.color_action.setCheckable(True)
+        self.write_action = self._action("&Write Typed Text", self.on_write, "Ctrl+Return")
+        self.stop_action = self._action("&Stop Writing", self.on_stop, "Esc")
+        self.about_action = self._action("&About Handwriting", self.on_about)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
-        export_menu = file_menu.addMenu("&Export")
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self.on_fill_recent)
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_as_action)
+        file_menu.addAction(self.export_action)
+        export_menu = file_menu.addMenu("Export &As")
         for action in self.export_actions.values():
             export_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.prefs_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
         edit_menu = bar.addMenu("&Edit")
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.clear_action)
+        for action in (self.undo_action, self.redo_action, None, self.clear_action,
+                       None, self.write_action, self.stop_action):
+            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
 
         view_menu = bar.addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action,
-                       self.actual_size_action):
-            view_menu.addAction(action)
-        view_menu.addSeparator()
-        view_menu.addAction(self.recognized_dock.toggleViewAction())
+                       self.actual_size_action, None, self.color_action, None,
+                       self.recognized_dock.toggleViewAction(),
+                       self.write_dock.toggleViewAction()):
+            view_menu.addSeparator() if action is None else view_menu.addAction(action)
+        bar.addMenu("&Help").addAction(self.about_action)
 
     def _build_toolbar(self) -> None:
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolBar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        toolbar.addAction(self.open_action)
-        toolbar.addAction(self.export_actions[".svg"])
-        toolbar.addSeparator()
-        toolbar.addAction(self.undo_action)
-        toolbar.addAction(self.redo_action)
-        toolbar.addAction(self.clear_action)
-        toolbar.addSeparator()
-        toolbar.addAction(self.fit_action)
+        for action in (self.open_action, self.save_action, self.export_action, None,
+                       self.undo_action, self.redo_action, self.clear_action, None,
+                       self.fit_action, self.color_action):
+            toolbar.addSeparator() if action is None else toolbar.addAction(action)
 
-    # ------------------------------------------------------------------ files
-    def open_file(self, path: str | Path) -> bool:
-        """Replace the ink with `path`'s; on failure say why and keep the current ink."""
-        path = Path(path)
-        try:
-            ink = read_ink(path)
-        except FILE_ERRORS as exc:
-            self._show_error("Cannot open file", f"Could not open {path.name}.", exc, path)
+    def _connect(self) -> None:
+        unsubscribe = self.document.subscribe(self._on_document_event)
+        self.destroyed.connect(lambda *_: unsubscribe())
+        self.canvas.view_changed.connect(self.on_view_changed)
+        self.recognized_panel.char_hovered.connect(self.on_char_hovered)
+        self.write_panel.write_clicked.connect(self.on_write)
+        self.write_panel.stop_clicked.connect(self.on_stop)
+        self.workers.model_loaded.connect(self.on_model_loaded)
+        self.workers.model_failed.connect(self.on_model_failed)
+        self.recognition.updated.connect(self.on_recognized)
+        self.recognition.failed.connect(self.on_recognition_failed)
+        self.typed.message.connect(self.on_message)
+        self.typed.started.connect(self.on_typed_changed)
+        self.typed.finished.connect(self.on_typed_changed)
+
+    # ------------------------------------------------------------------ writing
+    def write_text(self, text: str | None = None, speed: str | None = None,
+                   seed: int | None = None) -> bool:
+        """Write typed text (default: the panel's) below the ink; False if there is nothing
+        to write or no handwriting to imitate."""
+        if text is None:
+            text = self.write_panel.text()
+        elif text != self.write_panel.text():
+            self.write_panel.text_edit.setPlainText(text)
+        if not text.strip():
+            self.on_message("Type some text to write first")
             return False
-        self.document.replace(ink)
-        self.canvas.fit_to_ink()
-        self.current_path = path
-        self._last_dir = path.parent
-        self._update_title()
-        self.statusBar().showMessage(f"Opened {path}", 5000)
+        style, prime = self.write_panel.style(), None
+        if style == MY_STYLE:
+            lines = [t for t in self.document.transcript if t.text.strip()]
+            if not lines:
+                self.on_message("Write a line on the canvas first: its ink and recognized text "
+                                "prime the synthesizer")
+                return False
+            line = max(lines, key=lambda t: sum(len(s) for s in t.strokes))
+            prime = (Ink(line.strokes), detokenize(line.text))
+        self.typed.write(text, self.write_panel.bias(), None if style in (NO_STYLE, MY_STYLE)
+                         else style, prime, speed or self.write_panel.speed(), seed)
         return True
 
-    def export_to(self, path: str | Path) -> bool:
-        """Write the ink to `path`; the extension picks the format (.svg .inkml .json .png)."""
-        path = Path(path)
-        if self.document.ink.is_empty:
-            self._show_error("Nothing to export", "The canvas is empty: write something first.")
-            return False
-        try:
-            write_ink(self.document.ink, path)
-        except FILE_ERRORS as exc:
-            self._show_error("Cannot export", f"Could not write {path.name}.", exc, path)
-            return False
-        self._last_dir = path.parent
-        self.statusBar().showMessage(f"Exported {path}", 5000)
-        return True
-
-    def _show_error(self, title: str, text: str, exc: Exception | None = None,
-                    path: Path | None = None) -> None:
-        if isinstance(exc, InkFormatError):
-            text = f"{text}\n\n{exc.problem}"
-        elif isinstance(exc, OSError):
-            text = f"{text}\n\n{exc.strerror or exc}"
-        elif exc is not None:
-            text = f"{text}\n\n{exc}"
-        if path is not None:
-            text = f"{text}\n\nFile: {path}"
-        self.statusBar().showMessage(title, 5000)
-        QMessageBox.warning(self, title, text)
-
-    # ------------------------------------------------------------------ slots
     @Slot()
-    def on_open(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open Ink", str(self._last_dir), OPEN_FILTER)
-        if name:
-            self.open_file(name)
+    def on_write(self) -> None:
+        self.write_text()
 
-    def on_export_dialog(self, ext: str) -> None:
-        stem = self.current_path.stem if self.current_path else "ink"
-        suggestion = str(self._last_dir / f"{stem}{ext}")
-        name, _ = QFileDialog.getSaveFileName(self, f"Export {ext[1:].upper()}", suggestion,
-                                              EXPORT_FORMATS[ext][1])
-        if name:
-            path = Path(name)
-            self.export_to(path if path.suffix.lower() == ext else path.with_name(path.name + ext))
+    @Slot()
+    def on_stop(self) -> None:
+        self.typed.stop()
 
+    @Slot()
+    def on_typed_changed(self) -> None:
+        self.write_panel.set_running(self.typed.running)
+        self.stop_action.setEnabled(self.typed.running)
+
+    # ------------------------------------------------------------------ models
+    @Slot(object)
+    def on_model_loaded(self, info: ModelInfo) -> None:
+        if info.kind == "recognizer":
+            self.recognized_panel.set_placeholder(RecognizedTextPanel.PLACEHOLDER)
+        else:
+            self.write_panel.set_styles(info.styles, self.prefs.style)
+        self._update_models_label()
+
+    @Slot(str, str)
+    def on_model_failed(self, kind: str, message: str) -> None:
+        self._update_models_label()
+        if kind == "recognizer":
+            self.recognized_panel.set_placeholder(f"No recognition: {message}")
+        else:
+            self.write_panel.write_button.setEnabled(False)
+        self.statusBar().showMessage(f"The {kind} did not load: {message}", 15000)
+        if kind not in self._warned:
+            self._warned.add(kind)
+            # Both models load at once: gather their failures into one message box.
+            self._unwarned.append(f"The {kind} did not load: {message}")
+            QTimer.singleShot(WARN_DELAY_MS, self._warn_models)
+
+    def _warn_models(self) -> None:
+        if self._unwarned:
+            text = "\n\n".join(self._unwarned)
+            self._unwarned.clear()
+            QMessageBox.warning(self, "Models not loaded",
+                                f"{text}\n\nYou can still draw, open and save ink.")
+
+    def _update_models_label(self) -> None:
+        w = self.workers
+        parts = [w.models[k].summary if k in w.models else
+                 f"{k}: {'loading…' if k in w.loading else 'not loaded'}"
+                 for k in ("recognizer", "synthesizer")]
+        self.models_label.setText("  ·  ".join(parts))
+
+    @Slot(float)
+    def on_recognized(self, ms: float) -> None:
+        if self.document.transcript:
+            self.latency_label.setText(f"recognized in {ms:.0f} ms")
+
+    @Slot(str)
+    def on_recognition_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"Could not recognize a line: {message}", 8000)
+
+    @Slot(str)
+    def on_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
+
+    # ------------------------------------------------------------------ other slots
     @Slot()
     def on_undo(self) -> None:
         self.document.undo()
@@ -220,18 +311,49 @@ class MainWindow(QMainWindow):
     def on_view_changed(self) -> None:
         self._update_state()
 
-    def show_recognized_text(self, text: str) -> None:
-        """Show a recognition result (called by the recognizer worker, once there is one)."""
-        self.recognized_panel.set_text(text)
+    @Slot(bool)
+    def on_color_by_char(self, on: bool) -> None:
+        self.canvas.set_color_by_char(on)
+        self.recognized_panel.set_color_by_char(on)
 
-    # ------------------------------------------------------------------ model -> view
+    @Slot(int, int)
+    def on_char_hovered(self, line: int, char: int) -> None:
+        self.canvas.set_highlight(None if line < 0 else line, None if char < 0 else char)
+
+    @Slot()
+    def on_about(self) -> None:
+        AboutDialog(self.workers.models, self.workers.errors, self).exec()
+
+    # ------------------------------------------------------------------ state
+    def is_idle(self) -> bool:
+        """No model loading, no recognition or synthesis under way."""
+        return not (self.workers.loading or self.recognition.pending or self.typed.running)
+
+    def wait_until_idle(self, timeout_s: float) -> bool:
+        """Process events until `is_idle()` (for the command line and tests)."""
+        deadline = time.monotonic() + timeout_s
+        while not self.is_idle() and time.monotonic() < deadline:
+            QCoreApplication.processEvents()
+            time.sleep(0.005)
+        return self.is_idle()
+
+    def report(self) -> dict:
+        """What `--report-json` writes: the recognized text (the recognizer's tokenization,
+        one line each), the ink's size and what typed text wrote."""
+        ink = self.document.ink
+        return {"recognized": self.document.text, "strokes": len(ink),
+                "points": ink.num_points, "synthesized_text": self.typed.written_text,
+                "synthesized_points": self.typed.written_points}
+
     def _on_document_event(self, event: DocumentEvent) -> None:
         if event.kind == "changed":
             self._update_state()
+            self._update_title()
 
     def _update_title(self) -> None:
         name = self.current_path.name if self.current_path else "Untitled"
-        self.setWindowTitle(f"{name} — {APP_NAME}")
+        modified = "*" if self.document.ink is not self._saved_ink else ""
+        self.setWindowTitle(f"{name}{modified} — {APP_NAME}")
 
     def _update_state(self) -> None:
         doc = self.document
@@ -240,15 +362,30 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(doc.can_redo)
         self.redo_action.setText(f"&Redo {doc.redo_label}".rstrip())
         empty = doc.ink.is_empty
-        self.clear_action.setEnabled(not empty)
-        self.fit_action.setEnabled(not empty)
-        for action in self.export_actions.values():
+        for action in (self.clear_action, self.fit_action, self.save_action,
+                       self.save_as_action, self.export_action, *self.export_actions.values()):
             action.setEnabled(not empty)
         n = len(doc)
         self.info_label.setText(f"{n} stroke{'' if n == 1 else 's'}  ·  "
                                 f"{doc.ink.num_points} points  ·  "
                                 f"{round(self.canvas.zoom * 100)} %")
+        if empty:
+            self.latency_label.clear()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.document.cancel_stroke()
+        if not self._closed:
+            self._closed = True
+            if self.finish_work_on_close:
+                self.wait_until_idle(30.0)
+            self.document.cancel_stroke()
+            self.typed.stop()
+            self.workers.shutdown()
+            self.autosave.finish()
+            self.prefs.bias = self.write_panel.bias()
+            self.prefs.style = self.write_panel.style()
+            self.prefs.speed = self.write_panel.speed()
+            self.prefs.save()
+            store = settings()
+            store.setValue("window/geometry", self.saveGeometry())
+            store.sync()
         super().closeEvent(event)

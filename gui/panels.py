@@ -1,46 +1,270 @@
-"""Side panels of the main window. For now only the recognized-text panel, which shows
-whatever text it is given; the recognizer is wired in through the service API elsewhere."""
+"""Side panels of the main window: the recognized text (a view of the document's transcript:
+hovering a character marks its ink, clicking a candidate accepts it) and the typed-text
+panel (text box, neatness, style, speed, Write and Stop)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+import html
+
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QFont, QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSlider,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.painting import char_color, is_dark
+from handwriting.alphabet import detokenize
+from handwriting.document import DocumentEvent, InkDocument
+
+NO_STYLE = "None"
+MY_STYLE = "Use my handwriting"
+SPEEDS = {"realtime": "Real time", "fast": "Fast (4×)", "instant": "Instant"}
+SPEED_FACTORS = {"realtime": 1.0, "fast": 4.0, "instant": None}
+
+
+def display_text(raw: str) -> tuple[str, list[int]]:
+    """The text as shown (`detokenize`: 'Mr . Foot , he' -> 'Mr. Foot, he') and, for each
+    shown character, its index in `raw` (detokenizing only ever removes spaces)."""
+    shown = detokenize(raw)
+    index, j = [], 0
+    for ch in shown:
+        while j < len(raw) and raw[j] != ch:
+            j += 1
+        if j == len(raw):  # not a pure space removal after all: show the raw text
+            return raw, list(range(len(raw)))
+        index.append(j)
+        j += 1
+    return shown, index
 
 
 class RecognizedTextPanel(QWidget):
-    """The recognized text of the canvas's ink, in a large selectable label; empty until a
-    recognizer calls `set_text`."""
+    """The chosen text of every line in bold, its other candidates as links below it.
+    Emits `char_hovered(line, char)` (char indexes the line's recognized text; -1, -1 when
+    the mouse leaves the text) and writes a clicked candidate back to the document."""
 
-    PLACEHOLDER = "No recognizer connected."
+    char_hovered = Signal(int, int)
+    PLACEHOLDER = "Write on the canvas: the recognized text appears here."
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, document: InkDocument, parent: QWidget | None = None):
         super().__init__(parent)
-        self.text_label = QLabel()
-        self.text_label.setObjectName("recognizedText")
-        self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.text_label.setWordWrap(True)
-        font = QFont(self.font())
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        self.text_label.setFont(font)
+        self.document = document
+        self.color_by_char = False
+        self._blocks: dict[int, tuple[int, list[int]]] = {}  # block -> (line, raw indices)
+        self._hovered = (-1, -1)
+
+        self.browser = QTextBrowser()
+        self.browser.setObjectName("recognizedText")
+        self.browser.setOpenLinks(False)
+        self.browser.setFrameShape(QTextBrowser.Shape.NoFrame)
+        self.browser.anchorClicked.connect(self.on_anchor_clicked)
+        self.browser.viewport().setMouseTracking(True)
+        self.browser.viewport().installEventFilter(self)
 
         self.placeholder = QLabel(self.PLACEHOLDER)
+        self.placeholder.setWordWrap(True)
         muted = self.placeholder.palette()
         muted.setColor(QPalette.ColorRole.WindowText,
                        muted.color(QPalette.ColorRole.PlaceholderText))
         self.placeholder.setPalette(muted)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 10)
-        layout.addWidget(self.text_label)
+        layout.setContentsMargins(12, 6, 12, 6)
         layout.addWidget(self.placeholder)
-        layout.addStretch(1)
-        self.set_text("")
+        layout.addWidget(self.browser, 1)
+        unsubscribe = document.subscribe(self._on_document_event)
+        self.destroyed.connect(lambda *_: unsubscribe())
+        self.refresh()
 
+    # ------------------------------------------------------------------ reading
     def text(self) -> str:
-        return self.text_label.text()
+        """The shown text of all lines (detokenized), one per line."""
+        return "\n".join(display_text(t.text)[0] for t in self.document.transcript)
 
-    def set_text(self, text: str) -> None:
-        self.text_label.setText(text)
-        self.text_label.setVisible(bool(text))
-        self.placeholder.setVisible(not text)
+    def set_placeholder(self, text: str) -> None:
+        self.placeholder.setText(text)
+
+    def set_color_by_char(self, on: bool) -> None:
+        self.color_by_char = bool(on)
+        self.refresh()
+
+    # ------------------------------------------------------------------ model -> view
+    def _on_document_event(self, event: DocumentEvent) -> None:
+        if event.kind == "transcript_changed":
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the text from the document's transcript."""
+        transcript = self.document.transcript
+        self.placeholder.setVisible(not transcript)
+        self.browser.setVisible(bool(transcript))
+        doc = self.browser.document()
+        doc.clear()
+        self._blocks = {}
+        cursor = QTextCursor(doc)
+        base = QFont(self.font())
+        big = QTextCharFormat()
+        big.setFontPointSize(base.pointSizeF() * 1.5)
+        big.setFontWeight(QFont.Weight.Bold)
+        small = QTextCharFormat()
+        small.setFontPointSize(base.pointSizeF() * 0.95)
+        small.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        dark = is_dark(self.palette())
+        offset = 0
+        for i, line in enumerate(transcript):
+            if i:
+                cursor.insertBlock()
+            shown, raw_index = display_text(line.text)
+            self._blocks[cursor.block().blockNumber()] = (i, raw_index)
+            for ch, raw in zip(shown, raw_index, strict=True):
+                fmt = QTextCharFormat(big)
+                if self.color_by_char and raw < len(line.points):
+                    fmt.setForeground(char_color(offset + raw, dark))
+                cursor.insertText(ch, fmt)
+            offset += len(line.points)
+            others = [j for j in range(len(line.candidates)) if j != line.chosen]
+            if others:
+                cursor.insertBlock()
+                cursor.insertText("or: ", small)
+                links = " · ".join(
+                    f'<a href="candidate:{i}:{j}">{html.escape(display_text(line.candidates[j])[0])}</a>'
+                    for j in others)
+                cursor.insertHtml(f'<span style="font-size:{small.fontPointSize():g}pt">'
+                                  f"{links}</span>")
+        self._hovered = (-1, -1)
+
+    # ------------------------------------------------------------------ view -> model
+    @Slot(QUrl)
+    def on_anchor_clicked(self, url: QUrl) -> None:
+        kind, line, candidate = url.toString().split(":")
+        if kind == "candidate":
+            self.document.choose_candidate(int(line), int(candidate))
+
+    def char_at(self, pos: QPointF) -> tuple[int, int]:
+        """(line, character of its recognized text) under viewport position `pos`."""
+        doc = self.browser.document()
+        offset = QPointF(self.browser.horizontalScrollBar().value(),
+                         self.browser.verticalScrollBar().value())
+        at = doc.documentLayout().hitTest(pos + offset, Qt.HitTestAccuracy.ExactHit)
+        if at < 0:
+            return -1, -1
+        block = doc.findBlock(at)
+        entry = self._blocks.get(block.blockNumber())
+        if entry is None:
+            return -1, -1
+        line, raw_index = entry
+        k = at - block.position()
+        return (line, raw_index[k]) if 0 <= k < len(raw_index) else (-1, -1)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.browser.viewport():
+            if event.type() == QEvent.Type.MouseMove:
+                self._hover(self.char_at(event.position()))
+            elif event.type() == QEvent.Type.Leave:
+                self._hover((-1, -1))
+        return super().eventFilter(watched, event)
+
+    def _hover(self, where: tuple[int, int]) -> None:
+        if where != self._hovered:
+            self._hovered = where
+            self.char_hovered.emit(*where)
+
+
+class WritePanel(QWidget):
+    """Typed text -> ink: the text, neatness (the sampling bias of Graves 2013, §5.4), a
+    style, the drawing speed, and Write / Stop. The window does the work."""
+
+    write_clicked = Signal()
+    stop_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.text_edit = QPlainTextEdit()
+        self.text_edit.setObjectName("typedText")
+        self.text_edit.setPlaceholderText("Type text here and press Write (Ctrl+Return)")
+        self.text_edit.setTabChangesFocus(True)
+        lines = self.text_edit.fontMetrics().lineSpacing()
+        self.text_edit.setFixedHeight(round(2.6 * lines) + 12)
+
+        self.bias_slider = QSlider(Qt.Orientation.Horizontal)
+        self.bias_slider.setRange(0, 300)
+        self.bias_slider.setMinimumWidth(120)
+        self.bias_slider.setToolTip("Sampling bias: 0 is free and varied, 3 is neat and steady")
+        self.bias_label = QLabel()
+        self.bias_slider.valueChanged.connect(self.on_bias_changed)
+        self.style_combo = QComboBox()
+        self.style_combo.setToolTip("Whose handwriting to imitate")
+        self.speed_combo = QComboBox()
+        for key, label in SPEEDS.items():
+            self.speed_combo.addItem(label, key)
+        self.write_button = QPushButton("&Write")
+        self.write_button.setDefault(True)
+        self.write_button.clicked.connect(self.write_clicked)
+        self.stop_button = QPushButton("&Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop_clicked)
+
+        controls = QGridLayout()
+        controls.setHorizontalSpacing(8)
+        controls.setVerticalSpacing(4)
+        controls.addWidget(QLabel("Neatness"), 0, 0)
+        controls.addWidget(self.bias_slider, 0, 1)
+        controls.addWidget(self.bias_label, 0, 2)
+        controls.addWidget(QLabel("Style"), 1, 0)
+        controls.addWidget(self.style_combo, 1, 1, 1, 2)
+        controls.addWidget(QLabel("Speed"), 0, 3)
+        controls.addWidget(self.speed_combo, 0, 4)
+        controls.addWidget(self.write_button, 1, 3)
+        controls.addWidget(self.stop_button, 1, 4)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self.text_edit, 1)
+        layout.addLayout(controls)
+        self.set_styles(())
+        self.set_bias(0.75)
+
+    # ------------------------------------------------------------------ values
+    def text(self) -> str:
+        return self.text_edit.toPlainText()
+
+    def bias(self) -> float:
+        return self.bias_slider.value() / 100
+
+    def set_bias(self, bias: float) -> None:
+        self.bias_slider.setValue(round(min(max(bias, 0.0), 3.0) * 100))
+        self.on_bias_changed(self.bias_slider.value())
+
+    def style(self) -> str:
+        return self.style_combo.currentText()
+
+    def set_styles(self, presets, current: str | None = None) -> None:
+        """`None`, the synthesizer's presets, and `Use my handwriting`."""
+        current = current or self.style()
+        self.style_combo.clear()
+        self.style_combo.addItems([NO_STYLE, *sorted(presets), MY_STYLE])
+        index = self.style_combo.findText(current)
+        self.style_combo.setCurrentIndex(max(index, 0))
+
+    def speed(self) -> str:
+        return self.speed_combo.currentData()
+
+    def set_speed(self, speed: str) -> None:
+        index = self.speed_combo.findData(speed)
+        if index >= 0:
+            self.speed_combo.setCurrentIndex(index)
+
+    def set_running(self, running: bool) -> None:
+        self.write_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    @Slot(int)
+    def on_bias_changed(self, value: int) -> None:
+        self.bias_label.setText(f"{value / 100:.2f}")

@@ -1,7 +1,7 @@
 """`InkDocument`: the one observable app-state object (STYLE.md principle 7).
 
-It holds the current `Ink`, the stroke being drawn, and a stroke-level undo history.
-Views subscribe to its events and write back only through its methods; nothing here
+It holds the current `Ink`, the stroke being drawn, a stroke-level undo history, the ink being
+synthesized (a preview, not yet committed) and the recognized text of each line. Views subscribe to its events and write back only through its methods; nothing here
 imports Qt, so the same document drives the canvas, the tests and future headless tools.
 """
 
@@ -27,7 +27,12 @@ EVENTS = (
     "cleared",  # all strokes were removed
     "replaced",  # the whole ink was replaced (open file, undo of clear, ...)
     "changed",  # the committed ink changed, for whatever reason
+    "preview_changed",  # the uncommitted preview ink (typed text being written) changed
+    "transcript_changed",  # new recognized text, or another candidate chosen
 )
+# Events that leave the committed ink alone, so no "changed" follows them.
+_SIDE_EVENTS = ("stroke_started", "point_added", "stroke_cancelled", "preview_changed",
+                "transcript_changed")
 
 # A stroke drawn after ink with later timestamps (an opened file) starts this long after it,
 # so times never run backwards across the document's strokes.
@@ -44,6 +49,27 @@ class DocumentEvent:
 
 
 Observer = Callable[[DocumentEvent], None]
+
+
+@dataclass(frozen=True, eq=False)
+class TranscriptLine:
+    """The recognized text of one line of writing: its strokes (in writing order), the n-best
+    `candidates` (best first, in the recognizer's IAM tokenization) and, per candidate and
+    per character, the indices of the line's concatenated points it was read from."""
+
+    strokes: tuple[Stroke, ...]
+    candidates: tuple[str, ...]
+    char_points: tuple[tuple[np.ndarray, ...], ...]  # [candidate][char] -> (n,) int indices
+    chosen: int = 0
+
+    @property
+    def text(self) -> str:
+        return self.candidates[self.chosen] if self.candidates else ""
+
+    @property
+    def points(self) -> tuple[np.ndarray, ...]:
+        """Per character of `text`, the indices of its points."""
+        return self.char_points[self.chosen] if self.char_points else ()
 
 
 # ----------------------------------------------------------------------------- commands
@@ -115,6 +141,8 @@ class InkDocument:
         self._observers: list[Observer] = []
         self._pending: list[tuple[float, float, float, float | None]] | None = None
         self._t_shift = 0.0  # added to the caller's clock; see begin_stroke
+        self._preview: Ink | None = None
+        self._transcript: tuple[TranscriptLine, ...] = ()
 
     # ---------------------------------------------------------------- observing
     def subscribe(self, callback: Observer) -> Callable[[], None]:
@@ -130,7 +158,7 @@ class InkDocument:
     def _emit(self, event: DocumentEvent) -> None:
         for callback in list(self._observers):
             callback(event)
-        if event.kind not in ("stroke_started", "point_added", "stroke_cancelled"):
+        if event.kind not in _SIDE_EVENTS:
             for callback in list(self._observers):
                 callback(DocumentEvent("changed", event.index))
 
@@ -176,6 +204,55 @@ class InkDocument:
             if d <= best_d:
                 best, best_d = i, d
         return best
+
+    @property
+    def end_time(self) -> float:
+        """The last timestamp of the committed ink (0 when empty)."""
+        return float(self._ink.strokes[-1].t[-1]) if self._ink.strokes else 0.0
+
+    # ---------------------------------------------------------------- derived state
+    @property
+    def preview(self) -> Ink | None:
+        """Ink shown but not committed (typed text being written), or None."""
+        return self._preview
+
+    def set_preview(self, ink: Ink | None) -> None:
+        if ink is not None and not isinstance(ink, Ink):
+            raise TypeError(f"expected an Ink or None, got {type(ink).__name__}")
+        self._preview = ink
+        self._emit(DocumentEvent("preview_changed"))
+
+    @property
+    def transcript(self) -> tuple[TranscriptLine, ...]:
+        """The recognized lines, top first (may lag the ink while recognition runs)."""
+        return self._transcript
+
+    @property
+    def text(self) -> str:
+        """The chosen text of every line, one line each."""
+        return "\n".join(line.text for line in self._transcript)
+
+    def set_transcript(self, lines) -> None:
+        lines = tuple(lines)
+        for line in lines:
+            if not isinstance(line, TranscriptLine):
+                raise TypeError(f"expected TranscriptLine, got {type(line).__name__}")
+        self._transcript = lines
+        self._emit(DocumentEvent("transcript_changed"))
+
+    def choose_candidate(self, line: int, candidate: int) -> None:
+        """Accept another n-best candidate as the text of `line`."""
+        if not 0 <= line < len(self._transcript):
+            raise IndexError(f"line {line} out of range for {len(self._transcript)} lines")
+        current = self._transcript[line]
+        if not 0 <= candidate < len(current.candidates):
+            raise IndexError(f"candidate {candidate} out of range for "
+                             f"{len(current.candidates)} candidates")
+        lines = list(self._transcript)
+        lines[line] = TranscriptLine(current.strokes, current.candidates, current.char_points,
+                                     candidate)
+        self._transcript = tuple(lines)
+        self._emit(DocumentEvent("transcript_changed", line))
 
     # ---------------------------------------------------------------- drawing
     def begin_stroke(self, x: float, y: float, t: float, pressure: float | None = None) -> None:

@@ -1,4 +1,5 @@
-"""GUI test setup: Qt runs offscreen (set before any Qt import) and each test gets a fresh
+"""GUI test setup: Qt runs offscreen (set before any Qt import), torch uses one thread (the
+CPU is shared), settings and autosaves go to a temporary folder, and each test gets a fresh
 document, canvas or main window; message boxes are recorded instead of blocking."""
 
 from __future__ import annotations
@@ -8,10 +9,23 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+import torch  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
 
 from gui.canvas import InkCanvas  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 from handwriting.document import InkDocument  # noqa: E402
+
+torch.set_num_threads(1)
+MODEL_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(autouse=True)
+def _isolated_app_state(tmp_path, monkeypatch):
+    """Preferences and autosaves of each test live in its own temporary folder."""
+    monkeypatch.setenv("HANDWRITING_APP_DATA", str(tmp_path / "app-data"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                      str(tmp_path / "settings"))
 
 
 @pytest.fixture
@@ -31,13 +45,21 @@ def canvas(qtbot, document) -> InkCanvas:
 
 @pytest.fixture
 def messages(monkeypatch) -> list[tuple[str, str]]:
-    """(title, text) of every warning box the window would have shown."""
+    """(title, text) of every warning box the window would have shown; questions (restore
+    the autosave?) are answered No unless a test patches them."""
+    from PySide6.QtWidgets import QMessageBox
+
     shown: list[tuple[str, str]] = []
 
     def warning(parent, title, text, *args, **kwargs):
         shown.append((title, text))
 
-    monkeypatch.setattr("gui.main_window.QMessageBox.warning", warning)
+    def question(parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    monkeypatch.setattr(QMessageBox, "question", question)
     return shown
 
 
@@ -48,3 +70,19 @@ def window(qtbot, messages) -> MainWindow:
     win.show()
     qtbot.waitExposed(win)
     return win
+
+
+@pytest.fixture
+def ready_window(qtbot, window) -> MainWindow:
+    """A window whose models have loaded (or failed to)."""
+    qtbot.waitUntil(lambda: not window.workers.loading, timeout=MODEL_TIMEOUT_MS)
+    return window
+
+
+@pytest.fixture(scope="session")
+def recognizer():
+    """The service the app uses, to compare the app's text with (not with fixed strings:
+    the shipped models are still training)."""
+    from handwriting.service import Recognizer
+
+    return Recognizer.from_checkpoint()

@@ -113,3 +113,30 @@ def test_tablet_pen_records_pressure(canvas, document):
     stroke = document.strokes[0]
     np.testing.assert_allclose(stroke.pressure, [0.2, 0.4, 0.7, 0.9], atol=1e-6)
     assert dark_pixels(canvas) > 50
+
+
+def test_render_caches_always_match_a_fresh_rendering(qtbot, canvas, document):
+    """Appended strokes are drawn onto the cached picture, anything else redraws it: either
+    way the canvas shows exactly what a new canvas would draw from the document."""
+    from gui.canvas import InkCanvas
+    from tests.gui.helpers import rgb
+
+    def fresh() -> np.ndarray:
+        other = InkCanvas(document)
+        other.resize(canvas.size())
+        qtbot.addWidget(other)
+        other.set_view(canvas.zoom, canvas.view_transform().map(QPointF(0, 0)))
+        return rgb(other)
+
+    drag(canvas, zigzag(40, 100))
+    drag(canvas, zigzag(40, 200))  # appended
+    np.testing.assert_array_equal(rgb(canvas), fresh())
+    document.erase_stroke(0)  # not an append
+    np.testing.assert_array_equal(rgb(canvas), fresh())
+    document.undo()
+    canvas.zoom_by(1.5)
+    np.testing.assert_array_equal(rgb(canvas), fresh())
+    document.set_preview(Ink.from_strokes([[(10, 10), (60, 40)]]))
+    np.testing.assert_array_equal(rgb(canvas), fresh())
+    document.set_preview(None)
+    np.testing.assert_array_equal(rgb(canvas), fresh())

@@ -20,13 +20,15 @@ def draw_two_strokes(window) -> None:
 
 def test_menus_have_the_expected_actions(window):
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
-    assert {"File", "Edit", "View"} <= set(menus)
-    assert window.open_action.shortcut().toString() == "Ctrl+O"
-    assert window.undo_action.shortcut().toString() == "Ctrl+Z"
-    assert window.redo_action.shortcut().toString() == "Ctrl+Shift+Z"
+    assert {"File", "Edit", "View", "Help"} <= set(menus)
+    shortcuts = {"open": "Ctrl+O", "save": "Ctrl+S", "save_as": "Ctrl+Shift+S",
+                 "export": "Ctrl+Shift+E", "undo": "Ctrl+Z", "redo": "Ctrl+Shift+Z"}
+    for name, keys in shortcuts.items():
+        assert getattr(window, f"{name}_action").shortcut().toString() == keys
     assert set(window.export_actions) == {".svg", ".inkml", ".json", ".png"}
     assert window.recognized_dock.windowTitle() == "Recognized text"
     assert window.recognized_panel.text() == ""
+    assert window.color_action.isCheckable() and not window.color_action.isChecked()
 
 
 def test_undo_redo_and_clear_through_actions(window):
@@ -95,22 +97,17 @@ def test_export_of_empty_ink_is_refused(window, messages, tmp_path):
     assert not (tmp_path / "empty.svg").exists()
 
 
-def test_recognized_text_panel_shows_given_text(window):
-    window.show_recognized_text("hello world")
-    assert window.recognized_panel.text() == "hello world"
-    assert window.recognized_panel.placeholder.isHidden()
-
-
 def test_menu_actions_go_through_file_dialogs(window, messages, monkeypatch, tmp_path):
     draw_two_strokes(window)
     target = tmp_path / "picked"  # no extension: the chosen format's is added
-    monkeypatch.setattr("gui.main_window.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("gui.files.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(target), ""))
     window.export_actions[".inkml"].trigger()
+    assert window.current_path is None  # exporting does not change the current file
     assert (tmp_path / "picked.inkml").is_file(), messages
 
     window.document.clear()
-    monkeypatch.setattr("gui.main_window.QFileDialog.getOpenFileName",
+    monkeypatch.setattr("gui.files.QFileDialog.getOpenFileName",
                         lambda *a, **k: (str(tmp_path / "picked.inkml"), ""))
     window.open_action.trigger()
     assert len(window.document) == 2 and not window.document.can_undo

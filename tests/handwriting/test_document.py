@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from handwriting.document import InkDocument
+from handwriting.document import InkDocument, TranscriptLine
 from handwriting.ink import Ink, Stroke
 
 
@@ -140,6 +140,27 @@ def test_unsubscribe_and_bad_input(doc, events):
         doc.begin_stroke(float("nan"), 0, 0)
     with pytest.raises(TypeError):
         doc.replace([])
+
+
+def test_preview_and_transcript_leave_the_ink_and_history_alone(doc, events):
+    draw(doc, [(0, 0), (5, 5)])
+    ink, n_undo = doc.ink, doc.can_undo
+    events.clear()
+    doc.set_preview(Ink.from_strokes([[(0, 10), (5, 12)]]))
+    assert doc.preview is not None and doc.ink is ink and kinds(events) == ["preview_changed"]
+    doc.set_preview(None)
+    line = TranscriptLine(doc.strokes, ("ab", "ob"), ((np.arange(1), np.arange(1, 2)),
+                                                      (np.arange(1), np.arange(1, 2))))
+    doc.set_transcript([line])
+    assert doc.text == "ab" and doc.transcript[0].points[1].tolist() == [1]
+    doc.choose_candidate(0, 1)
+    assert doc.text == "ob" and doc.transcript[0].chosen == 1
+    assert "changed" not in kinds(events) and doc.ink is ink and doc.can_undo == n_undo
+    with pytest.raises(IndexError):
+        doc.choose_candidate(0, 2)
+    with pytest.raises(TypeError):
+        doc.set_transcript(["ab"])
+    assert doc.end_time == pytest.approx(float(doc.strokes[-1].t[-1]))
 
 
 def test_document_imports_without_qt():

@@ -1,0 +1,221 @@
+"""App responsiveness benchmark, offscreen: `python -m gui.bench --json`.
+
+(a) Pen-up to text on screen: a one-line drawing (a Hershey script line, else a synthetic
+    cursive line) is written with QTest mouse drags; for every stroke, the time from its
+    release event to the first paint of the recognized-text panel after the new transcript.
+(b) Paint gaps: a scripted drag across the canvas (a move every 8 ms, a pen-up every 40
+    moves, each a recognition in the worker), alone, then while typed text is written at
+    real-time speed, then at instant speed (the worker sampling flat out, new jobs all
+    along); the longest time between two paint events of the canvas in each.
+
+Targets: p95 of (a) <= 100 ms, (b) < 50 ms. Prints one JSON line (or a short table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QPoint, Qt, QTimer  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from handwriting.ink import Ink, Stroke  # noqa: E402
+
+TARGET_P95_MS = 100.0
+TARGET_GAP_MS = 50.0
+LINE_TEXT = "The quick brown fox jumps"
+BUSY_TEXT = ("Handwriting is a trace of motion. " * 6).strip()
+MOVE_MS = 8
+
+
+def hershey_line(text: str) -> Ink:
+    """`text` in a single-stroke Hershey script font (pip install hershey-fonts), else a
+    deterministic cursive-like scribble of about the same length."""
+    try:
+        from HersheyFonts import HersheyFonts
+    except ImportError:
+        from handwriting.bench import scribble_line
+
+        return scribble_line(points=600, stroke_points=30)
+    font = HersheyFonts()
+    font.load_default_font("scripts")
+    strokes = [np.array(s, np.float64) for s in font.strokes_for_text(text)]
+    return Ink(tuple(Stroke.from_xy(s) for s in strokes if len(s)))
+
+
+def pixel_strokes(ink: Ink, left: float, top: float, height: float) -> list[list[QPoint]]:
+    """Strokes scaled to `height` pixels at (left, top), densified to ~3 px steps."""
+    x0, y0, _, y1 = ink.bounds()
+    k = height / max(y1 - y0, 1e-6)
+    out = []
+    for s in ink.strokes:
+        xy = (s.xy - (x0, y0)) * k + (left, top)
+        dense = [xy[0]]
+        for a, b in zip(xy[:-1], xy[1:], strict=True):
+            n = max(1, int(np.hypot(*(b - a)) // 3))
+            dense += [a + (b - a) * (i / n) for i in range(1, n + 1)]
+        pts = [QPoint(round(x), round(y)) for x, y in dense]
+        out.append([p for i, p in enumerate(pts) if i == 0 or p != pts[i - 1]])
+    return out
+
+
+class PaintClock(QObject):
+    """Timestamps of paint events of the widgets it watches."""
+
+    def __init__(self, *widgets):
+        super().__init__()
+        self.times: dict[QObject, list[float]] = {w: [] for w in widgets}
+        for w in widgets:
+            w.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.Paint and obj in self.times:
+            self.times[obj].append(time.perf_counter())
+        return False
+
+
+def idle_for(ms: float) -> None:
+    """Run the event loop for `ms` like an idle app does: blocked waiting for events, the
+    GIL free for the workers (a processEvents() spin would starve them)."""
+    loop = QEventLoop()
+    QTimer.singleShot(max(0, round(ms)), loop.quit)
+    loop.exec()
+
+
+def wait(condition, timeout_s: float = 10.0) -> bool:
+    deadline = time.perf_counter() + timeout_s
+    while not condition() and time.perf_counter() < deadline:
+        idle_for(1)
+    return condition()
+
+
+def pen_up_latency(window, repeats: int) -> list[float]:
+    """(a): milliseconds from each stroke's release to the text panel's next paint."""
+    canvas, viewport = window.canvas, window.recognized_panel.browser.viewport()
+    clock = PaintClock(viewport)
+    updates: list[float] = []
+    window.recognition.updated.connect(lambda _ms: updates.append(time.perf_counter()))
+    strokes = pixel_strokes(hershey_line(LINE_TEXT), 30, 40, 70)
+    out = []
+    for _ in range(repeats):
+        window.document.clear()
+        wait(window.is_idle)
+        for pts in strokes:
+            QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                             pts[0])
+            for p in pts[1:]:
+                QTest.mouseMove(canvas, p)
+            n_updates = len(updates)
+            t0 = time.perf_counter()
+            QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton,
+                               Qt.KeyboardModifier.NoModifier, pts[-1])
+            if not wait(lambda n=n_updates: len(updates) > n and window.is_idle()):
+                continue
+            t_update = updates[-1]
+            wait(lambda t=t_update: any(t1 >= t for t1 in clock.times[viewport]), 2.0)
+            painted = [t1 for t1 in clock.times[viewport] if t1 >= t_update]
+            if painted:
+                out.append(1000 * (painted[0] - t0))
+    return out
+
+
+def paint_gaps(window, seconds: float, speed: str | None) -> dict:
+    """(b): the longest gap between canvas paints while dragging, lifting the pen every 40
+    moves (each pen-up a recognition); with `speed`, typed text is being written all along
+    (a new job whenever the last one is done)."""
+    canvas = window.canvas
+    window.document.clear()
+    wait(window.is_idle)
+    clock = PaintClock(canvas)
+    w, h = canvas.width(), canvas.height()
+    t_start = time.perf_counter()
+    step, pressed, jobs, pen_ups = 0, False, 0, 0
+    next_tick = t_start
+    while time.perf_counter() - t_start < seconds:
+        if speed and not window.typed.running:  # keep the synthesis worker busy all along
+            window.write_text(BUSY_TEXT, speed=speed, seed=jobs)
+            jobs += 1
+        x = 20 + (step * 3) % (w - 40)
+        y = h * 0.3 + 40 * np.sin(step / 9) + 60 * ((step // 150) % 3)
+        pos = QPoint(round(x), round(y))
+        if not pressed:
+            QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                             pos)
+            pressed = True
+        else:
+            QTest.mouseMove(canvas, pos)
+        if step % 40 == 39:  # lift the pen: a recognition request
+            QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton,
+                               Qt.KeyboardModifier.NoModifier, pos)
+            pressed, pen_ups = False, pen_ups + 1
+        step += 1
+        next_tick += MOVE_MS / 1000
+        idle_for(1000 * (next_tick - time.perf_counter()))
+    if pressed:
+        QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                           pos)
+    times = np.array([t for t in clock.times[canvas] if t >= t_start])
+    gaps = np.diff(times) * 1000 if len(times) > 1 else np.array([float("inf")])
+    window.typed.stop()
+    wait(lambda: not window.workers.synthesis_running)
+    return {"max_gap_ms": round(float(gaps.max()), 1),
+            "p99_gap_ms": round(float(np.percentile(gaps, 99)), 1),
+            "paints": int(len(times)), "moves": step, "pen_ups": pen_ups,
+            "synthesis_jobs": jobs}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gui.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON line")
+    parser.add_argument("--repeats", type=int, default=3, help="times the line is written")
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of the drag")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per model")
+    args = parser.parse_args(argv)
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    from gui.main_window import MainWindow
+
+    os.environ.setdefault("HANDWRITING_APP_DATA", os.path.join(
+        os.environ.get("TMPDIR", "/tmp"), f"handwriting-bench-{os.getpid()}"))
+    window = MainWindow(threads=args.threads, offer_restore=False)
+    window.autosave.timer.stop()
+    window.show()
+    if not wait(lambda: not window.workers.loading, 120) or window.workers.errors:
+        print(json.dumps({"error": window.workers.errors or "models did not load"}))
+        return 1
+    latency = pen_up_latency(window, args.repeats)
+    phases = {name: paint_gaps(window, args.seconds, speed)
+              for name, speed in (("drag_recognizing", None), ("drag_writing_realtime", "realtime"),
+                                  ("drag_writing_instant", "instant"))}
+    ms = np.array(latency) if latency else np.array([float("nan")])
+    worst = max(p["max_gap_ms"] for p in phases.values())
+    result = {
+        "pen_up_to_text_p50_ms": round(float(np.percentile(ms, 50)), 1),
+        "pen_up_to_text_p95_ms": round(float(np.percentile(ms, 95)), 1),
+        "latency_samples": len(latency),
+        "max_paint_gap_ms": worst,
+        **phases,
+        "drag_seconds": args.seconds,
+        "targets": {"pen_up_to_text_p95_ms": TARGET_P95_MS, "max_paint_gap_ms": TARGET_GAP_MS},
+        "ok": bool(np.percentile(ms, 95) <= TARGET_P95_MS and worst < TARGET_GAP_MS),
+        "cpus": os.cpu_count(), "load_avg": round(os.getloadavg()[0], 2),
+    }
+    window.close()
+    app.processEvents()
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k:>24}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""The typed messages between the GUI thread and `gui.workers`: what the GUI asks for and
+what the workers report back (plain frozen dataclasses; Qt carries them as signal args)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from handwriting.ink import Ink
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A loaded model, for the status bar and the About box."""
+
+    kind: str  # "recognizer" or "synthesizer"
+    path: Path
+    size_bytes: int
+    metrics: dict
+    data: dict = field(default_factory=dict)
+    styles: tuple[str, ...] = ()  # synthesizer style presets
+
+    @property
+    def summary(self) -> str:
+        """'recognizer.pt (4.8 MB, CER 11.0 %)'."""
+        extra = [f"{self.size_bytes / 1e6:.1f} MB"]
+        if "val_cer" in self.metrics:
+            extra.append(f"CER {100 * self.metrics['val_cer']:.1f} %")
+        elif "val_nll_per_point" in self.metrics:
+            extra.append(f"NLL {self.metrics['val_nll_per_point']:.2f}/pt")
+        return f"{self.path.name} ({', '.join(extra)})"
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One line to recognize; `key` comes back unchanged with its result."""
+
+    key: object
+    ink: Ink
+
+
+@dataclass(frozen=True)
+class LineResult:
+    key: object
+    candidates: tuple[str, ...]  # n-best texts, best first
+    char_points: tuple[tuple[np.ndarray, ...], ...]  # [candidate][char] -> point indices
+    seconds: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RecognitionResult:
+    seq: int
+    lines: tuple[LineResult, ...]
+    seconds: float  # time the worker spent on this request
+
+
+@dataclass(frozen=True)
+class RecognitionRequest:
+    seq: int
+    lines: tuple[LineRequest, ...]
+
+
+@dataclass(frozen=True)
+class SynthesisJob:
+    """What to write. `style` is a preset name or None; `prime` is (ink, its text) for
+    'use my handwriting' (Graves 2013, §5.5)."""
+
+    job: int
+    text: str
+    bias: float = 0.75
+    style: str | None = None
+    prime: tuple[Ink, str] | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class SynthesisStarted:
+    job: int
+    lines: tuple[str, ...]  # the text of each line, as the service split it
+    dropped: tuple[str, ...]  # typed characters the alphabet cannot write
+
+
+@dataclass(frozen=True)
+class SynthesisBatch:
+    job: int
+    new: tuple[np.ndarray, ...]  # per line (n, 3) new offsets in writing heights
+    finished: np.ndarray  # (B,) bool: the line is complete
+    frames: tuple = ()  # the service's SynthesisFrames since the last batch (attention,
+    #                     mixture, end of stroke: for panels that show the network at work)
+
+
+@dataclass(frozen=True)
+class SynthesisDone:
+    job: int
+    cancelled: bool
+    error: str | None
+    steps: int
+    seconds: float

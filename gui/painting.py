@@ -1,0 +1,280 @@
+"""How the canvas draws ink: palette colours (light and dark themes), cosmetic round pens,
+pressure widths, one hue per recognized character, and `InkPainter`, which keeps render
+caches (never ink: every cache is rebuilt from the document when what it shows changes)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen, QPixmap, QTransform
+
+from handwriting.document import InkDocument, TranscriptLine
+from handwriting.ink import Ink, Stroke
+
+PEN_WIDTH_PX = 2.6  # on screen, whatever the zoom: ink files use very different units
+
+
+def char_color(index: int, dark: bool) -> QColor:
+    """A distinct hue per character (golden-ratio steps round the colour wheel)."""
+    return QColor.fromHsvF((0.08 + 0.618034 * index) % 1.0, 0.8, 1.0 if dark else 0.78)
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Base).lightnessF() < 0.5
+
+
+def pressure_width(pressure: float) -> float:
+    """Pen width in pixels for a pressure in [0, 1]: thin when light, bold when pressed."""
+    return PEN_WIDTH_PX * (0.5 + 0.9 * min(max(pressure, 0.0), 1.0))
+
+
+def pen(width: float, color: QColor) -> QPen:
+    # Cosmetic: the width is in screen pixels, so zooming out of a whiteboard-sized IAM-OnDB
+    # line (thousands of units wide) still shows legible strokes.
+    p = QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+             Qt.PenJoinStyle.RoundJoin)
+    p.setCosmetic(True)
+    return p
+
+
+def polyline(stroke: Stroke) -> QPainterPath:
+    xy = stroke.xy.tolist()
+    path = QPainterPath(QPointF(*xy[0]))
+    for x, y in xy[1:]:
+        path.lineTo(x, y)
+    return path
+
+
+def per_stroke(line: TranscriptLine, indices: np.ndarray) -> dict[int, np.ndarray]:
+    """Split indices into a transcript line's concatenated points by stroke:
+    {stroke position in the line: point indices within that stroke}."""
+    ends = np.cumsum([len(s) for s in line.strokes])
+    indices = np.asarray(indices, np.int64)
+    indices = indices[indices < (ends[-1] if len(ends) else 0)]
+    which = np.searchsorted(ends, indices, side="right")
+    starts = np.r_[0, ends[:-1]]
+    return {int(k): indices[which == k] - starts[k] for k in np.unique(which)}
+
+
+class InkPainter:
+    """Draws a document at a view. Committed ink is drawn once into a pixmap per view (a
+    stroke being drawn then costs a blit plus itself); typed ink being written goes into a
+    second pixmap stroke by stroke, once a stroke is complete (the same object in two
+    previews in a row); painter paths are kept per stroke."""
+
+    def __init__(self, document: InkDocument):
+        self.document = document
+        self.color_by_char = False
+        self._paths: dict[int, tuple[Stroke, QPainterPath]] = {}
+        # Per stroke (by id, holding the stroke): each point's character index (-1: none).
+        self._char_of: dict[int, tuple[Stroke, np.ndarray]] = {}
+        self.highlight: dict[int, tuple[Stroke, np.ndarray]] = {}
+        self._committed: tuple | None = None  # (shows, view, pixmap)
+        self._preview: tuple | None = None  # (view, {id: stroke} drawn, pixmap)
+        self._last_preview: dict[int, Stroke] = {}
+
+    # ------------------------------------------------------------------ model changes
+    def prune(self) -> None:
+        """Forget the paths of strokes gone from both the ink and the preview (after the ink
+        changed or the preview ended: not on every preview frame, that would cost)."""
+        preview = self.document.preview
+        live = {id(s) for s in self.document.strokes}
+        live.update(id(s) for s in (preview.strokes if preview is not None else ()))
+        self._paths = {k: v for k, v in self._paths.items() if k in live}
+        if preview is None:
+            self._preview, self._last_preview = None, {}
+
+    def rebuild_char_map(self) -> None:
+        self._char_of = {}
+        offset = 0  # characters of the lines above, so every line gets its own hues
+        for t in self.document.transcript:
+            for s in t.strokes:
+                self._char_of[id(s)] = (s, np.full(len(s), -1, np.int64))
+            for c, pts in enumerate(t.points):
+                for k, idx in per_stroke(t, pts).items():
+                    self._char_of[id(t.strokes[k])][1][idx] = offset + c
+            offset += len(t.points)
+
+    def set_highlight(self, line: int | None, char: int | None) -> None:
+        """Mark the ink points that character `char` of transcript line `line` was read from
+        (None clears the mark)."""
+        self.highlight = {}
+        transcript = self.document.transcript
+        if line is not None and char is not None and 0 <= line < len(transcript):
+            t = transcript[line]
+            if 0 <= char < len(t.points):
+                for k, idx in per_stroke(t, t.points[char]).items():
+                    self.highlight[id(t.strokes[k])] = (t.strokes[k], idx)
+
+    # ------------------------------------------------------------------ painting
+    def paint(self, painter: QPainter, size: QSize, ratio: float, transform: QTransform,
+              palette: QPalette) -> None:
+        """Everything but the background: committed ink, preview, pending stroke, highlight."""
+        view = (transform.m11(), transform.dx(), transform.dy(), size.width(), size.height(),
+                ratio, palette.color(QPalette.ColorRole.Base).rgba(),
+                palette.color(QPalette.ColorRole.Text).rgba())
+        ink = palette.color(QPalette.ColorRole.Text)
+        painter.drawPixmap(0, 0, self._committed_pixmap(view, size, ratio, transform, palette))
+        preview = self.document.preview
+        if preview is not None:
+            painter.drawPixmap(0, 0, self._preview_pixmap(view, size, ratio, transform, ink))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setTransform(transform)
+        if preview is not None:
+            drawn = self._preview[1]
+            fresh = [s for s in preview.strokes if id(s) not in drawn]
+            self._paint_strokes(painter, fresh, ink, cache=False)  # most will change again
+        pending = self.document.pending_stroke()
+        if pending is not None:
+            self._paint_stroke(painter, pending, polyline(pending), ink)
+        if self.highlight:
+            self._paint_highlight(painter, palette.color(QPalette.ColorRole.Highlight))
+
+    def _layer(self, size: QSize, ratio: float, fill: QColor) -> QPixmap:
+        pixmap = QPixmap(size * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(fill)
+        return pixmap
+
+    def _committed_pixmap(self, view: tuple, size: QSize, ratio: float, transform: QTransform,
+                          palette: QPalette) -> QPixmap:
+        shows = (self.document.ink, self.color_by_char and self.document.transcript)
+        cached = self._committed
+        if cached is not None and cached[1] == view:
+            if all(a is b for a, b in zip(cached[0], shows, strict=True)):
+                return cached[2]
+            added = self._appended(cached[0][0], shows[0])
+            plain = not self.color_by_char and cached[0][1] is False
+            if added is not None and plain:  # strokes appended (a pen-up): draw just those
+                painter = QPainter(cached[2])
+                painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+                painter.setTransform(transform)
+                self._paint_strokes(painter, added, palette.color(QPalette.ColorRole.Text))
+                painter.end()
+                self._committed = (shows, view, cached[2])
+                return cached[2]
+        pixmap = self._layer(size, ratio, palette.color(QPalette.ColorRole.Base))
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setTransform(transform)
+        ink = palette.color(QPalette.ColorRole.Text)
+        if self.color_by_char:
+            dark = is_dark(palette)
+            for stroke in self.document.strokes:
+                chars = self._char_of.get(id(stroke))
+                if chars is not None and chars[0] is stroke and (chars[1] >= 0).any():
+                    self._paint_coloured(painter, stroke, chars[1], ink, dark)
+                else:
+                    self._paint_stroke(painter, stroke, self._path(stroke), ink)
+        else:
+            self._paint_strokes(painter, self.document.strokes, ink)
+        painter.end()
+        self._committed = (shows, view, pixmap)
+        return pixmap
+
+    @staticmethod
+    def _appended(before: Ink, after: Ink) -> tuple[Stroke, ...] | None:
+        """The strokes `after` adds at the end of `before`, if that is all that changed."""
+        n = len(before.strokes)
+        if len(after.strokes) < n or any(
+                a is not b for a, b in zip(before.strokes, after.strokes[:n], strict=True)):
+            return None
+        return after.strokes[n:]
+
+    def _preview_pixmap(self, view: tuple, size: QSize, ratio: float, transform: QTransform,
+                        ink: QColor) -> QPixmap:
+        """Complete preview strokes, drawn once each onto a transparent layer."""
+        if self._preview is None or self._preview[0] != view:
+            self._preview = (view, {}, self._layer(size, ratio, QColor(0, 0, 0, 0)))
+        _, drawn, pixmap = self._preview
+        current = {id(s): s for s in self.document.preview.strokes}
+        stable = [s for k, s in current.items()
+                  if k not in drawn and self._last_preview.get(k) is s]
+        if stable:
+            painter = QPainter(pixmap)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setTransform(transform)
+            self._paint_strokes(painter, stable, ink)
+            painter.end()
+            drawn.update((id(s), s) for s in stable)
+        self._last_preview = current
+        return pixmap
+
+    def _path(self, stroke: Stroke) -> QPainterPath:
+        cached = self._paths.get(id(stroke))
+        if cached is not None and cached[0] is stroke:
+            return cached[1]
+        path = polyline(stroke)
+        self._paths[id(stroke)] = (stroke, path)
+        return path
+
+    def _paint_strokes(self, painter: QPainter, strokes, color: QColor,
+                       cache: bool = True) -> None:
+        """Strokes without pressure go out as one path and dots as one point list (a few
+        calls into Qt however many strokes); strokes with pressure one by one."""
+        path, dots = QPainterPath(), []
+        for stroke in strokes:
+            stroke_path = self._path(stroke) if cache else polyline(stroke)
+            if stroke.pressure is not None:
+                self._paint_stroke(painter, stroke, stroke_path, color)
+            elif len(stroke) > 1:
+                path.addPath(stroke_path)
+            else:
+                dots.append(QPointF(*map(float, stroke.xy[0])))
+        painter.setPen(pen(pressure_width(0.5), color))
+        painter.drawPath(path)
+        if dots:
+            painter.drawPoints(dots)
+
+    def _paint_coloured(self, painter: QPainter, stroke: Stroke, chars: np.ndarray,
+                        ink: QColor, dark: bool) -> None:
+        """One polyline per run of points read as the same character."""
+        xy = stroke.xy.tolist()
+        cuts = np.flatnonzero(np.diff(chars)) + 1
+        for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(chars)], strict=True):
+            c = int(chars[a])
+            painter.setPen(pen(pressure_width(0.5), ink if c < 0 else char_color(c, dark)))
+            run = xy[max(a - 1, 0):b]  # start at the previous point: runs join up
+            if len(run) == 1:
+                painter.drawPoint(QPointF(*run[0]))
+            else:
+                path = QPainterPath(QPointF(*run[0]))
+                for x, y in run[1:]:
+                    path.lineTo(x, y)
+                painter.drawPath(path)
+
+    def _paint_highlight(self, painter: QPainter, color: QColor) -> None:
+        color = QColor(color)
+        color.setAlphaF(0.55)
+        painter.setPen(pen(3.2 * PEN_WIDTH_PX, color))
+        for stroke, idx in self.highlight.values():
+            xy, marked = stroke.xy.tolist(), set(idx.tolist())
+            for i in sorted(marked):
+                painter.drawPoint(QPointF(*xy[i]))
+                if i + 1 in marked:
+                    painter.drawLine(QPointF(*xy[i]), QPointF(*xy[i + 1]))
+
+    def _paint_stroke(self, painter: QPainter, stroke: Stroke, path: QPainterPath,
+                      ink: QColor) -> None:
+        if stroke.pressure is None or len(stroke) == 1:
+            p = 0.5 if stroke.pressure is None else float(stroke.pressure[0])
+            painter.setPen(pen(pressure_width(p), ink))
+            if len(stroke) == 1:
+                painter.drawPoint(QPointF(*map(float, stroke.xy[0])))
+            else:
+                painter.drawPath(path)
+            return
+        # Pressure varies along the stroke: one segment per pen width, round caps hide joins.
+        xy, pr = stroke.xy.tolist(), stroke.pressure.tolist()
+        for i in range(len(xy) - 1):
+            painter.setPen(pen(pressure_width((pr[i] + pr[i + 1]) / 2), ink))
+            painter.drawLine(QPointF(*xy[i]), QPointF(*xy[i + 1]))
+
+
+def bounds_of(ink: Ink, preview: Ink | None) -> tuple[float, float, float, float] | None:
+    """Bounds of the ink and the preview together; None when both are empty."""
+    boxes = [i.bounds() for i in (ink, preview) if i is not None and not i.is_empty]
+    if not boxes:
+        return None
+    b = np.array(boxes)
+    return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())

@@ -1,0 +1,110 @@
+"""Live recognition: keeps the document's transcript in step with its ink. After every
+committed change (pen-up, erase, undo, open, typed ink) the strokes are grouped into lines
+(`gui.layout.split_lines`); lines whose strokes did not change keep their text (and the
+candidate the user chose), the others go to the recognition worker, latest request wins."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from gui.layout import split_lines
+from gui.workers import LineRequest, ModelWorkers, RecognitionResult
+from handwriting.document import DocumentEvent, InkDocument, TranscriptLine
+from handwriting.ink import Ink, Stroke
+
+CACHE_LINES = 256  # recognized lines kept for reuse (undo and redo bring strokes back)
+
+
+def line_key(strokes: tuple[Stroke, ...]) -> tuple[int, ...]:
+    """Identity of a line: its stroke objects (immutable, and held alive by the cache)."""
+    return tuple(id(s) for s in strokes)
+
+
+class LiveRecognition(QObject):
+    """Subscribes to `document`, asks `workers` to recognize changed lines and writes the
+    result back with `document.set_transcript`. `latency_ms` is the time from the ink change
+    to the new transcript."""
+
+    updated = Signal(float)  # milliseconds from the ink change to the new transcript
+    failed = Signal(str)  # a line could not be recognized (message)
+
+    def __init__(self, document: InkDocument, workers: ModelWorkers,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.workers = workers
+        self.enabled = True
+        self.latency_ms: float | None = None
+        self._cache: OrderedDict[tuple[int, ...], TranscriptLine] = OrderedDict()
+        self._layout: list[tuple[Stroke, ...]] = []
+        self._changed_at = 0.0
+        # Coalesce changes that arrive together (open, undo of many) into one request.
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.on_request)
+        workers.recognized.connect(self.on_recognized)
+        unsubscribe = document.subscribe(self._on_document_event)
+        self.destroyed.connect(lambda *_: unsubscribe())
+
+    @property
+    def pending(self) -> bool:
+        return self._timer.isActive() or self.workers.recognition_pending
+
+    def _on_document_event(self, event: DocumentEvent) -> None:
+        if event.kind == "changed" and self.enabled:
+            self._changed_at = time.perf_counter()
+            self._timer.start()
+
+    @Slot()
+    def on_request(self) -> None:
+        """Group the ink into lines and recognize the lines not seen before."""
+        ink = self.document.ink
+        if ink.is_empty:
+            self._layout = []
+            self.workers.cancel_recognition()
+            self._publish()
+            return
+        self._layout = [tuple(ink.strokes[i] for i in g) for g in split_lines(ink.strokes)]
+        missing = [LineRequest(line_key(s), Ink(s)) for s in self._layout
+                   if line_key(s) not in self._cache]
+        if missing and "recognizer" not in self.workers.errors:
+            self.workers.recognize(missing)
+        else:
+            self.workers.cancel_recognition()
+            self._publish()
+
+    @Slot(object)
+    def on_recognized(self, result: RecognitionResult) -> None:
+        strokes = {line_key(s): s for s in self._layout}
+        for line in result.lines:
+            if line.error is not None:
+                self.failed.emit(line.error)
+            elif line.key in strokes and line.candidates:
+                self._cache[line.key] = TranscriptLine(strokes[line.key], line.candidates,
+                                                       line.char_points)
+        self._publish()
+
+    def _publish(self) -> None:
+        chosen = {line_key(t.strokes): t for t in self.document.transcript}
+        lines = []
+        for strokes in self._layout:
+            key = line_key(strokes)
+            line = self._cache.get(key)
+            if line is None:
+                continue
+            self._cache.move_to_end(key)
+            before = chosen.get(key)
+            if before is not None and before.candidates == line.candidates:
+                line = before  # keep the candidate the user picked
+            lines.append(line)
+        while len(self._cache) > CACHE_LINES:
+            self._cache.popitem(last=False)
+        # From the change, or from the moment the model was ready if it was still loading.
+        since = max(self._changed_at, self.workers.loaded_at.get("recognizer", 0.0))
+        self.latency_ms = 1000 * (time.perf_counter() - since)
+        self.document.set_transcript(lines)
+        self.updated.emit(self.latency_ms)

@@ -1,0 +1,124 @@
+"""Preferences kept in QSettings (writing bias, style, speed, export stroke width and colour,
+recent files, window geometry), the app-data folder, and the Preferences dialog."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QPushButton,
+    QWidget,
+)
+
+ORGANIZATION = "handwriting"
+APP_NAME = "Handwriting"
+MAX_RECENT = 8
+
+
+def settings() -> QSettings:
+    """The app's settings (an INI file in the user's config folder; tests move it with
+    `QSettings.setPath`)."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION,
+                     APP_NAME)
+
+
+def app_data_dir() -> Path:
+    """Where autosaves go: $HANDWRITING_APP_DATA, else the platform's app-data folder."""
+    env = os.environ.get("HANDWRITING_APP_DATA")
+    if env:
+        return Path(env)
+    # Named after the application and organization that `gui.app.main` sets.
+    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+
+
+@dataclass
+class Preferences:
+    """What the app remembers between sessions."""
+
+    bias: float = 0.75
+    style: str = "None"
+    speed: str = "realtime"  # realtime, fast, instant
+    stroke_width: float = 2.5  # exported strokes, in % of the writing height
+    color: str = "#1f2933"  # exported ink
+    recent: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, store: QSettings | None = None) -> Preferences:
+        store = store or settings()
+        prefs = cls()
+        for f in fields(cls):
+            value = store.value(f"prefs/{f.name}")
+            if value is None:
+                continue
+            try:
+                if f.name == "recent":
+                    value = [str(v) for v in (value if isinstance(value, list) else [value])]
+                else:
+                    value = type(getattr(prefs, f.name))(value)
+            except (TypeError, ValueError):
+                continue  # a hand-edited or old settings file: keep the default
+            setattr(prefs, f.name, value)
+        if not QColor(prefs.color).isValid():
+            prefs.color = cls.color
+        prefs.stroke_width = min(max(prefs.stroke_width, 0.1), 50.0)
+        return prefs
+
+    def save(self, store: QSettings | None = None) -> None:
+        store = store or settings()
+        for name, value in asdict(self).items():
+            store.setValue(f"prefs/{name}", value)
+        store.sync()
+
+    def add_recent(self, path: Path) -> None:
+        name = str(Path(path).resolve())
+        self.recent = [name] + [p for p in self.recent if p != name][: MAX_RECENT - 1]
+
+
+class PreferencesDialog(QDialog):
+    """Stroke width and colour of exported SVG and PNG ink."""
+
+    def __init__(self, prefs: Preferences, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self.color = QColor(prefs.color)
+        self.width_spin = QDoubleSpinBox()
+        self.width_spin.setRange(0.1, 50.0)
+        self.width_spin.setSingleStep(0.5)
+        self.width_spin.setSuffix(" % of writing height")
+        self.width_spin.setValue(prefs.stroke_width)
+        self.color_button = QPushButton()
+        self.color_button.clicked.connect(self.on_pick_color)
+        self._show_color()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Export stroke width", self.width_spin)
+        form.addRow("Export ink colour", self.color_button)
+        form.addRow(buttons)
+
+    def on_pick_color(self) -> None:
+        color = QColorDialog.getColor(self.color, self, "Ink colour")
+        if color.isValid():
+            self.color = color
+            self._show_color()
+
+    def _show_color(self) -> None:
+        self.color_button.setText(self.color.name())
+        self.color_button.setStyleSheet(
+            f"background: {self.color.name()}; color: "
+            f"{'white' if self.color.lightnessF() < 0.5 else 'black'}")
+
+    def apply_to(self, prefs: Preferences) -> None:
+        prefs.stroke_width = self.width_spin.value()
+        prefs.color = self.color.name()

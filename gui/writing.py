@@ -1,0 +1,244 @@
+"""Typed text -> ink on the canvas. The synthesis worker streams sampled points (offsets in
+writing heights, all lines sampled as one batch); this controller places the lines below the
+existing ink, reveals the points on the document's preview at the chosen speed (the sampled
+pen timing, 4x that, or as fast as they come), and commits the result as one undo step."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from gui.layout import Placement, place_below
+from gui.panels import SPEED_FACTORS
+from gui.workers import ModelWorkers, SynthesisBatch, SynthesisDone, SynthesisStarted
+from handwriting.document import STROKE_GAP_S, InkDocument
+from handwriting.ink import Ink, Stroke
+
+FRAME_MS = 16  # reveal at about 60 frames per second
+LINE_PAUSE_S = 0.3  # moving the hand to the next line
+SCREEN_HEIGHT_PX = 44.0  # a writing height on an empty page, in screen pixels
+LINE_WIDTH_PER_CHAR = 0.55  # rough width of a character in writing heights, for fitting
+LINE_CLEARANCE = 0.6  # least space between typed lines, in writing heights
+GROWTH_HEADROOM = 0.3  # when the preview leaves the view, refit with this much room to grow
+
+
+class _Line:
+    """One line being written: its sampled points placed on the page with synthetic pen
+    times, built up incrementally (each batch converts only its new points), and the
+    complete strokes among the points revealed so far."""
+
+    def __init__(self, text: str, index: int, placement: Placement, timing: tuple[float, float]):
+        self.text = text
+        self.finished = False
+        self.shown = 0  # points revealed
+        self._index, self._placement = index, placement
+        self._point_s, self._pen_up_s = timing
+        self.xy = np.zeros((0, 2), np.float32)  # placed points
+        self.t = np.zeros(0, np.float64)  # synthetic pen time of each point, from 0
+        self.ends = np.zeros(0, np.int64)  # indices one past each pen-up point
+        self._pos = np.zeros(2, np.float64)  # pen position in writing heights
+        self._strokes: list[Stroke] = []  # complete revealed strokes
+        self._done = 0  # points in `_strokes`
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+    def extend(self, offsets: np.ndarray) -> None:
+        """Append sampled offsets (n, 3) in writing heights."""
+        if not len(offsets):
+            return
+        pos = self._pos + np.cumsum(offsets[:, :2].astype(np.float64), axis=0)
+        self._pos = pos[-1]
+        p = self._placement
+        shift = (p.x0, p.y0 + self._index * p.pitch)
+        self.xy = np.concatenate([self.xy, (pos * p.height + shift).astype(np.float32)])
+        up = offsets[:, 2] > 0.5
+        # Each point takes `point_s`; after a pen-up the next stroke starts `pen_up_s` later
+        # (the timing of `handwriting.synthesis.offsets_to_line_ink`).
+        prev_up = bool(len(self.ends)) and self.ends[-1] == len(self.t)
+        step = np.where(np.r_[prev_up, up[:-1]], self._pen_up_s, self._point_s)
+        start = self.t[-1] if len(self.t) else 0.0
+        if not len(self.t):
+            step[0] = 0.0  # the first point is at time 0
+        self.ends = np.concatenate([self.ends, len(self.t) + np.flatnonzero(up) + 1])
+        self.t = np.concatenate([self.t, start + np.cumsum(step)])
+
+    def strokes(self) -> list[Stroke]:
+        """The revealed points as strokes: the complete ones (kept) plus the one underway."""
+        for end in self.ends[(self.ends > self._done) & (self.ends <= self.shown)]:
+            self._strokes.append(Stroke(self.xy[self._done:end], self.t[self._done:end]))
+            self._done = int(end)
+        if self.shown > self._done:
+            return self._strokes + [Stroke(self.xy[self._done:self.shown],
+                                           self.t[self._done:self.shown])]
+        return list(self._strokes)
+
+
+class TypedInk(QObject):
+    """Runs one synthesis at a time for the window. `message` carries status-bar text;
+    `finished` says whether anything was written."""
+
+    started = Signal()
+    message = Signal(str)
+    finished = Signal(bool)
+
+    def __init__(self, document: InkDocument, workers: ModelWorkers, canvas,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.document, self.workers, self.canvas = document, workers, canvas
+        self.job: int | None = None
+        self.speed = "realtime"
+        self.text = ""
+        self.written_text: str | None = None  # what the last finished job wrote
+        self.written_points = 0  # points committed by typed text this session
+        self._lines: list[_Line] = []
+        self._placement: Placement | None = None
+        self._stream_done = False
+        self._t0 = 0.0
+        self._timer = QTimer(self)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self.on_frame)
+        workers.synthesis_started.connect(self.on_started)
+        workers.synthesis_points.connect(self.on_points)
+        workers.synthesis_finished.connect(self.on_done)
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    def write(self, text: str, bias: float, style: str | None = None,
+              prime: tuple[Ink, str] | None = None, speed: str = "realtime",
+              seed: int | None = None) -> int:
+        """Start writing `text` (cancelling a job still running, keeping what it wrote)."""
+        if self.running:
+            self._commit()
+        self.speed, self.text = speed, text
+        self._lines, self._placement, self._stream_done = [], None, False
+        self.job = self.workers.synthesize(text, bias, style, prime, seed)
+        self.started.emit()
+        return self.job
+
+    def stop(self) -> None:
+        """Stop sampling; what is already on the canvas stays (one undo step)."""
+        if self.running:
+            self.workers.stop_synthesis()
+            self._commit()
+
+    # ------------------------------------------------------------------ worker -> view
+    @Slot(object)
+    def on_started(self, started: SynthesisStarted) -> None:
+        if started.job != self.job:
+            return
+        if started.dropped:
+            chars = " ".join(repr(c) for c in started.dropped)
+            self.message.emit(f"Cannot write {chars}: not in the model's alphabet; left out")
+        from handwriting.synthesis import PEN_UP_SECONDS, POINT_SECONDS  # torch is loaded
+
+        self._placement = self._place(started.lines)
+        self._lines = [_Line(t, k, self._placement, (POINT_SECONDS, PEN_UP_SECONDS))
+                       for k, t in enumerate(started.lines)]
+        self._t0 = time.perf_counter()
+        self._timer.start()
+
+    @Slot(object)
+    def on_points(self, batch: SynthesisBatch) -> None:
+        if batch.job != self.job or not self._lines:
+            return
+        for line, new, done in zip(self._lines, batch.new, batch.finished, strict=True):
+            line.extend(new)
+            line.finished = bool(done)
+        if self.speed == "instant":
+            self.on_frame()
+
+    @Slot(object)
+    def on_done(self, done: SynthesisDone) -> None:
+        if done.job != self.job:
+            return
+        self._stream_done = True
+        if done.error:
+            self.message.emit(f"Could not write the text: {done.error}")
+        for line in self._lines:
+            line.finished = True
+            if self.speed == "instant":
+                line.shown = len(line)
+        if done.cancelled or done.error or self.speed == "instant":
+            self._commit()
+        else:
+            self.on_frame()
+
+    @Slot()
+    def on_frame(self) -> None:
+        """Reveal what the pen would have drawn by now and show it as the preview."""
+        if not self._lines or self._placement is None:
+            return
+        factor = SPEED_FACTORS.get(self.speed)
+        elapsed = (time.perf_counter() - self._t0) * (factor or 0.0)
+        line_start = 0.0
+        for line in self._lines:
+            if factor is None:
+                line.shown = len(line)
+                continue
+            line.shown = int(np.searchsorted(line.t, elapsed - line_start, side="right"))
+            if not (line.finished and line.shown == len(line)):
+                break  # lines are written one after another
+            line_start += (float(line.t[-1]) if len(line) else 0.0) + LINE_PAUSE_S
+        preview = self._revealed()
+        self.document.set_preview(preview)
+        self.canvas.ensure_visible(preview, GROWTH_HEADROOM)
+        if self._stream_done and all(ln.shown == len(ln) for ln in self._lines):
+            self._commit()
+
+    # ------------------------------------------------------------------ placing
+    def _place(self, texts: tuple[str, ...]) -> Placement:
+        """Below the existing ink; on an empty page, at the top left of the view, sized so
+        the longest line fits the view's width."""
+        view = self.canvas.visible_scene_rect()
+        zoom = max(self.canvas.zoom, 1e-9)
+        longest = max((len(t) for t in texts), default=1)
+        fit = 0.92 * view.width() / (LINE_WIDTH_PER_CHAR * longest + 1.0)
+        height = min(SCREEN_HEIGHT_PX / zoom, fit)
+        margin = 24.0 / zoom
+        return place_below(self.document.ink, height, view.left() + margin, view.top() + margin)
+
+    def _revealed(self) -> Ink:
+        return Ink(tuple(s for line in self._lines for s in line.strokes()))
+
+    def _commit(self) -> None:
+        """Move the revealed ink into the document as one undo step and end the job."""
+        self._timer.stop()
+        lines = [(ln.text, ln.strokes()) for ln in self._lines if ln.shown]
+        self.job = None
+        self._lines = []
+        self.document.set_preview(None)
+        if not lines:
+            self.finished.emit(False)
+            return
+        doc = self.document
+        new = self._stacked([strokes for _, strokes in lines],
+                            doc.end_time + STROKE_GAP_S if not doc.ink.is_empty else 0.0)
+        doc.replace(doc.ink.with_strokes(doc.strokes + new), undoable=True, label="Write Text")
+        if self.canvas.auto_fit:
+            self.canvas.fit_to_ink()
+        else:
+            self.canvas.ensure_visible(doc.ink)
+        self.written_text = "\n".join(text for text, _ in lines)
+        self.written_points += sum(len(s) for s in new)
+        self.finished.emit(True)
+
+    def _stacked(self, lines: list[list[Stroke]], t0: float) -> tuple[Stroke, ...]:
+        """The lines one after another in time (from `t0`, as a hand writes them) and below
+        each other on the page: a line that drifted into the one above (a sampled baseline
+        can wander) moves down until `LINE_CLEARANCE` writing heights separate them."""
+        clearance = LINE_CLEARANCE * self._placement.height
+        out: list[Stroke] = []
+        bottom = None
+        for strokes in lines:
+            y = np.concatenate([s.xy[:, 1] for s in strokes])
+            top, low = np.percentile(y, [5, 95])  # robust: a stray descender does not count
+            dy = 0.0 if bottom is None else max(0.0, bottom + clearance - top)
+            dt = t0 - float(strokes[0].t[0])
+            out += [Stroke(s.xy + np.float32((0.0, dy)), s.t + dt) for s in strokes]
+            bottom, t0 = low + dy, float(out[-1].t[-1]) + LINE_PAUSE_S
+        return tuple(out)
