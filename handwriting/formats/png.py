@@ -98,7 +98,15 @@ def _layout(ink: Ink, width, height, scale, stroke_width, margin) -> _Layout:
         ref_px = (ih or iw or 1.0) * scale
     else:
         ref_px = height if height is not None else width
-    sw = max(1.0, 0.02 * ref_px) if stroke_width is None else float(stroke_width)
+    if stroke_width is None and not ink.is_empty and ih > 0:
+        # pen width from the writing size, not the picture size (a paragraph stays thin)
+        from handwriting.formats.svg import _reference_size
+
+        px_per_unit = ref_px / ih if scale is None and height is not None else (
+            scale if scale is not None else ref_px / max(iw, 1e-9))
+        sw = max(1.0, 0.03 * _reference_size([ink]) * px_per_unit)
+    else:
+        sw = max(1.0, 0.02 * ref_px) if stroke_width is None else float(stroke_width)
     margin = 0.05 * ref_px if margin is None else float(margin)
     if sw <= 0 or margin < 0:
         raise ValueError(f"need stroke_width > 0 and margin >= 0, got {sw} and {margin}")

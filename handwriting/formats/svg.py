@@ -44,8 +44,8 @@ def ink_to_svg_string(
 ) -> str:
     """SVG text for one ink or several lines of ink placed one below another (left-aligned).
 
-    All lengths are in ink units. By default `stroke_width` is 2 % and `margin` (the space
-    beyond the stroke edges) 10 % of the tallest line's height; `line_gap` defaults to
+    All lengths are in ink units. By default `stroke_width` is 3 % and `margin` (the space
+    beyond the stroke edges) 10 % of the line height (see `_reference_size`); `line_gap` defaults to
     `margin`. Without `scale` the SVG has only a viewBox; with it, width and height are the
     viewBox size times `scale`. `smooth` draws Catmull-Rom curves through the points
     instead of straight segments.
@@ -53,7 +53,7 @@ def ink_to_svg_string(
     lines = [ink_or_list] if isinstance(ink_or_list, Ink) else list(ink_or_list)
     lines = [line for line in lines if not line.is_empty]
     ref = _reference_size(lines)
-    sw = 0.02 * ref if stroke_width is None else float(stroke_width)
+    sw = 0.03 * ref if stroke_width is None else float(stroke_width)
     margin = 0.1 * ref if margin is None else float(margin)
     gap = margin if line_gap is None else float(line_gap)
     if sw <= 0 or margin < 0 or gap < 0 or (scale is not None and scale <= 0):
@@ -103,13 +103,16 @@ def stack_lines(lines: Sequence[Ink], gap: float) -> list[Ink]:
 
 
 def _reference_size(lines: list[Ink]) -> float:
-    """The tallest line's height (else its width, else 1): the scale of default lengths."""
-    sizes = [(b[3] - b[1], b[2] - b[0]) for b in (line.bounds() for line in lines)]
-    for pick in (0, 1):
-        ref = max((s[pick] for s in sizes), default=0.0)
-        if ref > 0:
-            return ref
-    return 1.0
+    """The scale of default lengths: a line's height, estimated as 2.5x the median stroke
+    height (so a paragraph joined into one `Ink` does not get paragraph-thick pens); else the
+    tallest line's width; else 1."""
+    heights = [float(np.ptp(s.xy[:, 1])) for line in lines for s in line.strokes if len(s) > 1]
+    heights = [h for h in heights if h > 0]
+    if heights:
+        tallest = max(b[3] - b[1] for b in (line.bounds() for line in lines))
+        return min(2.5 * float(np.median(heights)), tallest)
+    widths = [b[2] - b[0] for b in (line.bounds() for line in lines)]
+    return max(widths, default=0.0) or 1.0
 
 
 def _union_bounds(lines: list[Ink]) -> tuple[float, float, float, float]:
