@@ -1,5 +1,5 @@
 """The `handwriting-app` entry point:
-`handwriting-app [--open FILE] [--text TEXT] [--screenshot PNG] [--report-json PATH]`.
+`handwriting-app [--open FILE] [--text TEXT] [--insight] [--screenshot PNG] [--report-json PATH]`.
 
 Qt's own options (`-platform offscreen`, `-style fusion`, ...) pass through to QApplication.
 """
@@ -39,7 +39,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help="colour scheme (default: the system's)")
     parser.add_argument("--color-by-char", action="store_true",
                         help="start with the ink coloured by recognized character")
+    parser.add_argument("--insight", nargs="?", const="recognition",
+                        choices=("recognition", "synthesis", "lab"),
+                        help="open the 'Inside the networks' panels (View menu) at start, "
+                             "on this tab (default: recognition)")
+    parser.add_argument("--size", metavar="WxH", type=_size,
+                        help="window size in pixels, e.g. 1280x960")
     return parser
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from None
+    if w <= 0 or h <= 0:
+        raise argparse.ArgumentTypeError(f"window size must be positive, got {text!r}")
+    return w, h
 
 
 def dark_palette() -> QPalette:
@@ -91,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.color_by_char:
         window.color_action.setChecked(True)
         window.on_color_by_char(True)
+    if args.size:
+        window.resize(*args.size)
+    if args.insight and window.ensure_insight() is not None:
+        host = window.insight
+        host.show()
+        host.dock.tabs.setCurrentIndex(("recognition", "synthesis", "lab").index(args.insight))
     if args.open:
         window.open_file(args.open)
     if args.text:

@@ -11,9 +11,9 @@ from pathlib import Path
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from gui.layout import writing_height
 from gui.settings import PreferencesDialog
 from handwriting.formats import InkFormatError, read_ink, write_ink
+from handwriting.geometry import writing_height
 from handwriting.ink import Ink, InkError
 
 OPEN_FILTER = "Ink files (*.xml *.inkml *.json *.svg);;All files (*)"
@@ -50,7 +50,7 @@ class FileActions:
         self.current_path = path
         self._saved_ink = ink
         self._remember(path)
-        self.statusBar().showMessage(f"Opened {path}", 5000)
+        self.statusBar().showMessage(f"Opened {path.name}", 5000)
         self._update_title()
         return True
 

@@ -1,14 +1,16 @@
 """`MainWindow`: the ink canvas, the recognized-text and typed-text panels, menus, status bar,
-files, preferences and autosave, all over one `InkDocument`. Models run in `gui.workers`."""
+files, preferences and autosave, all over one `InkDocument`, and the 'Inside the networks'
+dock (`gui.insight_host`). Models run in `gui.workers`."""
 
 from __future__ import annotations
 
 import time
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -20,7 +22,8 @@ from PySide6.QtWidgets import (
 from gui.about import AboutDialog
 from gui.autosave import Autosave
 from gui.canvas import InkCanvas
-from gui.files import EXPORT_FORMATS, FileActions
+from gui.files import FileActions
+from gui.menus import WindowMenus
 from gui.panels import MY_STYLE, NO_STYLE, RecognizedTextPanel, WritePanel
 from gui.recognition import LiveRecognition
 from gui.settings import APP_NAME, Preferences, app_data_dir, settings
@@ -30,10 +33,13 @@ from handwriting.alphabet import detokenize
 from handwriting.document import DocumentEvent, InkDocument
 from handwriting.ink import Ink
 
+if TYPE_CHECKING:
+    from gui.insight_host import InsightHost
+
 WARN_DELAY_MS = 200
 
 
-class MainWindow(FileActions, QMainWindow):
+class MainWindow(FileActions, WindowMenus, QMainWindow):
     """The application window. `document` is the one app state; the canvas and the panels are
     views of it. `models` is the folder of the weights (default: the service's)."""
 
@@ -50,6 +56,9 @@ class MainWindow(FileActions, QMainWindow):
         self._unwarned: list[str] = []
         self.finish_work_on_close = False  # --report-json: let recognition finish first
         self._closed = False
+        # The insight dock imports torch: it is made once a model has loaded (the workers
+        # imported torch by then), or when asked for (`ensure_insight`).
+        self.insight: InsightHost | None = None
 
         self.canvas = InkCanvas(self.document, self)
         self.setCentralWidget(self.canvas)
@@ -103,93 +112,6 @@ class MainWindow(FileActions, QMainWindow):
                              | Qt.DockWidgetArea.TopDockWidgetArea)
         self.addDockWidget(area, dock)
         return dock
-
-    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        if tip:
-            action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        self.addAction(action)  # shortcuts work even while the menu bar is hidden
-        return action
-
-    def _build_actions(self) -> None:
-        key = QKeySequence.StandardKey
-        self.open_action = self._action("&Open…", self.on_open, key.Open,
-                                        "Open an ink file (IAM-OnDB XML, InkML, JSON, SVG)")
-        self.save_action = self._action("&Save", self.on_save, "Ctrl+S", "Save the ink")
-        self.save_as_action = self._action("Save &As…", self.on_save_as, "Ctrl+Shift+S",
-                                           "Save the ink as JSON, InkML or SVG")
-        self.export_action = self._action("&Export…", self.on_export, "Ctrl+Shift+E",
-                                          "Export the ink as SVG, PNG, InkML or JSON")
-        self.export_actions = {
-            ext: self._action(text, partial(self.on_export_dialog, ext),
-                              tip=f"Export the ink as {ext[1:].upper()}")
-            for ext, (text, _) in EXPORT_FORMATS.items()
-        }
-        self.prefs_action = self._action("&Preferences…", self.on_preferences, key.Preferences)
-        self.quit_action = self._action("&Quit", self.close, key.Quit, "Quit the application")
-        self.undo_action = self._action("&Undo", self.on_undo, "Ctrl+Z", "Undo the last edit")
-        self.redo_action = self._action("&Redo", self.on_redo, "Ctrl+Shift+Z",
-                                        "Redo the last undone edit")
-        # Toolbar buttons keep short fixed labels while the menu texts name the command.
-        self.undo_action.setIconText("Undo")
-        self.redo_action.setIconText("Redo")
-        self.export_action.setIconText("Export")
-        self.clear_action = self._action("C&lear", self.on_clear, tip="Remove all strokes")
-        self.zoom_in_action = self._action("Zoom &In", self.canvas.on_zoom_in, key.ZoomIn)
-        self.zoom_out_action = self._action("Zoom &Out", self.canvas.on_zoom_out, key.ZoomOut)
-        self.fit_action = self._action("&Fit Ink", self.canvas.on_fit, "Ctrl+0",
-                                       "Scale the view so all ink fits")
-        self.actual_size_action = self._action("&Actual Size", self.canvas.on_actual_size,
-                                               "Ctrl+1", "One ink unit per pixel")
-        self.color_action = self._action("&Colour Ink by Character", self.on_color_by_char,
-                                         "Ctrl+K", "Colour each recognized character's ink")
-        self.color_action.setCheckable(True)
-        self.write_action = self._action("&Write Typed Text", self.on_write, "Ctrl+Return")
-        self.stop_action = self._action("&Stop Writing", self.on_stop, "Esc")
-        self.about_action = self._action("&About Handwriting", self.on_about)
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.open_action)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self.on_fill_recent)
-        file_menu.addAction(self.save_action)
-        file_menu.addAction(self.save_as_action)
-        file_menu.addAction(self.export_action)
-        export_menu = file_menu.addMenu("Export &As")
-        for action in self.export_actions.values():
-            export_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.prefs_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-
-        edit_menu = bar.addMenu("&Edit")
-        for action in (self.undo_action, self.redo_action, None, self.clear_action,
-                       None, self.write_action, self.stop_action):
-            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
-
-        view_menu = bar.addMenu("&View")
-        for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action,
-                       self.actual_size_action, None, self.color_action, None,
-                       self.recognized_dock.toggleViewAction(),
-                       self.write_dock.toggleViewAction()):
-            view_menu.addSeparator() if action is None else view_menu.addAction(action)
-        bar.addMenu("&Help").addAction(self.about_action)
-
-    def _build_toolbar(self) -> None:
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("mainToolBar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.open_action, self.save_action, self.export_action, None,
-                       self.undo_action, self.redo_action, self.clear_action, None,
-                       self.fit_action, self.color_action):
-            toolbar.addSeparator() if action is None else toolbar.addAction(action)
 
     def _connect(self) -> None:
         unsubscribe = self.document.subscribe(self._on_document_event)
@@ -247,6 +169,7 @@ class MainWindow(FileActions, QMainWindow):
     # ------------------------------------------------------------------ models
     @Slot(object)
     def on_model_loaded(self, info: ModelInfo) -> None:
+        self.ensure_insight()
         if info.kind == "recognizer":
             self.recognized_panel.set_placeholder(RecognizedTextPanel.PLACEHOLDER)
         else:
@@ -255,6 +178,7 @@ class MainWindow(FileActions, QMainWindow):
 
     @Slot(str, str)
     def on_model_failed(self, kind: str, message: str) -> None:
+        self.ensure_insight()  # the LSTM lab and the other model's panels still work
         self._update_models_label()
         if kind == "recognizer":
             self.recognized_panel.set_placeholder(f"No recognition: {message}")
@@ -324,10 +248,34 @@ class MainWindow(FileActions, QMainWindow):
     def on_about(self) -> None:
         AboutDialog(self.workers.models, self.workers.errors, self).exec()
 
+    # ------------------------------------------------------------------ insight dock
+    def ensure_insight(self) -> InsightHost | None:
+        """The insight dock's host, made on first use (None if it cannot load); its dock's
+        toggle action then takes the place of `insight_action`."""
+        if self.insight is None and not self._closed:
+            try:
+                from gui.insight_host import InsightHost
+            except ImportError as exc:
+                self.insight_action.setEnabled(False)
+                self.on_message(f"No insight panels: {exc}")
+                return None
+            self.insight = InsightHost(self)
+        return self.insight
+
+    @Slot(bool)
+    def on_show_insight(self, _checked: bool = True) -> None:
+        host = self.ensure_insight()
+        if host is None:
+            self.insight_action.setChecked(False)
+        else:
+            host.show()
+
     # ------------------------------------------------------------------ state
     def is_idle(self) -> bool:
-        """No model loading, no recognition or synthesis under way."""
-        return not (self.workers.loading or self.recognition.pending or self.typed.running)
+        """No model loading, no recognition or synthesis under way (nor the insight dock's
+        look at a line)."""
+        return not (self.workers.loading or self.recognition.pending or self.typed.running
+                    or (self.insight is not None and self.insight.pending))
 
     def wait_until_idle(self, timeout_s: float) -> bool:
         """Process events until `is_idle()` (for the command line and tests)."""
@@ -379,6 +327,8 @@ class MainWindow(FileActions, QMainWindow):
                 self.wait_until_idle(30.0)
             self.document.cancel_stroke()
             self.typed.stop()
+            if self.insight is not None:
+                self.insight.shutdown()
             self.workers.shutdown()
             self.autosave.finish()
             self.prefs.bias = self.write_panel.bias()

@@ -64,6 +64,38 @@ class RecognitionRequest:
 
 
 @dataclass(frozen=True)
+class InsightRequest:
+    """Look inside the recognizer on one line (for the insight dock): `key` identifies the
+    line (`gui.recognition.line_key`), `ink` is made of the document's own strokes."""
+
+    seq: int
+    key: object
+    ink: Ink
+
+
+@dataclass(frozen=True)
+class InsightResult:
+    seq: int
+    key: object
+    insight: object | None  # gui.insight.RecognitionInsight; None when it failed
+    error: str | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SaliencyJob:
+    seq: int
+    request: object  # gui.insight.SaliencyRequest
+
+
+@dataclass(frozen=True)
+class SaliencyAnswer:
+    request: object  # gui.insight.SaliencyRequest
+    result: object | None  # gui.insight.SaliencyResult; None when it failed
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class SynthesisJob:
     """What to write. `style` is a preset name or None; `prime` is (ink, its text) for
     'use my handwriting' (Graves 2013, §5.5)."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QTextBrowser,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -228,6 +229,7 @@ class WritePanel(QWidget):
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self.text_edit, 1)
         layout.addLayout(controls)
+        self.highlighted: int | None = None  # the character marked by `highlight_char`
         self.set_styles(())
         self.set_bias(0.75)
 
@@ -264,6 +266,24 @@ class WritePanel(QWidget):
     def set_running(self, running: bool) -> None:
         self.write_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
+
+    def highlight_char(self, index: int | None) -> None:
+        """Mark character `index` of the text (the one being written) in the selection
+        colour, without moving the text cursor; None clears the mark."""
+        self.highlighted = index if index is not None and 0 <= index < len(self.text()) else None
+        if self.highlighted is None:
+            self.text_edit.setExtraSelections([])
+            return
+        cursor = QTextCursor(self.text_edit.document())
+        cursor.setPosition(index)
+        cursor.setPosition(index + 1, QTextCursor.MoveMode.KeepAnchor)
+        mark = QTextEdit.ExtraSelection()
+        mark.cursor = cursor
+        fmt = QTextCharFormat()
+        fmt.setBackground(self.palette().color(QPalette.ColorRole.Highlight))
+        fmt.setForeground(self.palette().color(QPalette.ColorRole.HighlightedText))
+        mark.format = fmt
+        self.text_edit.setExtraSelections([mark])
 
     @Slot(int)
     def on_bias_changed(self, value: int) -> None:

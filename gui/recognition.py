@@ -1,6 +1,6 @@
 """Live recognition: keeps the document's transcript in step with its ink. After every
 committed change (pen-up, erase, undo, open, typed ink) the strokes are grouped into lines
-(`gui.layout.split_lines`); lines whose strokes did not change keep their text (and the
+(`handwriting.geometry.group_lines`); lines whose strokes did not change keep their text (and the
 candidate the user chose), the others go to the recognition worker, latest request wins."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from gui.layout import split_lines
 from gui.workers import LineRequest, ModelWorkers, RecognitionResult
 from handwriting.document import DocumentEvent, InkDocument, TranscriptLine
+from handwriting.geometry import group_lines
 from handwriting.ink import Ink, Stroke
 
 CACHE_LINES = 256  # recognized lines kept for reuse (undo and redo bring strokes back)
@@ -30,6 +30,7 @@ class LiveRecognition(QObject):
 
     updated = Signal(float)  # milliseconds from the ink change to the new transcript
     failed = Signal(str)  # a line could not be recognized (message)
+    lines_changed = Signal()  # the ink was grouped into `lines` anew; `changed` are new
 
     def __init__(self, document: InkDocument, workers: ModelWorkers,
                  parent: QObject | None = None):
@@ -40,6 +41,7 @@ class LiveRecognition(QObject):
         self.latency_ms: float | None = None
         self._cache: OrderedDict[tuple[int, ...], TranscriptLine] = OrderedDict()
         self._layout: list[tuple[Stroke, ...]] = []
+        self.changed: list[tuple[Stroke, ...]] = []  # lines not recognized before this change
         self._changed_at = 0.0
         # Coalesce changes that arrive together (open, undo of many) into one request.
         self._timer = QTimer(self)
@@ -49,6 +51,11 @@ class LiveRecognition(QObject):
         workers.recognized.connect(self.on_recognized)
         unsubscribe = document.subscribe(self._on_document_event)
         self.destroyed.connect(lambda *_: unsubscribe())
+
+    @property
+    def lines(self) -> list[tuple[Stroke, ...]]:
+        """The page's lines of writing (their strokes), top line first."""
+        return list(self._layout)
 
     @property
     def pending(self) -> bool:
@@ -63,19 +70,14 @@ class LiveRecognition(QObject):
     def on_request(self) -> None:
         """Group the ink into lines and recognize the lines not seen before."""
         ink = self.document.ink
-        if ink.is_empty:
-            self._layout = []
-            self.workers.cancel_recognition()
-            self._publish()
-            return
-        self._layout = [tuple(ink.strokes[i] for i in g) for g in split_lines(ink.strokes)]
-        missing = [LineRequest(line_key(s), Ink(s)) for s in self._layout
-                   if line_key(s) not in self._cache]
-        if missing and "recognizer" not in self.workers.errors:
-            self.workers.recognize(missing)
+        self._layout = [tuple(ink.strokes[i] for i in g) for g in group_lines(ink)]
+        self.changed = [s for s in self._layout if line_key(s) not in self._cache]
+        if self.changed and "recognizer" not in self.workers.errors:
+            self.workers.recognize([LineRequest(line_key(s), Ink(s)) for s in self.changed])
         else:
             self.workers.cancel_recognition()
             self._publish()
+        self.lines_changed.emit()
 
     @Slot(object)
     def on_recognized(self, result: RecognitionResult) -> None:

@@ -1,12 +1,16 @@
 """The one place slow work leaves the GUI thread (STYLE.md principle 9; PySide6's
 `thread_signals` example): model loading, recognition and synthesis run in two `QThread`s,
-talk to the `handwriting.service` API only, and report back through typed Qt signals.
+talk to the `handwriting.service` API only, and report back through typed Qt signals. The
+LSTM lab's training gets a thread of its own while it runs (`LabTraining`).
 
 Recognition is latest-request-wins: every request gets a sequence number, the worker skips a
 request that a newer one has overtaken before it starts, and `ModelWorkers` drops any result
-that is not the newest. Synthesis streams: the service yields one frame per sampled point, the
-worker batches new points about 60 times a second, and `stop_synthesis` cancels it between
-steps through the service's `should_stop` callback. Nothing here imports torch at import time.
+that is not the newest. The insight dock's requests (one line's cells and gates, a saliency
+map) run in the recognition thread after the recognition requests queued before them, and
+are latest-wins the same way. Synthesis streams: the service yields one frame per sampled
+point, the worker batches new points about 60 times a second, and `stop_synthesis` cancels
+it between steps through the service's `should_stop` callback. Nothing here imports torch at
+import time.
 """
 
 from __future__ import annotations
@@ -14,17 +18,22 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from gui.messages import (
+    InsightRequest,
+    InsightResult,
     LineRequest,
     LineResult,
     ModelInfo,
     RecognitionRequest,
     RecognitionResult,
+    SaliencyAnswer,
+    SaliencyJob,
     SynthesisBatch,
     SynthesisDone,
     SynthesisJob,
@@ -32,11 +41,13 @@ from gui.messages import (
 )
 from handwriting.ink import Ink
 
-__all__ = ["LineRequest", "LineResult", "ModelInfo", "ModelWorkers", "RecognitionResult",
-           "SynthesisBatch", "SynthesisDone", "SynthesisJob", "SynthesisStarted"]
+__all__ = ["InsightResult", "LabTraining", "LineRequest", "LineResult", "ModelInfo",
+           "ModelWorkers", "RecognitionResult", "SaliencyAnswer", "SynthesisBatch",
+           "SynthesisDone", "SynthesisJob", "SynthesisStarted"]
 
 BATCH_SECONDS = 1 / 60  # synthesis points go to the GUI at about the screen's frame rate
 SHUTDOWN_WAIT_MS = 5000
+RECENT_LINES = 8  # recognitions kept so that a line's insight need not recognize it again
 
 
 # ----------------------------------------------------------------------------- loading
@@ -101,14 +112,22 @@ class _ModelWorker(QObject):
 
 
 class _RecognitionWorker(_ModelWorker):
-    """Answers recognition requests in order, skipping those already overtaken."""
+    """Answers recognition, insight and saliency requests in order, skipping those already
+    overtaken (`latest*()` give the newest sequence number of each kind)."""
 
     kind = "recognizer"
     done = Signal(object)  # RecognitionResult
+    insight_done = Signal(object)  # InsightResult
+    saliency_done = Signal(object)  # SaliencyAnswer
 
-    def __init__(self, latest, folder: Path | None, threads: int | None):
+    def __init__(self, latest, folder: Path | None, threads: int | None,
+                 latest_insight=lambda: 0, latest_saliency=lambda: 0):
         super().__init__(folder, threads)
         self._latest = latest
+        self._latest_insight, self._latest_saliency = latest_insight, latest_saliency
+        # line key -> (ink, Recognition); holding the ink keeps the strokes, and so the key
+        # (their ids), from being reused while cached
+        self._recent: OrderedDict[object, tuple[Ink, object]] = OrderedDict()
 
     @Slot(object)
     def on_request(self, request: RecognitionRequest) -> None:
@@ -125,16 +144,55 @@ class _RecognitionWorker(_ModelWorker):
             r = self._service.recognize(line.ink)
         except ValueError as exc:
             return LineResult(line.key, (), (), 0.0, _error_text(exc))
-        # The service maps only the best text to ink points; the others follow the same rule
-        # (a character covers the frames from its first emission to the next character's).
-        points = [r.char_points]
-        for hyp in r.nbest[1:]:
-            frames = list(hyp.char_frames) + [len(r.frame_points)]
-            points.append(tuple(
-                np.unique(np.concatenate([r.frame_points[t] for t in range(a, max(b, a + 1))]))
-                for a, b in zip(frames[:-1], frames[1:], strict=True)))
-        texts = (r.text,) + tuple(h.text for h in r.nbest[1:])
-        return LineResult(line.key, texts, tuple(points), r.seconds)
+        self._recent[line.key] = (line.ink, r)
+        while len(self._recent) > RECENT_LINES:
+            self._recent.popitem(last=False)
+        return LineResult(line.key, tuple(h.text for h in r.nbest), r.nbest_char_points,
+                          r.seconds)
+
+    @Slot(object)
+    def on_insight(self, request: InsightRequest) -> None:
+        """`RecognitionInsight.compute` for one line, reusing its recognition when this worker
+        has just made it (the same strokes: the same key)."""
+        if request.seq < self._latest_insight():
+            return
+        t0 = time.perf_counter()
+        try:
+            if self._service is None:
+                raise ValueError(self._error)
+            from gui.insight.model import RecognitionInsight  # the GUI thread imported it
+
+            recent = self._recent.get(request.key)
+            recognition = (recent[1] if recent is not None
+                           else self._service.recognize(request.ink))
+            insight = RecognitionInsight(request.ink, recognition,
+                                         self._service.inspect(request.ink),
+                                         self._service.alphabet.chars)
+        except Exception as exc:  # report, never kill the worker thread
+            self.insight_done.emit(InsightResult(request.seq, request.key, None,
+                                                 _error_text(exc), time.perf_counter() - t0))
+            return
+        self.insight_done.emit(InsightResult(request.seq, request.key, insight, None,
+                                             time.perf_counter() - t0))
+
+    @Slot(object)
+    def on_saliency(self, job: SaliencyJob) -> None:
+        """`Recognizer.saliency` for a `SaliencyRequest` of the insight dock."""
+        if job.seq < self._latest_saliency():
+            return  # the dock asked for another frame or character since
+        req = job.request
+        try:
+            if self._service is None:
+                raise ValueError(self._error)
+            from gui.insight.model import SaliencyResult
+
+            ins = req.insight
+            magnitude, label = self._service.saliency(ins.ink, ins.inspection, req.frame,
+                                                      req.label)
+        except Exception as exc:  # report, never kill the worker thread
+            self.saliency_done.emit(SaliencyAnswer(req, None, _error_text(exc)))
+            return
+        self.saliency_done.emit(SaliencyAnswer(req, SaliencyResult(req, magnitude, label)))
 
 
 class _SynthesisWorker(_ModelWorker):
@@ -213,6 +271,8 @@ class ModelWorkers(QObject):
     model_failed = Signal(str, str)  # kind, message
     recognized = Signal(object)  # RecognitionResult, only the newest request's
     recognition_dropped = Signal(int)  # seq of a stale result that was thrown away
+    insight_ready = Signal(object)  # InsightResult, only the newest request's
+    saliency_ready = Signal(object)  # SaliencyAnswer
     synthesis_started = Signal(object)  # SynthesisStarted
     synthesis_points = Signal(object)  # SynthesisBatch
     synthesis_finished = Signal(object)  # SynthesisDone
@@ -220,6 +280,8 @@ class ModelWorkers(QObject):
     _load_recognizer = Signal()
     _load_synthesizer = Signal()
     _recognize = Signal(object)
+    _inspect = Signal(object)
+    _saliency = Signal(object)
     _synthesize = Signal(object)
 
     def __init__(self, models: Path | None = None, threads: int | None = None,
@@ -227,6 +289,9 @@ class ModelWorkers(QObject):
         super().__init__(parent)
         self._seq = 0  # newest recognition request (written here, read by the worker)
         self._answered = 0
+        self._insight_seq = 0  # newest insight request, and the last one answered
+        self._insight_answered = 0
+        self._saliency_seq = 0
         self._jobs = itertools.count(1)
         self._job = 0  # the synthesis job whose signals we pass on
         self._running_job: int | None = None
@@ -240,7 +305,8 @@ class ModelWorkers(QObject):
         self._threads = [QThread(self), QThread(self)]
         self._threads[0].setObjectName("recognition")
         self._threads[1].setObjectName("synthesis")
-        self._rec = _RecognitionWorker(lambda: self._seq, models, threads)
+        self._rec = _RecognitionWorker(lambda: self._seq, models, threads,
+                                       lambda: self._insight_seq, lambda: self._saliency_seq)
         self._syn = _SynthesisWorker(lambda job: job <= self._cancel_upto, models, threads)
         for worker, thread in zip((self._rec, self._syn), self._threads, strict=True):
             worker.moveToThread(thread)
@@ -248,12 +314,16 @@ class ModelWorkers(QObject):
         self._load_recognizer.connect(self._rec.on_load)
         self._load_synthesizer.connect(self._syn.on_load)
         self._recognize.connect(self._rec.on_request)
+        self._inspect.connect(self._rec.on_insight)
+        self._saliency.connect(self._rec.on_saliency)
         self._synthesize.connect(self._syn.on_job)
         self._rec.loaded.connect(self._on_loaded)
         self._syn.loaded.connect(self._on_loaded)
         self._rec.failed.connect(lambda msg: self._on_failed("recognizer", msg))
         self._syn.failed.connect(lambda msg: self._on_failed("synthesizer", msg))
         self._rec.done.connect(self._on_recognized)
+        self._rec.insight_done.connect(self._on_insight)
+        self._rec.saliency_done.connect(self.saliency_ready)
         self._syn.started.connect(self._on_synthesis_started)
         self._syn.points.connect(self._on_synthesis_points)
         self._syn.done.connect(self._on_synthesis_done)
@@ -273,6 +343,8 @@ class ModelWorkers(QObject):
         """Cancel synthesis, let the threads finish what they are doing, and stop them."""
         self._cancel_upto = 2**62
         self._seq += 1  # queued recognition requests become stale
+        self._insight_seq += 1
+        self._saliency_seq += 1
         for thread in self._threads:
             thread.quit()
         for thread in self._threads:
@@ -311,6 +383,36 @@ class ModelWorkers(QObject):
             return
         self._answered = result.seq
         self.recognized.emit(result)
+
+    # ------------------------------------------------------------------ insight
+    @property
+    def insight_pending(self) -> bool:
+        return self._insight_answered < self._insight_seq
+
+    def inspect_line(self, key: object, ink: Ink) -> int:
+        """Queue a look inside the recognizer on one line (`InsightRequest`); returns its
+        sequence number. Older insight requests become stale."""
+        self._insight_seq += 1
+        self._inspect.emit(InsightRequest(self._insight_seq, key, ink))
+        return self._insight_seq
+
+    def cancel_insight(self) -> None:
+        self._insight_seq += 1
+        self._insight_answered = self._insight_seq
+
+    def saliency(self, request) -> int:
+        """Queue a `gui.insight.SaliencyRequest`; the answer comes as `saliency_ready`.
+        Older saliency requests that have not started are skipped."""
+        self._saliency_seq += 1
+        self._saliency.emit(SaliencyJob(self._saliency_seq, request))
+        return self._saliency_seq
+
+    @Slot(object)
+    def _on_insight(self, result: InsightResult) -> None:
+        if result.seq != self._insight_seq:
+            return
+        self._insight_answered = result.seq
+        self.insight_ready.emit(result)
 
     # ------------------------------------------------------------------ synthesis
     def synthesize(self, text: str, bias: float = 0.75, style: str | None = None,
@@ -355,3 +457,95 @@ class ModelWorkers(QObject):
         self.loading.discard(kind)
         self.errors[kind] = message
         self.model_failed.emit(kind, message)
+
+
+# ----------------------------------------------------------------------------- LSTM lab
+
+
+class CountingTrainer(QObject):
+    """Lives in a `LabTraining` thread: trains the LSTM lab's counting LSTM
+    (`handwriting.lab`), reports progress, finds the counting units."""
+
+    progress = Signal(object)  # lab.CountingProgress
+    finished = Signal(object, object)  # CountingLSTM, CountingUnits (None when stopped early)
+    failed = Signal(str)
+
+    def __init__(self, steps: int, seed: int = 0):
+        super().__init__()
+        self.steps, self.seed = steps, seed
+        self.stop_requested = False
+
+    @Slot()
+    def on_run(self) -> None:
+        try:
+            from handwriting.lab import find_counting_units, train_counting_lstm
+
+            def report(progress) -> bool:
+                self.progress.emit(progress)
+                return self.stop_requested
+
+            model, _ = train_counting_lstm(self.steps, self.seed, callback=report)
+            units = None if self.stop_requested else find_counting_units(model)
+        except Exception as exc:  # report, never kill the thread
+            self.failed.emit(_error_text(exc))
+            return
+        self.finished.emit(model, units)
+
+
+class LabTraining(QObject):
+    """The GUI thread's handle on the LSTM lab's training: one run at a time, each in a thread
+    of its own that ends with it. Signals arrive in the GUI thread, after the thread ended."""
+
+    progress = Signal(object)  # lab.CountingProgress
+    finished = Signal(object, object)  # CountingLSTM, CountingUnits or None
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._trainer: CountingTrainer | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def start(self, steps: int, seed: int = 0) -> None:
+        if self.running:
+            raise RuntimeError("the LSTM lab is already training")
+        self._thread = QThread(self)
+        self._thread.setObjectName("lstm-lab")
+        self._trainer = CountingTrainer(steps, seed)
+        self._trainer.moveToThread(self._thread)
+        self._thread.started.connect(self._trainer.on_run)
+        self._thread.finished.connect(self._trainer.deleteLater)
+        self._thread.finished.connect(self._thread.deleteLater)
+        self._trainer.progress.connect(self.progress)
+        self._trainer.finished.connect(self._on_finished)
+        self._trainer.failed.connect(self._on_failed)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the run to stop at its next progress report; `finished` follows."""
+        if self._trainer is not None:
+            self._trainer.stop_requested = True
+
+    def shutdown(self) -> None:
+        """Stop a run and wait for its thread (at exit)."""
+        self.stop()
+        self._end_thread()
+
+    @Slot(object, object)
+    def _on_finished(self, model, units) -> None:
+        self._end_thread()
+        self.finished.emit(model, units)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._end_thread()
+        self.failed.emit(message)
+
+    def _end_thread(self) -> None:
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait(SHUTDOWN_WAIT_MS)
+        self._thread, self._trainer = None, None

@@ -14,7 +14,7 @@ from gui.layout import Placement, place_below
 from gui.panels import SPEED_FACTORS
 from gui.workers import ModelWorkers, SynthesisBatch, SynthesisDone, SynthesisStarted
 from handwriting.document import STROKE_GAP_S, InkDocument
-from handwriting.ink import Ink, Stroke
+from handwriting.ink import PEN_UP_SECONDS, POINT_SECONDS, Ink, Stroke
 
 FRAME_MS = 16  # reveal at about 60 frames per second
 LINE_PAUSE_S = 0.3  # moving the hand to the next line
@@ -56,7 +56,7 @@ class _Line:
         self.xy = np.concatenate([self.xy, (pos * p.height + shift).astype(np.float32)])
         up = offsets[:, 2] > 0.5
         # Each point takes `point_s`; after a pen-up the next stroke starts `pen_up_s` later
-        # (the timing of `handwriting.synthesis.offsets_to_line_ink`).
+        # (the timing of `handwriting.ink.offsets_to_line_ink`).
         prev_up = bool(len(self.ends)) and self.ends[-1] == len(self.t)
         step = np.where(np.r_[prev_up, up[:-1]], self._pen_up_s, self._point_s)
         start = self.t[-1] if len(self.t) else 0.0
@@ -134,8 +134,6 @@ class TypedInk(QObject):
         if started.dropped:
             chars = " ".join(repr(c) for c in started.dropped)
             self.message.emit(f"Cannot write {chars}: not in the model's alphabet; left out")
-        from handwriting.synthesis import PEN_UP_SECONDS, POINT_SECONDS  # torch is loaded
-
         self._placement = self._place(started.lines)
         self._lines = [_Line(t, k, self._placement, (POINT_SECONDS, PEN_UP_SECONDS))
                        for k, t in enumerate(started.lines)]

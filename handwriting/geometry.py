@@ -1,10 +1,12 @@
 """Pure geometry on `Ink`: normalize, resample by arc length, slope and slant correction,
-smoothing. Every function returns new ink and never mutates its input."""
+smoothing, and grouping a page's strokes into lines of writing. Every function returns new
+ink (or new arrays) and never mutates its input."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from handwriting.ink import Ink, InkError, Stroke
 
@@ -119,6 +121,9 @@ def correct_slant(ink: Ink, passes: int = 4) -> Ink:
 
 def smooth(ink: Ink, sigma: float = 1.0) -> Ink:
     """Gaussian smoothing of each stroke's coordinates over `sigma` points."""
+    # scipy loads here, not with the module: line grouping runs at the app's start-up
+    from scipy.ndimage import gaussian_filter1d
+
     if sigma <= 0:
         return ink
     return ink.map_xy(
@@ -156,3 +161,117 @@ def join_lines(lines: list[Ink], gap: float = 0.6) -> Ink:
         y_next = y1 + dy + gap * h
         t_next = float(strokes[-1].t[-1]) + 0.5
     return Ink(tuple(strokes), {"text": "\n".join(str(ln.meta.get("text", "")) for ln in lines)})
+
+
+# --------------------------------------------------------------------------- lines of a page
+
+# A new line starts where the sorted stroke centres jump by more than this many typical
+# letter heights. Within a line centres are dense (every letter or word has one); between
+# lines they jump by the line spacing, which people keep at well over one letter height.
+LINE_GAP = 0.8
+# A stroke is "small" (an i-dot, a comma, a dash) below this fraction of the typical height;
+# a group holding only small strokes is not a line and joins the nearest real one.
+SMALL_STROKE = 0.45
+LINE_OVERLAP = 0.5  # of the shorter group's height
+MAX_LINE_SLOPE = 0.3  # steeper writing is not corrected (tan of about 17 degrees)
+
+
+def _stroke_stats(strokes: Sequence[Stroke]) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 2) top and bottom y and (N,) mean x of every stroke, in a few numpy calls."""
+    if not strokes:
+        return np.zeros((0, 2)), np.zeros(0)
+    xy = np.concatenate([s.xy for s in strokes]).astype(np.float64)
+    lengths = np.array([len(s) for s in strokes])
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    ext = np.stack([np.minimum.reduceat(xy[:, 1], starts),
+                    np.maximum.reduceat(xy[:, 1], starts)], axis=1)
+    return ext, np.add.reduceat(xy[:, 0], starts) / lengths
+
+
+def typical_height(extents: np.ndarray) -> float:
+    """The median height of the strokes that are more than dots: a letter or word height."""
+    heights = extents[:, 1] - extents[:, 0]
+    if len(heights) == 0 or heights.max() <= 0:
+        return 1.0
+    tall = heights[heights >= 0.3 * np.percentile(heights, 90)]
+    return float(np.median(tall)) if len(tall) else float(heights.max())
+
+
+def group_lines(ink: Ink) -> list[list[int]]:
+    """Group the stroke indices of `ink` into lines of writing, top line first.
+
+    1. Each stroke is reduced to its centre; h is the typical letter height.
+    2. Sorted by vertical centre, a new group starts where consecutive centres are more than
+       `LINE_GAP` * h apart.
+    3. Neighbouring groups whose vertical extents overlap by more than `LINE_OVERLAP` of the
+       shorter one's height are one line (quotes and capitals reach above a line's centres).
+    4. A group of only small strokes (dots, commas, a dash) joins the group whose median
+       centre is nearest.
+    5. Lines written uphill or downhill: the slope of the centres within the groups found is
+       removed and steps 2-4 run once more.
+
+    Strokes keep their document (writing) order inside each line."""
+    strokes = ink.strokes
+    if not strokes:
+        return []
+    ext, cx = _stroke_stats(strokes)
+    cy = ext.mean(1)
+    groups = _group(cy, ext)
+    if len(strokes) > 2:
+        dx = np.concatenate([cx[g] - cx[g].mean() for g in groups])
+        dy = np.concatenate([cy[g] - cy[g].mean() for g in groups])
+        slope = float(np.clip((dx * dy).sum() / max((dx * dx).sum(), 1e-9), -MAX_LINE_SLOPE, MAX_LINE_SLOPE))
+        shear = (slope * (cx - cx.mean()))[:, None]
+        groups = _group(cy - shear[:, 0], ext - shear)
+    return [sorted(g) for g in groups]
+
+
+def _group(centre: np.ndarray, ext: np.ndarray) -> list[list[int]]:
+    """Steps 2-4 of `group_lines` on (deskewed) centres and extents, top group first."""
+    height = ext[:, 1] - ext[:, 0]
+    h = max(typical_height(ext), 1e-6)
+    order = np.argsort(centre, kind="stable")
+    groups: list[list[int]] = [[int(order[0])]]
+    for prev, cur in zip(order[:-1], order[1:], strict=True):
+        if centre[cur] - centre[prev] > LINE_GAP * h:
+            groups.append([])
+        groups[-1].append(int(cur))
+    groups = _merge_overlapping(groups, ext)
+    real = [g for g in groups if height[g].max() >= SMALL_STROKE * h]
+    if not real:  # nothing but dots: one line
+        return [list(range(len(centre)))]
+    mids = np.array([np.median(centre[g]) for g in real])
+    for g in groups:
+        if height[g].max() < SMALL_STROKE * h:
+            real[int(np.argmin(np.abs(mids - np.median(centre[g]))))].extend(g)
+    return [real[k] for k in np.argsort(mids, kind="stable")]
+
+
+def _merge_overlapping(groups: list[list[int]], ext: np.ndarray) -> list[list[int]]:
+    """Join neighbouring groups whose vertical extents overlap by more than `LINE_OVERLAP` of the
+    shorter one: quotes, accents and a capital's top sit above a line's centres, not apart."""
+    out = [groups[0]]
+    for g in groups[1:]:
+        a, b = out[-1], g
+        top = max(ext[a, 0].min(), ext[b, 0].min())
+        bottom = min(ext[a, 1].max(), ext[b, 1].max())
+        shorter = min(np.ptp(ext[a]), np.ptp(ext[b]))
+        if bottom - top > LINE_OVERLAP * max(shorter, 1e-9):
+            a.extend(b)
+        else:
+            out.append(b)
+    return out
+
+
+def line_ink(ink: Ink, indices: Sequence[int]) -> Ink:
+    """The strokes `indices` of `ink` as one line's ink (metadata kept)."""
+    return ink.with_strokes(ink.strokes[i] for i in indices)
+
+
+def writing_height(ink: Ink) -> float | None:
+    """The median writing height (5-95 % y-range) of the lines of `ink`, None when empty."""
+    if ink.is_empty:
+        return None
+    heights = [ink_height(line_ink(ink, g)) for g in group_lines(ink)]
+    heights = [h for h in heights if h > 0]
+    return float(np.median(heights)) if heights else None

@@ -2,7 +2,8 @@
 
 Coordinates are absolute (`coords`); Graves-style `offsets` are rows of
 (dx, dy, pen_up) where pen_up = 1 marks the last point of a stroke (Graves 2013, §4).
-Everything here returns new arrays and never mutates its input.
+Everything here returns new arrays and never mutates its input. Sampled (synthesized)
+offsets get synthetic pen timing here too, so that code without torch can place them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+POINT_SECONDS = 0.02  # synthetic pen timing: one resampled point every 20 ms
+PEN_UP_SECONDS = 0.12  # and this long between a pen-up and the next stroke
 
 
 class InkError(ValueError):
@@ -189,3 +193,20 @@ def ink_to_offsets(ink: Ink) -> np.ndarray:
 def offsets_to_ink(offsets: np.ndarray, dt: float = 0.01) -> Ink:
     """Graves-style offsets (N, 3) -> `Ink` with synthetic timestamps `dt` apart."""
     return coords_to_ink(offsets_to_coords(offsets), dt=dt)
+
+
+def offsets_to_line_ink(offsets: np.ndarray, text: str = "") -> Ink:
+    """Sampled offsets (N, 3) in writing heights -> `Ink` with synthetic pen timing: a point
+    every `POINT_SECONDS`, `PEN_UP_SECONDS` from a pen-up to the next stroke."""
+    coords = offsets_to_coords(offsets)
+    ends = np.flatnonzero(coords[:, 2] > 0.5) + 1
+    if len(ends) == 0 or ends[-1] != len(coords):
+        ends = np.append(ends, len(coords))
+    strokes, start, t0 = [], 0, 0.0
+    for end in ends:
+        if end > start:
+            t = t0 + POINT_SECONDS * np.arange(end - start)
+            strokes.append(Stroke(coords[start:end, :2], t))
+            t0 = float(t[-1]) + PEN_UP_SECONDS
+        start = end
+    return Ink(tuple(strokes), {"text": text, "format": "synthesized"})

@@ -51,15 +51,49 @@ class DecoderSettings:
 @dataclass(frozen=True)
 class Recognition:
     """A recognized line: best text, n-best list, per-frame log-posteriors (T', K), and for
-    each character of `text` the indices of the ink points it was emitted from."""
+    each character of every hypothesis the indices of the ink points it was emitted from."""
 
     text: str
     nbest: tuple[Hypothesis, ...]
     log_probs: np.ndarray  # (T', K), K = alphabet + blank (index 0)
     frame_points: tuple[np.ndarray, ...]  # for frame t: indices into ink's concatenated points
-    char_points: tuple[np.ndarray, ...]  # for text[i]: indices into ink's concatenated points
+    # [hypothesis][char] -> indices into ink's concatenated points (see `char_points_of`)
+    nbest_char_points: tuple[tuple[np.ndarray, ...], ...]
     decoder: str
     seconds: float
+
+    @property
+    def char_points(self) -> tuple[np.ndarray, ...]:
+        """For text[i] (the best hypothesis): indices into ink's concatenated points."""
+        return self.nbest_char_points[0] if self.nbest_char_points else ()
+
+
+def char_points_of(char_frames: tuple[int, ...], frame_points: tuple[np.ndarray, ...]
+                   ) -> tuple[np.ndarray, ...]:
+    """The ink points of each character of a hypothesis: a character covers the frames from
+    its first emission to the next character's (the last one, to the end of the line)."""
+    frames = list(char_frames) + [len(frame_points)]
+    return tuple(
+        np.unique(np.concatenate([frame_points[t] for t in range(a, max(b, a + 1))]))
+        for a, b in zip(frames[:-1], frames[1:], strict=True))
+
+
+def frame_points_of(source: np.ndarray, stride: int, n_frames: int, n_points: int
+                    ) -> tuple[np.ndarray, ...]:
+    """For each output frame, the ink points it read: its window of `stride` input points
+    maps to ink points through `source` (`source_indices`, non-decreasing); the ink points
+    that resampling skipped go to the frame before them, so that dense ink (a mouse draws a
+    point every pixel or two) is covered without gaps; the last frame takes the rest."""
+    out = []
+    for t in range(n_frames):
+        window = source[t * stride:(t + 1) * stride]
+        if not len(window):
+            out.append(np.zeros(0, np.int64))
+            continue
+        last = t + 1 == n_frames or (t + 1) * stride >= len(source)
+        nxt = n_points if last else int(source[(t + 1) * stride])
+        out.append(np.arange(int(window[0]), max(nxt, int(window.max()) + 1), dtype=np.int64))
+    return tuple(out)
 
 
 def source_indices(ink: Ink, points: np.ndarray) -> np.ndarray:
@@ -167,7 +201,7 @@ class Recognizer:
         src = source_indices(ink, points)
         stride = self.config.stride
         n_frames = trace.log_probs.shape[0]
-        frame_points = tuple(np.unique(src[t * stride:(t + 1) * stride]) for t in range(n_frames))
+        frame_points = frame_points_of(src, stride, n_frames, ink.num_points)
         point_frames = np.zeros(ink.num_points, np.int64)
         point_frames[src] = np.minimum(np.arange(len(src)) // stride, n_frames - 1)
         # ink points skipped by resampling take the frame of the previous kept point
@@ -186,8 +220,10 @@ class Recognizer:
         sal = saliency(self.net, inspection.x, torch.tensor([inspection.x.shape[1]]), frame, label)
         return _ink_point_max(sal.magnitude, inspection.source, ink.num_points), sal.label
 
-    def recognize(self, ink: Ink, decoder: str | None = None, nbest: int = 5) -> Recognition:
-        """Recognize one line of ink."""
+    def recognize(self, ink: Ink, decoder: str | None = None, nbest: int = 5,
+                  complete: bool = True) -> Recognition:
+        """Recognize one line of ink. `complete=False` for a line still being written (its
+        last word may be unfinished: see `decode`)."""
         t0 = time.perf_counter()
         self._check(ink)
         points = preprocess(ink, self.feature_config)
@@ -195,17 +231,11 @@ class Recognizer:
         with torch.no_grad():
             lp, out_lens = self.net(x, torch.tensor([len(points)]))
         log_probs = lp[:, 0].numpy()[: int(out_lens[0])]
-        hyps = self.decode(log_probs, decoder, nbest=nbest)
-        src = source_indices(ink, points)
-        stride = self.config.stride
-        frame_points = tuple(np.unique(src[t * stride:(t + 1) * stride])
-                             for t in range(len(log_probs)))
-        best = hyps[0]
-        frames = list(best.char_frames) + [len(log_probs)]
-        char_points = tuple(
-            np.unique(np.concatenate([frame_points[t] for t in range(a, max(b, a + 1))]))
-            for a, b in zip(frames[:-1], frames[1:], strict=True))
-        return Recognition(best.text, tuple(hyps), log_probs, frame_points, char_points,
+        hyps = self.decode(log_probs, decoder, nbest=nbest, complete=complete)
+        frame_points = frame_points_of(source_indices(ink, points), self.config.stride,
+                                       len(log_probs), ink.num_points)
+        char_points = tuple(char_points_of(h.char_frames, frame_points) for h in hyps)
+        return Recognition(hyps[0].text, tuple(hyps), log_probs, frame_points, char_points,
                            decoder or self.default_decoder, time.perf_counter() - t0)
 
 

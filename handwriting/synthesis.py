@@ -11,12 +11,16 @@ import numpy as np
 import torch
 
 from handwriting.alphabet import Alphabet
-from handwriting.ink import Ink, Stroke, offsets_to_coords
+from handwriting.ink import PEN_UP_SECONDS, POINT_SECONDS, offsets_to_line_ink
 from handwriting.models.mdn import sample_mixture
 from handwriting.models.synthesizer import SynthesizerNet, SynthState
 
-POINT_SECONDS = 0.02  # synthetic pen timing: one resampled point every 20 ms
-PEN_UP_SECONDS = 0.12
+# The pen timing and `offsets_to_line_ink` live in the torch-free `ink` module (the GUI
+# places sampled points without torch); they are re-exported here for older callers.
+__all__ = ["PEN_UP_SECONDS", "POINT_SECONDS", "ENGINES", "Style", "SynthesisFrame",
+           "collect_lines", "load_styles", "offsets_to_line_ink", "sample_stream",
+           "save_styles", "split_lines"]
+
 STEPS_PER_CHAR_LIMIT = 40  # bounded sampling: at most this many points per character
 
 
@@ -67,23 +71,6 @@ def split_lines(text: str, max_chars: int = 40) -> list[str]:
         if cur:
             lines.append(cur)
     return lines
-
-
-def offsets_to_line_ink(offsets: np.ndarray, text: str = "") -> Ink:
-    """Sampled offsets (N, 3) in writing heights -> `Ink` with synthetic pen timing."""
-    coords = offsets_to_coords(offsets)
-    ends = np.flatnonzero(coords[:, 2] > 0.5) + 1
-    if len(ends) == 0 or ends[-1] != len(coords):
-        ends = np.append(ends, len(coords))
-    strokes, start, t0 = [], 0, 0.0
-    for end in ends:
-        if end > start:
-            n = end - start
-            t = t0 + POINT_SECONDS * np.arange(n)
-            strokes.append(Stroke(coords[start:end, :2], t))
-            t0 = float(t[-1]) + PEN_UP_SECONDS
-        start = end
-    return Ink(tuple(strokes), {"text": text, "format": "synthesized"})
 
 
 def _encode_batch(texts: list[str], alphabet: Alphabet, n_chars: int):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QToolButton,
@@ -62,6 +63,14 @@ class InkHoverBridge(QObject):
                 if d[k] * self.canvas.zoom <= HOVER_RADIUS_PX:
                     self.state.cursor.set_frame(int(ins.point_frames[k]))
         return False
+
+
+def _scrolled(page: QWidget) -> QScrollArea:
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidget(page)
+    return scroll
 
 
 class InsightDock(QDockWidget):
@@ -135,9 +144,11 @@ class InsightDock(QDockWidget):
 
         self.lab = LstmLabPanel()
         self.tabs = QTabWidget()
-        self.tabs.addTab(rec_page, "Recognition")
-        self.tabs.addTab(syn_page, "Synthesis")
-        self.tabs.addTab(self.lab, "LSTM lab")
+        # Each page scrolls when the dock is shorter than it (the Recognition page wants
+        # ~700 px): a bottom dock must not force the window taller than the screen.
+        self.tabs.addTab(_scrolled(rec_page), "Recognition")
+        self.tabs.addTab(_scrolled(syn_page), "Synthesis")
+        self.tabs.addTab(_scrolled(self.lab), "LSTM lab")
         self.export_action = QAction("Export panel…", self)
         self.export_action.setStatusTip("Save the visible panel as PNG or SVG")
         self.export_action.triggered.connect(self.on_export_panel)
@@ -231,7 +242,16 @@ class InsightDock(QDockWidget):
     # ------------------------------------------------------------------ export
     def current_panel(self) -> QWidget:
         """The page of the current tab (the Recognition page with its splitters, etc.)."""
-        return self.tabs.currentWidget()
+        return self.tabs.currentWidget().widget()
+
+    def full_height(self) -> int:
+        """The dock's height at which no page needs to scroll."""
+        pages = max(self.tabs.widget(k).widget().minimumSizeHint().height()
+                    for k in range(self.tabs.count()))
+        viewport = self.tabs.currentWidget().viewport()
+        if self.isVisible() and viewport.height() > 0:  # title bar, tab bar and frames
+            return pages + self.height() - viewport.height()
+        return pages + self.tabs.tabBar().sizeHint().height() + 40
 
     def export_panel(self, path: str | Path, widget: QWidget | None = None) -> None:
         """Save `widget` (default: the current tab's page) as .png or .svg."""

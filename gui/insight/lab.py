@@ -1,11 +1,11 @@
 """The LSTM lab: train the tiny counting LSTM (`handwriting.lab`, Edwin Chen's a^n X b^n $
-task) in a background thread, then watch its cells read a string of your choice; the unit
-that learned to count is found by correlation and outlined."""
+task) in a background thread (`gui.workers.LabTraining`), then watch its cells read a string
+of your choice; the unit that learned to count is found by correlation and outlined."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -19,43 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from gui.insight.plots import HeatmapView, LinePlotView, add_export_action
+from gui.workers import LabTraining
 from handwriting.figures import diverging01, diverging_rgb
-from handwriting.lab import (
-    count_signal,
-    counting_string,
-    find_counting_units,
-    record_counting,
-    train_counting_lstm,
-)
-
-SHUTDOWN_WAIT_MS = 5000
-
-
-class CountingTrainer(QObject):
-    """Lives in a QThread: trains, reports progress, finds the counting units."""
-
-    progress = Signal(object)  # lab.CountingProgress
-    finished = Signal(object, object)  # CountingLSTM, CountingUnits (None when stopped early)
-    failed = Signal(str)
-
-    def __init__(self, steps: int, seed: int = 0):
-        super().__init__()
-        self.steps, self.seed = steps, seed
-        self.stop_requested = False
-
-    @Slot()
-    def on_run(self) -> None:
-        try:
-            def report(progress) -> bool:
-                self.progress.emit(progress)
-                return self.stop_requested
-
-            model, _ = train_counting_lstm(self.steps, self.seed, callback=report)
-            units = None if self.stop_requested else find_counting_units(model)
-        except Exception as exc:  # report, never kill the thread
-            self.failed.emit(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            return
-        self.finished.emit(model, units)
+from handwriting.lab import count_signal, counting_string, record_counting
 
 
 class LstmLabPanel(QWidget):
@@ -68,8 +34,10 @@ class LstmLabPanel(QWidget):
         super().__init__(parent)
         self.model = None
         self.units = None
-        self._thread: QThread | None = None
-        self._trainer: CountingTrainer | None = None
+        self.training_run = LabTraining(self)
+        self.training_run.progress.connect(self.on_progress)
+        self.training_run.finished.connect(self.on_trained)
+        self.training_run.failed.connect(self.on_failed)
 
         self.train_button = QPushButton("Train counting LSTM")
         self.steps_box = QSpinBox()
@@ -119,27 +87,19 @@ class LstmLabPanel(QWidget):
     # ------------------------------------------------------------------ training
     @property
     def training(self) -> bool:
-        return self._thread is not None
+        return self.training_run.running
 
     @Slot()
     def on_train(self) -> None:
         if self.training:
-            self._trainer.stop_requested = True
+            self.training_run.stop()
             self.train_button.setEnabled(False)
             return
         steps = self.steps_box.value()
         self.progress.setRange(0, steps)
         self.progress.setValue(0)
         self.train_button.setText("Stop")
-        self._thread = QThread(self)
-        self._thread.setObjectName("lstm-lab")
-        self._trainer = CountingTrainer(steps)
-        self._trainer.moveToThread(self._thread)
-        self._thread.started.connect(self._trainer.on_run)
-        self._trainer.progress.connect(self.on_progress)
-        self._trainer.finished.connect(self.on_trained)
-        self._trainer.failed.connect(self.on_failed)
-        self._thread.start()
+        self.training_run.start(steps)
 
     @Slot(object)
     def on_progress(self, p) -> None:
@@ -150,7 +110,7 @@ class LstmLabPanel(QWidget):
 
     @Slot(object, object)
     def on_trained(self, model, units) -> None:
-        self._finish_thread()
+        self._reset_button()
         self.model, self.units = model, units
         self.progress.setValue(self.progress.maximum())  # it stops early once it is right
         if units is not None:
@@ -161,27 +121,17 @@ class LstmLabPanel(QWidget):
 
     @Slot(str)
     def on_failed(self, message: str) -> None:
-        self._finish_thread()
+        self._reset_button()
         self.status.setText(f"Training failed: {message}")
 
-    def _finish_thread(self) -> None:
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(SHUTDOWN_WAIT_MS)
-            self._trainer.deleteLater()
-        self._thread, self._trainer = None, None
+    def _reset_button(self) -> None:
         self.train_button.setText("Train counting LSTM")
         self.train_button.setEnabled(True)
 
     @Slot()
     def shutdown(self) -> None:
         """Stop a training run and its thread (also called when the app quits)."""
-        if self._trainer is not None:
-            self._trainer.stop_requested = True
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(SHUTDOWN_WAIT_MS)
-            self._thread = None
+        self.training_run.shutdown()
 
     def closeEvent(self, event) -> None:
         self.shutdown()

@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from gui.app import main
-from gui.layout import split_lines
 from handwriting.formats import write_ink
+from handwriting.geometry import group_lines
 from handwriting.ink import Ink
 from tests.fixtures import hershey_ink
 
@@ -41,6 +41,18 @@ def test_main_opens_a_file_and_saves_a_screenshot(tmp_path):
     with Image.open(shot) as image:
         assert image.size[0] >= 600 and image.size[1] >= 400
         assert len(np.unique(np.asarray(image.convert("L")))) > 2  # not a blank grab
+
+
+def test_insight_and_size_options(tmp_path):
+    ink_path = tmp_path / "hello.json"
+    write_ink(hershey_ink("hello", scale=3.0), ink_path)
+    shot = tmp_path / "insight.png"
+    assert main(["--open", str(ink_path), "--insight", "synthesis", "--size", "900x640",
+                 "--screenshot", str(shot)]) == 0
+    with Image.open(shot) as image:
+        assert image.size[0] == 900 and image.size[1] >= 640
+    with pytest.raises(SystemExit):
+        main(["--size", "900by640"])
 
 
 def test_open_recognizes_and_reports_like_the_service(tmp_path, recognizer):
@@ -110,10 +122,10 @@ def test_gui_does_not_import_torch(tmp_path):
 @pytest.mark.slow
 @pytest.mark.dataset
 def test_an_iam_ondb_line_reads_as_the_cli_reads_it(real_iam_ondb, tmp_path):
-    # The first test line that `split_lines` keeps whole (about 1 % of IAM-OnDB lines,
+    # The first test line that `group_lines` keeps whole (about 1 % of IAM-OnDB lines,
     # quotes far above the rest of a short line, come apart into two).
     line = next(ln for ln in real_iam_ondb.split("testset_t")
-                if len(split_lines(ln.ink.strokes)) == 1)
+                if len(group_lines(ln.ink)) == 1)
     path = tmp_path / f"{line.id}.json"
     write_ink(line.ink, path)
     env = offscreen_env(tmp_path)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from gui.layout import line_ink, split_lines
 from handwriting.formats import read_ink
+from handwriting.geometry import group_lines, line_ink
 from tests.fixtures import hershey_ink
 from tests.gui.helpers import line_strokes
 
@@ -88,5 +88,5 @@ def test_real_pointer_writes_a_line_that_is_recognized(display, tmp_path, recogn
     ink = read_ink(tmp_path / "app-data" / "autosave.json")  # the final autosave: the ink
     assert got["strokes"] == len(ink) >= 10 and got["points"] == ink.num_points
     expected = "\n".join(recognizer.recognize(line_ink(ink, g)).text
-                         for g in split_lines(ink.strokes))
+                         for g in group_lines(ink))
     assert got["recognized"] and got["recognized"] == expected

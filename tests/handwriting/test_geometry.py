@@ -207,3 +207,59 @@ def test_translate_and_scale(text_ink):
     moved = geometry.scale(translate(text_ink, -x0, -y0), 2.0, 3.0)
     assert moved.bounds() == pytest.approx((0, 0, 2 * (x1 - x0), 3 * (y1 - y0)), abs=1e-3)
     assert all(isinstance(s, Stroke) for s in moved.strokes)
+
+
+# --------------------------------------------------------------------------- lines of a page
+
+
+def _stack(*inks: Ink, gap: float = 1.5) -> tuple[Ink, list[int]]:
+    """`inks` one below the other, `gap` line heights apart, in writing order; and how many
+    strokes each brought."""
+    strokes, y, t = [], 0.0, 0.0
+    for ink in inks:
+        x0, y0, _, y1 = ink.bounds()
+        for s in ink.strokes:
+            strokes.append(Stroke(s.xy - np.float32([x0, y0 - y]), s.t - s.t[0] + t))
+            t = float(strokes[-1].t[-1]) + 0.1
+        y += (y1 - y0) * (1 + gap)
+    return Ink(tuple(strokes)), [len(i) for i in inks]
+
+
+def test_group_lines_finds_the_lines_of_a_page_top_first():
+    page, counts = _stack(hershey_ink("quick"), hershey_ink("brown fox"), hershey_ink("jumps"))
+    groups = geometry.group_lines(page)
+    starts = np.cumsum([0, *counts])
+    assert groups == [list(range(a, b)) for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    # the same lines written bottom line first come back top line first, strokes in order
+    strokes = page.strokes
+    order = list(range(starts[2], starts[3])) + list(range(starts[2]))
+    reordered = Ink(tuple(strokes[i] for i in order))
+    assert [[order[i] for i in g] for g in geometry.group_lines(reordered)] == groups
+
+
+def test_group_lines_keeps_dots_with_their_line_and_follows_a_slope():
+    line = hershey_ink("minimum jiving")  # i-dots and a j-dot: small strokes above the line
+    assert geometry.group_lines(line) == [list(range(len(line)))]
+    page, counts = _stack(line, hershey_ink("little bits"))
+    tilted = _rotate(page, -0.15)  # both lines written uphill
+    assert [len(g) for g in geometry.group_lines(tilted)] == counts
+    assert geometry.group_lines(Ink()) == []
+    dots = Ink.from_strokes([[(0, 0)], [(5, 0)], [(10, 40)]])
+    assert geometry.group_lines(dots) == [[0, 1, 2]]  # nothing but dots: one line
+
+
+@given(inks)
+def test_group_lines_covers_every_stroke_once(ink):
+    groups = geometry.group_lines(ink)
+    assert sorted(i for g in groups for i in g) == list(range(len(ink)))
+    assert all(g == sorted(g) for g in groups)
+
+
+def test_writing_height_is_the_median_line_height():
+    small, big = hershey_ink("ab cd"), hershey_ink("ab cd", scale=2.0)
+    assert geometry.writing_height(small) == pytest.approx(ink_height(small))
+    page, _ = _stack(small, big, big)
+    assert geometry.writing_height(page) == pytest.approx(ink_height(big), rel=1e-3)
+    assert geometry.writing_height(Ink()) is None
+    line = geometry.line_ink(page, [0, 1])
+    assert line.strokes == page.strokes[:2]

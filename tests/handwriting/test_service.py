@@ -93,3 +93,47 @@ def test_inspection_and_saliency_map_to_ink_points(recognizer):
     assert sal.shape == (ink.num_points,) and sal.max() > 0 and 1 <= label
     with pytest.raises(ValueError, match="frame"):
         recognizer.saliency(ink, ins, frame=n_frames)
+
+
+def test_every_hypothesis_is_mapped_to_ink_points_by_the_best_ones_rule(recognizer):
+    ink = hershey_ink("the cat")
+    r = recognizer.recognize(ink, decoder="beam", nbest=4)
+    assert len(r.nbest_char_points) == len(r.nbest) > 1
+    assert r.char_points is r.nbest_char_points[0]
+    for hyp, points in zip(r.nbest, r.nbest_char_points, strict=True):
+        assert len(points) == len(hyp.text)
+        assert all(len(p) and p.min() >= 0 and p.max() < ink.num_points for p in points)
+        # a character covers the frames from its emission to the next character's
+        frames = list(hyp.char_frames) + [len(r.frame_points)]
+        for p, a, b in zip(points, frames[:-1], frames[1:], strict=True):
+            covered = np.concatenate([r.frame_points[t] for t in range(a, max(b, a + 1))])
+            np.testing.assert_array_equal(p, np.unique(covered))
+
+
+def test_complete_reaches_the_decoder(recognizer, monkeypatch):
+    seen = []
+    decode = recognizer.decode
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("complete"))
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(recognizer, "decode", spy)
+    ink = hershey_ink("cat")
+    recognizer.recognize(ink)
+    recognizer.recognize(ink, complete=False)
+    assert seen == [True, False]
+
+
+def test_dense_ink_is_covered_without_gaps(recognizer):
+    """A mouse puts a point every pixel or two, far denser than the resampled input: the
+    points resampling skipped still belong to a frame, so characters colour whole runs."""
+    ink = hershey_ink("dense", step=0.05)
+    r = recognizer.recognize(ink, decoder="greedy")
+    covered = np.unique(np.concatenate(r.frame_points))
+    np.testing.assert_array_equal(covered, np.arange(ink.num_points))
+    for a, b in zip(r.frame_points[:-1], r.frame_points[1:], strict=True):
+        assert a.max() <= b.min()  # in order, sharing at most an ink point
+    ins = recognizer.inspect(ink)
+    assert all(np.array_equal(a, b) for a, b in zip(ins.frame_points, r.frame_points,
+                                                      strict=True))
