@@ -35,11 +35,11 @@ def _write(inks, path: Path) -> None:
 
 
 def cmd_synthesize(args) -> int:
-    if bool(args.text) == bool(args.text_file):
+    if (args.text is None) == (args.text_file is None):
         raise ValueError("give either TEXT or --text-file")
     syn = _synthesizer(args)
     style = _style(syn, args)
-    if args.text:
+    if args.text is not None:
         if not args.output:
             raise ValueError("-o/--output is required with TEXT (e.g. -o out.svg)")
         out = Path(args.output)
@@ -55,6 +55,8 @@ def cmd_synthesize(args) -> int:
         return 0
     if not args.out_dir:
         raise ValueError("--text-file needs --out-dir")
+    # One file per input line, numbered by its line in the file (blank lines are skipped,
+    # so their numbers are unused).
     lines = Path(args.text_file).read_text(encoding="utf-8").splitlines()
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
