@@ -188,3 +188,38 @@ def test_trainer_runs_the_synthesizer_task(tmp_path):
                                    warmup_steps=1)).fit()
     assert st.epoch == 2 and np.isfinite(st.best_metric)
     assert (tmp_path / "best.pt").is_file()
+
+
+@pytest.fixture
+def tiny_synth_checkpoint(tmp_path):
+    from handwriting.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    cfg = SynthesizerConfig(**TINY)
+    path = tmp_path / "syn.pt"
+    save_checkpoint({"kind": "synthesizer", "model_config": cfg.to_dict(),
+                     "feature_config": {"spacing": 0.14, "deslope": True}, "offset_scale": 0.1,
+                     "alphabet": DEFAULT_ALPHABET.chars,
+                     "state_dict": SynthesizerNet(cfg).state_dict()}, path)
+    return path
+
+
+def test_cli_synthesize_single_and_batch(tmp_path, tiny_synth_checkpoint, capsys):
+    from handwriting.cli import main
+    from handwriting.formats import read_ink
+
+    out = tmp_path / "one.svg"
+    assert main(["synthesize", "two\nlines", "-o", str(out), "--seed", "1",
+                 "--model", str(tiny_synth_checkpoint)]) == 0
+    assert read_ink(out).num_points > 0
+    texts = tmp_path / "lines.txt"
+    texts.write_text("first\n\nthird\n")
+    assert main(["synthesize", "--text-file", str(texts), "--out-dir", str(tmp_path / "d"),
+                 "--format", "json", "--model", str(tiny_synth_checkpoint)]) == 0
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["0001.json", "0003.json"]
+    assert read_ink(tmp_path / "d" / "0003.json").meta["text"] == "third"
+    assert main(["synthesize", "abc", "-o", str(tmp_path / "x.doc"),
+                 "--model", str(tiny_synth_checkpoint)]) == 2
+    assert main(["synthesize", "", "-o", str(out), "--model", str(tiny_synth_checkpoint)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "handwriting: error: text is empty: nothing to write"
