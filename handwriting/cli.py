@@ -180,10 +180,17 @@ def _final(state) -> dict:
     return {"step": state.step, "epoch": state.epoch, "best": best, **state.best_metrics}
 
 
-def _train_config(args):
+def _train_config(args, resumed: dict | None = None):
+    """The run's TrainConfig from the flags; when resuming, the checkpoint's own config with
+    only the flags the user actually gave on this command line on top (an exact resume must
+    not pick up, say, the default batch size instead of the one the run started with)."""
     from handwriting.training.loop import TrainConfig
 
     kw = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+    if resumed:
+        defaults = {f.name: f.default for f in fields(TrainConfig)}
+        kw = {**{k: v for k, v in resumed.items() if k in defaults},
+              **{k: v for k, v in kw.items() if v != defaults[k]}}
     kw["out"] = args.out
     return TrainConfig(**kw)
 
@@ -198,13 +205,13 @@ def _train(args, kind: str, make_task) -> int:
     from handwriting.data.iam_ondb import load_iam_ondb
     from handwriting.training.loop import Trainer, init_from
 
-    cfg = _train_config(args)
-    out = Path(cfg.out)
+    out = Path(args.out)
     if (out / "last.pt").exists() and not args.resume:
         raise ValueError(f"{out}/last.pt exists: pass --resume to continue it, or another --out")
     ckpt = None
     if args.resume or args.init_from:
         ckpt = load_checkpoint(out / "last.pt" if args.resume else Path(args.init_from), kind)
+    cfg = _train_config(args, ckpt.get("train_config") if args.resume and ckpt else None)
     ds = load_iam_ondb(args.iam_ondb, progress=sys.stderr.isatty())
     train = ds.split("trainset")[: cfg.max_train_lines]
     val = ds.split("testset_v")[: cfg.max_val_lines]

@@ -253,6 +253,19 @@ def test_cli_trains_refuses_to_overwrite_resumes_and_inits(fake_iam_ondb, tmp_pa
     assert all(torch.equal(new["state_dict"][n], src["state_dict"][n]) for n in params)
 
 
+def test_cli_resume_keeps_the_runs_own_settings(fake_iam_ondb, tmp_path, capsys):
+    """A bare `--resume` continues with the batch size and learning rate the run started
+    with, not the command line's defaults; flags given explicitly still win."""
+    out = tmp_path / "run"
+    assert main(_train_args(fake_iam_ondb.root, out, "--max-steps", "2", "--lr", "0.003")) == 0
+    resume = ["train", "recognizer", "--iam-ondb", str(fake_iam_ondb.root), "--out", str(out),
+              "--resume", "--max-steps", "3", "--no-progress"]
+    assert main(resume) == 0
+    capsys.readouterr()
+    cfg = load_checkpoint(out / "last.pt")["train_config"]
+    assert cfg["batch_size"] == 2 and cfg["lr"] == 0.003 and cfg["max_steps"] == 3
+
+
 def test_cli_runs_with_the_same_seed_are_identical(fake_iam_ondb, tmp_path, capsys):
     for name in ("a", "b"):
         assert main(_train_args(fake_iam_ondb.root, tmp_path / name, "--max-steps", "2")) == 0
