@@ -85,11 +85,12 @@ def _stream_steps_per_s(frames, steps: int) -> float:
 
 
 def bench_synthesize(synthesizer, steps: int = 200, repeats: int = 5) -> dict:
-    """Sampling speed at batch 1 of both engines (`synthesis.sample_stream`) and of the
+    """Sampling speed at batch 1 of every engine (`synthesis.sample_stream`) and of the
     LSTMCell baseline, measured in turns, best of `repeats` each (the CPU may be shared with
     other jobs: the ratio is the number to read); a four-line paragraph end to end; and the
-    model's size."""
-    from handwriting.synthesis import collect_lines, sample_stream
+    model's size. `steps_per_s` is the default engine's ("auto": the compiled step when
+    Numba is installed)."""
+    from handwriting.synthesis import choose_engine, collect_lines, sample_stream
 
     cfg = synthesizer.config
     line = ("handwriting " * 4)[:40]
@@ -98,25 +99,31 @@ def bench_synthesize(synthesizer, steps: int = 200, repeats: int = 5) -> dict:
         return sample_stream(synthesizer.net, synthesizer.alphabet, lines,
                              synthesizer.offset_scale, seed=seed, engine=engine)
 
-    rates: dict[str, list[float]] = {"numpy": [], "torch": [], "lstmcell": []}
+    engine = choose_engine("auto", 1)
+    engines = [e for e in ("jit", "numpy", "torch") if e == engine or e != "jit"]
+    if "jit" in engines:
+        next(iter(stream([line], "jit")))  # compile, or load the compiled step from disk
+    rates: dict[str, list[float]] = {e: [] for e in [*engines, "lstmcell"]}
     for rep in range(repeats):
-        rates["numpy"].append(_stream_steps_per_s(stream([line], "numpy", rep), steps))
-        rates["torch"].append(_stream_steps_per_s(stream([line], "torch", rep), steps))
+        for e in engines:
+            rates[e].append(_stream_steps_per_s(stream([line], e, rep), steps))
         rates["lstmcell"].append(lstmcell_baseline_steps_per_s(cfg, steps))
     best = {k: max(v) for k, v in rates.items()}
     plan = synthesizer.plan(PARAGRAPH, max_chars_per_line=len(PARAGRAPH) // 4 + 10)
     t0 = time.perf_counter()
-    synthesizer.write("\n".join(plan.lines), seed=0)  # the default (numpy) engine
+    synthesizer.write("\n".join(plan.lines), seed=0)  # the default engine for a batch
     paragraph_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     collect_lines(stream(list(plan.lines), "torch"), len(plan.lines))
     torch_paragraph_seconds = time.perf_counter() - t0
     baseline = best["lstmcell"]
-    return {"steps_per_s": round(best["numpy"], 1),
+    return {"steps_per_s": round(best[engine], 1),
             "lstmcell_baseline_steps_per_s": round(baseline, 1),
-            "speedup_vs_lstmcell": round(best["numpy"] / baseline, 2),
+            "speedup_vs_lstmcell": round(best[engine] / baseline, 2),
             "paragraph_seconds": round(paragraph_seconds, 3),
-            "engine": "numpy",
+            "engine": engine, "paragraph_engine": choose_engine("auto", len(plan.lines)),
+            "numpy_steps_per_s": round(best["numpy"], 1),
+            "numpy_speedup_vs_lstmcell": round(best["numpy"] / baseline, 2),
             "torch_steps_per_s": round(best["torch"], 1),
             "torch_speedup_vs_lstmcell": round(best["torch"] / baseline, 2),
             "torch_paragraph_seconds": round(torch_paragraph_seconds, 3),

@@ -304,6 +304,13 @@ class Synthesizer:
         styles = load_styles(styles_path) if styles_path.is_file() else {}
         return cls(ckpt, path, styles, **kw)
 
+    def warm_up(self) -> None:
+        """Prepare the fast sampling step ahead of the first `stream` (compiling it on a
+        machine's first run, ~10 s; loading the compiled step later, < 1 s)."""
+        from handwriting.models import jit_sampler
+
+        jit_sampler.warm_up(self.net)
+
     def plan(self, text: str, max_chars_per_line: int = 40) -> SynthesisPlan:
         """Map `text` onto the alphabet (near equivalents, dropped characters reported) and
         split it into lines at word boundaries."""

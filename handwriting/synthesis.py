@@ -17,7 +17,7 @@ from handwriting.models.synthesizer import SynthesizerNet, SynthState
 
 # The pen timing and `offsets_to_line_ink` live in the torch-free `ink` module (the GUI
 # places sampled points without torch); they are re-exported here for older callers.
-__all__ = ["PEN_UP_SECONDS", "POINT_SECONDS", "ENGINES", "Style", "SynthesisFrame",
+__all__ = ["PEN_UP_SECONDS", "POINT_SECONDS", "ENGINES", "Style", "SynthesisFrame", "choose_engine",
            "collect_lines", "load_styles", "offsets_to_line_ink", "sample_stream",
            "save_styles", "split_lines"]
 
@@ -86,22 +86,36 @@ def _encode_batch(texts: list[str], alphabet: Alphabet, n_chars: int):
     return one_hot, mask, np.array([len(i) for i in idx], np.int64)
 
 
-ENGINES = ("numpy", "torch")
+ENGINES = ("auto", "jit", "numpy", "torch")
+JIT_MAX_LINES = 8
+
+
+def choose_engine(engine: str, n_lines: int) -> str:
+    """The engine `engine="auto"` means: the compiled step (a matrix-vector product per
+    line) for up to `JIT_MAX_LINES` lines when Numba is installed; for more lines the NumPy
+    engine, whose products run as one matrix product in PyTorch (measured faster there)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
+    if engine != "auto":
+        return engine
+    from handwriting.models import jit_sampler
+
+    return "jit" if n_lines <= JIT_MAX_LINES and jit_sampler.available() else "numpy"
 
 
 def sample_stream(net: SynthesizerNet, alphabet: Alphabet, lines: list[str], offset_scale: float,
                   bias: float = 0.75, style: Style | None = None, seed: int | None = None,
-                  should_stop=None, engine: str = "numpy") -> Iterator[SynthesisFrame]:
+                  should_stop=None, engine: str = "auto") -> Iterator[SynthesisFrame]:
     """Yield one `SynthesisFrame` per step while sampling all `lines` as one batch. A line
     ends when the window passes its last character: phi over the end slot exceeds phi over
     every character (Graves 2013, §5.3). `should_stop()` cancels between steps.
 
-    `engine="numpy"` (default) runs the float32 NumPy re-implementation of the step
-    (`models.fast_sampler`, 2-3x faster at batch 1); `"torch"` runs `SynthesizerNet.step`.
-    Both sample the same distribution (their steps agree to ~1e-6), but one seed gives
-    different draws in the two engines."""
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
+    `engine="numpy"` runs the float32 NumPy re-implementation of the step
+    (`models.fast_sampler`), `"jit"` the same step compiled with Numba
+    (`models.jit_sampler`, one call per step), `"torch"` `SynthesizerNet.step`; `"auto"`
+    (default) is `choose_engine`'s pick. All sample the same distribution (their steps agree
+    to ~1e-6); "jit" and "numpy" also make the same draws for one seed, "torch" others."""
+    engine = choose_engine(engine, len(lines))
     prefix = (style.text.strip() + " ") if style is not None else ""
     texts = [prefix + ln for ln in lines]
     text, mask, lens = _encode_batch(texts, alphabet, net.cfg.n_chars)
@@ -113,7 +127,9 @@ def sample_stream(net: SynthesizerNet, alphabet: Alphabet, lines: list[str], off
     job = _Job(text, mask, lens, prime, offset_scale, bias, seed, should_stop,
                max_steps=STEPS_PER_CHAR_LIMIT * int(max(len(t) for t in lines)) + 20,
                text_offset=len(prefix))
-    return _stream_numpy(net, job) if engine == "numpy" else _stream_torch(net, job)
+    if engine == "torch":
+        return _stream_torch(net, job)
+    return _stream_numpy(net, job, compiled=engine == "jit")
 
 
 @dataclass(frozen=True)
@@ -132,11 +148,16 @@ class _Job:
     text_offset: int
 
 
-def _stream_numpy(net: SynthesizerNet, job: _Job) -> Iterator[SynthesisFrame]:
+def _stream_numpy(net: SynthesizerNet, job: _Job, compiled: bool = False
+                  ) -> Iterator[SynthesisFrame]:
+    """The NumPy engine, or with `compiled` its Numba-compiled step (`models.jit_sampler`):
+    the same layout, arithmetic and random draws."""
     from handwriting.models.fast_sampler import NumpySynthesisStep, fast_weights
+    from handwriting.models.jit_sampler import JitSynthesisStep
 
     rng = np.random.default_rng(job.seed)
-    sampler = NumpySynthesisStep(fast_weights(net), job.text, job.mask, job.bias)
+    sampler = (JitSynthesisStep if compiled else NumpySynthesisStep)(
+        fast_weights(net), job.text, job.mask, job.bias)
     B, U = job.mask.shape
     lens, prime, should_stop, offset_scale = job.lens, job.prime, job.should_stop, job.offset_scale
     x = np.zeros((B, 3), np.float32)
@@ -151,9 +172,13 @@ def _stream_numpy(net: SynthesizerNet, job: _Job) -> Iterator[SynthesisFrame]:
     for step in range(job.max_steps):
         if should_stop is not None and should_stop():
             return
-        sampler.step(x)
-        mix = sampler.mixture()
-        x = sampler.sample(mix, rng)
+        if compiled:
+            x = sampler.step_sample(rng, x)
+            mix = sampler.mixture()
+        else:
+            sampler.step(x)
+            mix = sampler.mixture()
+            x = sampler.sample(mix, rng)
         phi = sampler.phi.copy()  # (B, U)
         finished = phi[rows, lens] > np.where(before, phi, -1.0).max(1)
         yield SynthesisFrame(

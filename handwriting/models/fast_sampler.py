@@ -1,8 +1,9 @@
 """Fast inference for `SynthesizerNet.step`: the same Graves (2013) §5 step in float32 NumPy
-(the default engine of `synthesis.sample_stream`). At batch 1 PyTorch spends most of a step
+(the engine of `synthesis.sample_stream` for many lines, or without Numba; `jit_sampler`
+compiles this same layout into one call per step). At batch 1 PyTorch spends most of a step
 dispatching ~40 small ops; here a step is one matrix product per layer, window and head plus
-~70 NumPy ufunc calls on preallocated buffers, and is bound by streaming the ~5.7 MB of
-weights from the L3 cache (~75% of its time), which every product reads exactly once.
+~70 NumPy ufunc calls on preallocated buffers (about half of its time), the rest streaming
+the ~5.7 MB of weights from the L3 cache, which every product reads exactly once.
 
 Layout. All inputs of all layers live in one row buffer per line,
 ``S = [h1 | 1 | x | w | h2 | ... | hL]`` (B, ·), so each layer's gates are ONE product of a
@@ -222,14 +223,16 @@ class NumpySynthesisStep:
         self._kappa3 = self.kappa[:, :, None]
 
         # one product per layer, window and head (weights restricted to the text's characters)
-        self._layers = []
+        self._layers, self._layer_runs = [], []
         for j, part in enumerate(fw.lstm):
             rows = {"one": part["one"], "x": part["x"], "w": part["w"][self.chars],
                     f"h{j + 1}": part["prev"]}
             if j > 0:
                 rows[f"h{j}"] = part["below"]
-            self._layers.append(self._product(self._runs(rows, 4 * H), self._G))
-        self._window = self._product(self._runs(fw.window, 3 * K), self._z)
+            self._layer_runs.append(self._runs(rows, 4 * H))
+            self._layers.append(self._product(self._layer_runs[-1], self._G))
+        self._window_runs = self._runs(fw.window, 3 * K)
+        self._window = self._product(self._window_runs, self._z)
         head = fw.head["h"].copy()
         head_one = fw.head["one"].copy()
         head[:, :M] *= 1 + bias  # pi = softmax(pi_hat (1 + b))   (Graves 2013, §5.4)
@@ -240,29 +243,31 @@ class NumpySynthesisStep:
         rows = {"one": head_one, "x": np.zeros((3, 6 * M + 1), np.float32),
                 "w": np.zeros((n, 6 * M + 1), np.float32)}  # zero rows: one span for the head
         rows.update({f"h{j + 1}": head[j * H:(j + 1) * H] for j in range(L)})
-        self._head = self._product(self._runs(rows, 6 * M + 1), self.y)
+        self._head_runs = self._runs(rows, 6 * M + 1)
+        self._head = self._product(self._head_runs, self.y)
         y = self.y
         self._pi_hat, self._rho_hat, self._eos_half = y[:, :M], y[:, 5 * M:6 * M], y[:, 6 * M]
         self._mu = y[:, M:3 * M].reshape(B, 2, M).transpose(0, 2, 1)  # (B, M, 2) views
         self._log_sigma = y[:, 3 * M:5 * M].reshape(B, 2, M).transpose(0, 2, 1)
         self._rows = np.arange(B)
 
-    def _runs(self, rows: dict[str, np.ndarray], n_out: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Group the inputs a product needs into contiguous spans of S: (view of S, weight rows
-        stacked in S order) per span."""
+    def _runs(self, rows: dict[str, np.ndarray], n_out: int) -> list[tuple[int, int, np.ndarray]]:
+        """Group the inputs a product needs into contiguous spans of S: (first column, end
+        column, weight rows stacked in S order) per span."""
         runs, cur, start = [], [], 0
         for name, (a, _b) in [*self._pos.items(), ("end", (self.S.shape[1], 0))]:
             if name in rows:
                 start = a if not cur else start
                 cur.append(rows[name])
             elif cur:
-                runs.append((self.S[:, start:a], np.ascontiguousarray(np.concatenate(cur))))
+                runs.append((start, a, np.ascontiguousarray(np.concatenate(cur))))
                 cur = []
-        assert all(w.shape == (v.shape[1], n_out) for v, w in runs)
+        assert all(w.shape == (b - a, n_out) for a, b, w in runs)
         return runs
 
-    def _product(self, runs: list[tuple[np.ndarray, np.ndarray]], out: np.ndarray):
-        """A function computing out = sum over runs of (S span @ W)."""
+    def _product(self, spans: list[tuple[int, int, np.ndarray]], out: np.ndarray):
+        """A function computing out = sum over spans of (S[:, a:b] @ W)."""
+        runs = [(self.S[:, a:b], w) for a, b, w in spans]
         if self.backend == "torch":  # views sharing memory with the NumPy buffers
             truns = [(torch.from_numpy(a), torch.from_numpy(w)) for a, w in runs]
             tout = torch.from_numpy(out)

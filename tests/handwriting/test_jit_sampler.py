@@ -1,0 +1,114 @@
+"""Tests for the compiled sampling step (`models.jit_sampler`): it computes what the NumPy
+engine computes, makes the same draws for one seed, primes, ends lines and is what
+`engine="auto"` picks. Speed targets live in `handwriting bench synthesize`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from handwriting.models import jit_sampler
+from handwriting.models.fast_sampler import NumpySynthesisStep, fast_weights
+from handwriting.synthesis import JIT_MAX_LINES, Style, choose_engine, sample_stream
+from tests.handwriting.test_fast_sampler import (
+    ALPHABET,
+    LINES,
+    TOL,
+    clockwork_window,
+    random_offsets,
+    stream_offsets,
+    text_batch,
+    tiny_net,
+)
+
+pytest.importorskip("numba")
+JitSynthesisStep = jit_sampler.JitSynthesisStep
+
+
+def test_tanh_matches_numpy_everywhere():
+    x = np.concatenate([np.linspace(-30, 30, 20001), [0.0, 1e-8, -1e-8, 1e30, -1e30]])
+    x = x.astype(np.float32)
+    got = np.array([jit_sampler._tanh(v) for v in x], np.float32)
+    np.testing.assert_allclose(got, np.tanh(x.astype(np.float64)), atol=5e-7)
+    assert np.all(np.abs(got) <= 1.0) and got[-2] > 0.9999 and got[-1] < -0.9999  # no overflow
+
+
+@pytest.mark.parametrize("bias", [0.0, 0.8])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_step_matches_the_numpy_engine(batch, bias):
+    net, rng = tiny_net(2), np.random.default_rng(batch)
+    text, mask, _ = text_batch(LINES[batch])
+    want = NumpySynthesisStep(fast_weights(net), text, mask, bias)
+    got = JitSynthesisStep(fast_weights(net), text, mask, bias)
+    for t, x in enumerate(random_offsets(rng, 40 * batch).reshape(40, batch, 3)):
+        head = t % 5 != 0  # the priming steps skip the head
+        want.step(x, head=head)
+        got.step(x, head=head)
+        for layer in range(net.cfg.layers):
+            for a, b in zip(got.hidden(layer), want.hidden(layer), strict=True):
+                np.testing.assert_allclose(a, b, atol=TOL, err_msg=f"layer {layer}, step {t}")
+        np.testing.assert_allclose(got.kappa, want.kappa, atol=TOL)
+        np.testing.assert_allclose(got.phi, want.phi, atol=TOL)
+        np.testing.assert_allclose(got.window_vector(), want.window_vector(), atol=TOL)
+        if head:
+            a, b = got.mixture(), want.mixture()
+            for name in ("log_pi", "mu", "log_sigma", "sigma", "rho", "eos"):
+                np.testing.assert_allclose(getattr(a, name), getattr(b, name), atol=TOL,
+                                           err_msg=name)
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_same_draws_as_the_numpy_engine(batch):
+    net = tiny_net(3)
+    lines = ["hello", "abc de"][:batch]
+    want = stream_offsets(net, lines, seed=7, engine="numpy")
+    got = stream_offsets(net, lines, seed=7, engine="jit")
+    for a, b in zip(got, want, strict=True):
+        assert len(a) == len(b) > 0
+        np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_seeded_sampling_repeats_and_seeds_differ():
+    net = tiny_net()
+    first = stream_offsets(net, ["abc"], seed=3, engine="jit")[0]
+    np.testing.assert_array_equal(first, stream_offsets(net, ["abc"], seed=3, engine="jit")[0])
+    other = stream_offsets(net, ["abc"], seed=4, engine="jit")[0]
+    assert len(first) != len(other) or not np.array_equal(first, other)
+
+
+def test_priming_then_sampling_matches_the_numpy_engine():
+    net, rng = tiny_net(1), np.random.default_rng(0)
+    style = Style("s", random_offsets(rng, 12), "xy")
+    want = stream_offsets(net, ["ab"], seed=1, engine="numpy", style=style)[0]
+    got = stream_offsets(net, ["ab"], seed=1, engine="jit", style=style)[0]
+    np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+def test_end_of_text_stops_lines():
+    net = clockwork_window(tiny_net())
+    frames = list(sample_stream(net, ALPHABET, ["ab", "abcde"], 1.0, seed=0, engine="jit"))
+    active = np.array([f.active for f in frames])
+    assert len(frames) == 5
+    np.testing.assert_array_equal(active[:, 0], [True, True, False, False, False])
+
+
+def test_auto_picks_the_compiled_step_for_a_few_lines():
+    assert choose_engine("auto", 1) == "jit"
+    assert choose_engine("auto", JIT_MAX_LINES) == "jit"
+    assert choose_engine("auto", JIT_MAX_LINES + 1) == "numpy"
+    assert choose_engine("torch", 1) == "torch"
+    with pytest.raises(ValueError, match="'jax'"):
+        choose_engine("jax", 1)
+
+
+def test_auto_falls_back_to_numpy_without_numba(monkeypatch):
+    monkeypatch.setattr(jit_sampler, "numba", None)
+    assert choose_engine("auto", 1) == "numpy"
+    text, mask, _ = text_batch(["ab"])
+    with pytest.raises(RuntimeError, match="numba"):
+        JitSynthesisStep(fast_weights(tiny_net()), text, mask)
+
+
+def test_warm_up_compiles_for_a_real_network():
+    jit_sampler.warm_up(tiny_net())
+    jit_sampler.warm_up()
