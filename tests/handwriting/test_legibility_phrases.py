@@ -1,0 +1,37 @@
+"""The phrase list behind `handwriting evaluate legibility`: writable, distinct, and (with the
+real corpus) found nowhere in IAM-OnDB's transcriptions, so the check measures writing new
+text, not recalling training lines."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from handwriting.alphabet import Alphabet, detokenize
+from handwriting.cli_synthesis import read_phrases
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", detokenize(text).lower()).strip()
+
+
+def test_phrases_are_distinct_and_writable():
+    phrases = read_phrases()
+    alphabet = Alphabet()
+    assert len(phrases) >= 50  # enough characters (~2,500) for a CER worth quoting
+    assert len({_norm(p) for p in phrases}) == len(phrases)
+    for phrase in phrases:
+        assert all(ch in alphabet for ch in phrase), phrase
+
+
+@pytest.mark.dataset
+def test_no_phrase_appears_in_iam_ondb(real_iam_ondb):
+    corpus = [_norm(ln.text) for ln in real_iam_ondb.lines + real_iam_ondb.excluded_lines]
+    assert len(corpus) > 8000
+    joined = "\n".join(corpus)
+    for phrase in read_phrases():
+        assert _norm(phrase) not in joined, phrase
+        words = _norm(phrase).split()  # nor a long run of its words within one line
+        for i in range(len(words) - 4):
+            assert " ".join(words[i:i + 5]) not in joined, (phrase, words[i:i + 5])
