@@ -210,19 +210,22 @@ class InkPainter:
 
     def _paint_strokes(self, painter: QPainter, strokes, color: QColor,
                        cache: bool = True) -> None:
-        """Strokes without pressure go out as one path and dots as one point list (a few
-        calls into Qt however many strokes); strokes with pressure one by one."""
-        path, dots = QPainterPath(), []
+        """Strokes without pressure go out one path each under one pen, dots as one point
+        list; strokes with pressure one by one. (Not as one merged path: Qt strokes a path
+        of hundreds of subpaths about 6x slower than the same subpaths one by one, 35-48 ms
+        against 7 ms for 4,500 points, and a refit of the view redraws all the ink.)"""
+        plain = pen(pressure_width(0.5), color)
+        painter.setPen(plain)
+        dots = []
         for stroke in strokes:
-            stroke_path = self._path(stroke) if cache else polyline(stroke)
             if stroke.pressure is not None:
-                self._paint_stroke(painter, stroke, stroke_path, color)
+                self._paint_stroke(painter, stroke, self._path(stroke) if cache
+                                   else polyline(stroke), color)
+                painter.setPen(plain)
             elif len(stroke) > 1:
-                path.addPath(stroke_path)
+                painter.drawPath(self._path(stroke) if cache else polyline(stroke))
             else:
                 dots.append(QPointF(*map(float, stroke.xy[0])))
-        painter.setPen(pen(pressure_width(0.5), color))
-        painter.drawPath(path)
         if dots:
             painter.drawPoints(dots)
 
