@@ -15,6 +15,7 @@ import time.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import threading
 import time
@@ -328,6 +329,7 @@ class ModelWorkers(QObject):
         self._syn.points.connect(self._on_synthesis_points)
         self._syn.done.connect(self._on_synthesis_done)
         self._started = False
+        self._frozen = False  # see _settle_heap
 
     def start(self) -> None:
         """Start both threads; each loads its model first."""
@@ -349,6 +351,9 @@ class ModelWorkers(QObject):
             thread.quit()
         for thread in self._threads:
             thread.wait(SHUTDOWN_WAIT_MS)
+        if self._frozen:  # what this window held may be garbage now
+            self._frozen = False
+            gc.unfreeze()
 
     # ------------------------------------------------------------------ state
     @property
@@ -452,11 +457,24 @@ class ModelWorkers(QObject):
         self.models[info.kind] = info
         self.loaded_at[info.kind] = time.perf_counter()
         self.model_loaded.emit(info)
+        self._settle_heap()
 
     def _on_failed(self, kind: str, message: str) -> None:
         self.loading.discard(kind)
         self.errors[kind] = message
         self.model_failed.emit(kind, message)
+        self._settle_heap()
+
+    def _settle_heap(self) -> None:
+        """Once both models are in (and the panels their signals built), what is alive lives
+        as long as the app: ~200,000 objects of torch, the weights, Qt and the modules.
+        Freezing them takes them out of the cyclic collector's sight: without that, a full
+        collection, which the sampling thread's allocations set off every few seconds,
+        walks them all in ~100 ms holding the GIL, and the GUI thread misses that many ms
+        of frames. `shutdown` thaws them again."""
+        if not self.loading and not self._frozen:
+            self._frozen = True
+            gc.freeze()
 
 
 # ----------------------------------------------------------------------------- LSTM lab
