@@ -147,9 +147,16 @@ class InkCanvas(QWidget):
     def ensure_visible(self, ink: Ink, headroom: float = 0.0) -> None:
         """Refit the view (committed ink plus preview) when `ink` leaves the visible area;
         never while a stroke is being drawn (the paper must not move under the pen)."""
-        if ink.is_empty or self.document.is_drawing:
+        if not ink.is_empty:
+            self.ensure_box_visible(ink.bounds(), headroom)
+
+    def ensure_box_visible(self, box: tuple[float, float, float, float],
+                           headroom: float = 0.0) -> None:
+        """`ensure_visible` for ink with the bounds (x0, y0, x1, y1); an empty box (x1 < x0)
+        needs no room."""
+        x0, y0, x1, y1 = map(float, box)
+        if x1 < x0 or y1 < y0 or self.document.is_drawing:
             return
-        x0, y0, x1, y1 = ink.bounds()
         if not self.visible_scene_rect().contains(QRectF(x0, y0, x1 - x0, y1 - y0)):
             self.fit_to_ink(headroom)
 

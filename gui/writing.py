@@ -27,7 +27,8 @@ GROWTH_HEADROOM = 0.3  # when the preview leaves the view, refit with this much 
 class _Line:
     """One line being written: its sampled points placed on the page with synthetic pen
     times, built up incrementally (each batch converts only its new points), and the
-    complete strokes among the points revealed so far."""
+    complete strokes and the bounds of the points revealed so far (both kept up to date
+    from the newly revealed points only)."""
 
     def __init__(self, text: str, index: int, placement: Placement, timing: tuple[float, float]):
         self.text = text
@@ -41,6 +42,8 @@ class _Line:
         self._pos = np.zeros(2, np.float64)  # pen position in writing heights
         self._strokes: list[Stroke] = []  # complete revealed strokes
         self._done = 0  # points in `_strokes`
+        self._box = np.array([np.inf, np.inf, -np.inf, -np.inf])  # of the first `_boxed`
+        self._boxed = 0
 
     def __len__(self) -> int:
         return len(self.xy)
@@ -64,6 +67,15 @@ class _Line:
             step[0] = 0.0  # the first point is at time 0
         self.ends = np.concatenate([self.ends, len(self.t) + np.flatnonzero(up) + 1])
         self.t = np.concatenate([self.t, start + np.cumsum(step)])
+
+    def bounds(self) -> np.ndarray:
+        """(x0, y0, x1, y1) of the revealed points (inf, inf, -inf, -inf when none)."""
+        if self.shown > self._boxed:
+            new = self.xy[self._boxed:self.shown]
+            self._box = np.r_[np.minimum(self._box[:2], new.min(0)),
+                              np.maximum(self._box[2:], new.max(0))]
+            self._boxed = self.shown
+        return self._box
 
     def strokes(self) -> list[Stroke]:
         """The revealed points as strokes: the complete ones (kept) plus the one underway."""
@@ -147,8 +159,8 @@ class TypedInk(QObject):
         for line, new, done in zip(self._lines, batch.new, batch.finished, strict=True):
             line.extend(new)
             line.finished = bool(done)
-        if self.speed == "instant":
-            self.on_frame()
+        # The next frame shows them, at instant speed too: batches come about once a frame,
+        # and a preview update per batch on top of the frames' doubled the GUI thread's work.
 
     @Slot(object)
     def on_done(self, done: SynthesisDone) -> None:
@@ -173,6 +185,7 @@ class TypedInk(QObject):
             return
         factor = SPEED_FACTORS.get(self.speed)
         elapsed = (time.perf_counter() - self._t0) * (factor or 0.0)
+        before = [line.shown for line in self._lines]
         line_start = 0.0
         for line in self._lines:
             if factor is None:
@@ -182,9 +195,11 @@ class TypedInk(QObject):
             if not (line.finished and line.shown == len(line)):
                 break  # lines are written one after another
             line_start += (float(line.t[-1]) if len(line) else 0.0) + LINE_PAUSE_S
-        preview = self._revealed()
-        self.document.set_preview(preview)
-        self.canvas.ensure_visible(preview, GROWTH_HEADROOM)
+        if [line.shown for line in self._lines] != before:  # else the preview is unchanged
+            self.document.set_preview(self._revealed())
+            box = np.array([line.bounds() for line in self._lines])
+            self.canvas.ensure_box_visible((*box[:, :2].min(0), *box[:, 2:].max(0)),
+                                           GROWTH_HEADROOM)
         if self._stream_done and all(ln.shown == len(ln) for ln in self._lines):
             self._commit()
 

@@ -84,3 +84,26 @@ def test_my_handwriting_needs_recognized_ink_then_primes_with_it(ready_window, q
     with qtbot.waitSignal(win.typed.finished, timeout=TIMEOUT_MS) as blocker:
         assert win.write_text("ok", speed="instant", seed=5)
     assert blocker.args == [True]
+
+
+def test_instant_speed_shows_the_ink_in_frames_and_writes_what_other_speeds_write(
+        ready_window, qtbot):
+    """At instant speed the preview grows a batch of points at a time (never a point at a
+    time, never shrinking), and the committed ink is the ink any other speed writes."""
+    win, doc = ready_window, ready_window.document
+    shown: list[int] = []
+
+    def on_event(event) -> None:
+        if event.kind == "preview_changed" and doc.preview is not None:
+            shown.append(doc.preview.num_points)
+
+    unsubscribe = doc.subscribe(on_event)
+    with qtbot.waitSignal(win.typed.finished, timeout=TIMEOUT_MS):
+        win.write_text("hello there", speed="instant", seed=4)
+    instant = doc.ink
+    assert shown == sorted(shown) and len(shown) < instant.num_points / 4
+    doc.clear()
+    with qtbot.waitSignal(win.typed.finished, timeout=TIMEOUT_MS):
+        win.write_text("hello there", speed="fast", seed=4)
+    unsubscribe()
+    assert doc.ink == instant
