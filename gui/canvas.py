@@ -197,8 +197,9 @@ class InkCanvas(QWidget):
         if doc.ink.is_empty and not doc.is_drawing and doc.preview is None:
             self._paint_hint(painter)
             return
-        self.painter.paint(painter, self.size(), self.devicePixelRatioF(),
-                           self.view_transform(), palette)
+        if not self.painter.paint(painter, self.size(), self.devicePixelRatioF(),
+                                  self.view_transform(), palette):
+            self.update()  # the ink is being redrawn for a new view: the next part next frame
 
     def _paint_hint(self, painter: QPainter) -> None:
         painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))

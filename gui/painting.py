@@ -4,6 +4,8 @@ caches (never ink: every cache is rebuilt from the document when what it shows c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen, QPixmap, QTransform
@@ -12,6 +14,8 @@ from handwriting.document import InkDocument, TranscriptLine
 from handwriting.ink import Ink, Stroke
 
 PEN_WIDTH_PX = 2.6  # on screen, whatever the zoom: ink files use very different units
+# After a zoom or pan, committed ink is redrawn at most this many points a frame (~4 ms).
+REDRAW_POINTS = 2000
 
 
 def char_color(index: int, dark: bool) -> QColor:
@@ -56,6 +60,37 @@ def per_stroke(line: TranscriptLine, indices: np.ndarray) -> dict[int, np.ndarra
     return {int(k): indices[which == k] - starts[k] for k in np.unique(which)}
 
 
+def _base(palette: QPalette) -> QColor:
+    return palette.color(QPalette.ColorRole.Base)
+
+
+@dataclass(eq=False)
+class _Layer:
+    """A picture of the committed ink at one view: it shows `shows` (the ink, and the
+    transcript when coloured by character), of whose strokes the first `drawn` are in it."""
+
+    shows: tuple
+    view: tuple
+    transform: QTransform
+    pixmap: QPixmap
+    drawn: int = 0
+
+    def extends(self, shows: tuple) -> bool:
+        """`shows` is what this layer shows, perhaps with strokes appended."""
+        return self.shows[1] is shows[1] and _appended(self.shows[0], shows[0]) is not None
+
+
+def _appended(before: Ink, after: Ink) -> tuple[Stroke, ...] | None:
+    """The strokes `after` adds at the end of `before`, if that is all that changed."""
+    if after is before:
+        return ()
+    n = len(before.strokes)
+    if len(after.strokes) < n or any(
+            a is not b for a, b in zip(before.strokes, after.strokes[:n], strict=True)):
+        return None
+    return after.strokes[n:]
+
+
 class InkPainter:
     """Draws a document at a view. Committed ink is drawn once into a pixmap per view (a
     stroke being drawn then costs a blit plus itself); typed ink being written goes into a
@@ -66,10 +101,12 @@ class InkPainter:
         self.document = document
         self.color_by_char = False
         self._paths: dict[int, tuple[Stroke, QPainterPath]] = {}
-        # Per stroke (by id, holding the stroke): each point's character index (-1: none).
-        self._char_of: dict[int, tuple[Stroke, np.ndarray]] = {}
+        # Per stroke (by id, holding the stroke): each point's character index (-1: none);
+        # None until colours by character are drawn after a transcript change.
+        self._char_of: dict[int, tuple[Stroke, np.ndarray]] | None = None
         self.highlight: dict[int, tuple[Stroke, np.ndarray]] = {}
-        self._committed: tuple | None = None  # (shows, view, pixmap)
+        self._committed: _Layer | None = None  # complete
+        self._redraw: _Layer | None = None  # for a new view, being drawn over frames
         self._preview: tuple | None = None  # (view, {id: stroke} drawn, pixmap)
         self._last_preview: dict[int, Stroke] = {}
 
@@ -85,15 +122,26 @@ class InkPainter:
             self._preview, self._last_preview = None, {}
 
     def rebuild_char_map(self) -> None:
-        self._char_of = {}
-        offset = 0  # characters of the lines above, so every line gets its own hues
-        for t in self.document.transcript:
-            for s in t.strokes:
-                self._char_of[id(s)] = (s, np.full(len(s), -1, np.int64))
-            for c, pts in enumerate(t.points):
-                for k, idx in per_stroke(t, pts).items():
-                    self._char_of[id(t.strokes[k])][1][idx] = offset + c
-            offset += len(t.points)
+        """Forget the points' characters (the transcript changed); `_char_map` finds them
+        again when colours by character are drawn (a transcript with a few hundred
+        characters costs milliseconds, for nothing while the option is off)."""
+        self._char_of = None
+
+    def _char_map(self) -> dict[int, tuple[Stroke, np.ndarray]]:
+        if self._char_of is None:
+            self._char_of = {}
+            offset = 0  # characters of the lines above, so every line gets its own hues
+            for t in self.document.transcript:
+                lengths = [len(s) for s in t.strokes]
+                chars = np.full(sum(lengths), -1, np.int64)  # over the line's points
+                for c, pts in enumerate(t.points):
+                    pts = np.asarray(pts, np.int64)
+                    chars[pts[pts < len(chars)]] = offset + c
+                parts = np.split(chars, np.cumsum(lengths)[:-1])
+                self._char_of.update((id(s), (s, part))
+                                     for s, part in zip(t.strokes, parts, strict=True))
+                offset += len(t.points)
+        return self._char_of
 
     def set_highlight(self, line: int | None, char: int | None) -> None:
         """Mark the ink points that character `char` of transcript line `line` was read from
@@ -107,14 +155,20 @@ class InkPainter:
                     self.highlight[id(t.strokes[k])] = (t.strokes[k], idx)
 
     # ------------------------------------------------------------------ painting
+    @property
+    def redrawing(self) -> bool:
+        """The committed ink is being redrawn for a new view, a part a frame."""
+        return self._redraw is not None
+
     def paint(self, painter: QPainter, size: QSize, ratio: float, transform: QTransform,
-              palette: QPalette) -> None:
-        """Everything but the background: committed ink, preview, pending stroke, highlight."""
+              palette: QPalette) -> bool:
+        """Everything but the background: committed ink, preview, pending stroke, highlight.
+        False while the committed ink is still being redrawn for a new view (paint again)."""
         view = (transform.m11(), transform.dx(), transform.dy(), size.width(), size.height(),
                 ratio, palette.color(QPalette.ColorRole.Base).rgba(),
                 palette.color(QPalette.ColorRole.Text).rgba())
         ink = palette.color(QPalette.ColorRole.Text)
-        painter.drawPixmap(0, 0, self._committed_pixmap(view, size, ratio, transform, palette))
+        done = self._paint_committed(painter, view, size, ratio, transform, palette)
         preview = self.document.preview
         if preview is not None:
             painter.drawPixmap(0, 0, self._preview_pixmap(view, size, ratio, transform, ink))
@@ -129,6 +183,7 @@ class InkPainter:
             self._paint_stroke(painter, pending, polyline(pending), ink)
         if self.highlight:
             self._paint_highlight(painter, palette.color(QPalette.ColorRole.Highlight))
+        return done
 
     def _layer(self, size: QSize, ratio: float, fill: QColor) -> QPixmap:
         pixmap = QPixmap(size * ratio)
@@ -136,50 +191,82 @@ class InkPainter:
         pixmap.fill(fill)
         return pixmap
 
-    def _committed_pixmap(self, view: tuple, size: QSize, ratio: float, transform: QTransform,
-                          palette: QPalette) -> QPixmap:
+    def _paint_committed(self, painter: QPainter, view: tuple, size: QSize, ratio: float,
+                         transform: QTransform, palette: QPalette) -> bool:
+        """The committed ink's layer, brought up to date: strokes appended since (a pen-up,
+        typed text) are drawn onto it, anything else but a new view redraws it. After a zoom
+        or pan of more than `REDRAW_POINTS` points the layer is redrawn over several frames,
+        that many points a frame, and the last one (with the strokes added since) is shown
+        moved to the new view meanwhile: a refit of a big page never stalls a frame. Returns
+        False while that redraw is under way."""
         shows = (self.document.ink, self.color_by_char and self.document.transcript)
-        cached = self._committed
-        if cached is not None and cached[1] == view:
-            if all(a is b for a, b in zip(cached[0], shows, strict=True)):
-                return cached[2]
-            added = self._appended(cached[0][0], shows[0])
-            plain = not self.color_by_char and cached[0][1] is False
-            if added is not None and plain:  # strokes appended (a pen-up): draw just those
-                painter = QPainter(cached[2])
-                painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-                painter.setTransform(transform)
-                self._paint_strokes(painter, added, palette.color(QPalette.ColorRole.Text))
-                painter.end()
-                self._committed = (shows, view, cached[2])
-                return cached[2]
-        pixmap = self._layer(size, ratio, palette.color(QPalette.ColorRole.Base))
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setTransform(transform)
-        ink = palette.color(QPalette.ColorRole.Text)
-        if self.color_by_char:
-            dark = is_dark(palette)
-            for stroke in self.document.strokes:
-                chars = self._char_of.get(id(stroke))
-                if chars is not None and chars[0] is stroke and (chars[1] >= 0).any():
-                    self._paint_coloured(painter, stroke, chars[1], ink, dark)
-                else:
-                    self._paint_stroke(painter, stroke, self._path(stroke), ink)
-        else:
-            self._paint_strokes(painter, self.document.strokes, ink)
-        painter.end()
-        self._committed = (shows, view, pixmap)
-        return pixmap
+        ready = self._committed
+        if ready is not None and ready.view == view and ready.extends(shows):
+            self._draw_onto(ready, shows, palette)
+            painter.drawPixmap(0, 0, ready.pixmap)
+            return True
+        if ready is None or not ready.extends(shows) or shows[0].num_points <= REDRAW_POINTS:
+            layer = _Layer(shows, view, transform, self._layer(size, ratio, _base(palette)))
+            self._draw_onto(layer, shows, palette)
+            self._committed, self._redraw = layer, None
+            painter.drawPixmap(0, 0, layer.pixmap)
+            return True
+        redraw = self._redraw
+        if redraw is None or redraw.view != view or not redraw.extends(shows):
+            redraw = _Layer(shows, view, transform, self._layer(size, ratio, _base(palette)))
+            self._redraw = redraw
+        # One budget a frame: the strokes added since onto the last layer first, then the
+        # new layer's next part.
+        budget = REDRAW_POINTS - self._draw_onto(ready, shows, palette, REDRAW_POINTS)
+        self._draw_onto(redraw, shows, palette, budget)
+        if redraw.drawn == len(shows[0].strokes):
+            self._committed, self._redraw = redraw, None
+            painter.drawPixmap(0, 0, redraw.pixmap)
+            return True
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.setTransform(ready.transform.inverted()[0] * transform)
+        painter.drawPixmap(0, 0, ready.pixmap)
+        painter.restore()
+        return False
 
-    @staticmethod
-    def _appended(before: Ink, after: Ink) -> tuple[Stroke, ...] | None:
-        """The strokes `after` adds at the end of `before`, if that is all that changed."""
-        n = len(before.strokes)
-        if len(after.strokes) < n or any(
-                a is not b for a, b in zip(before.strokes, after.strokes[:n], strict=True)):
-            return None
-        return after.strokes[n:]
+    def _draw_onto(self, layer: _Layer, shows: tuple, palette: QPalette,
+                   budget: int | None = None) -> int:
+        """Draw the strokes of `shows` that `layer` lacks, in order (with a `budget`, as
+        many as fit in that many points, at least one if it is positive) and make it show
+        `shows`; returns the points drawn."""
+        strokes = shows[0].strokes[layer.drawn:]
+        n, points = len(strokes), sum(len(s) for s in strokes)
+        if budget is not None and points > budget:
+            n = points = 0
+            while n < len(strokes) and (points + len(strokes[n]) <= budget
+                                        or (n == 0 and budget > 0)):
+                points += len(strokes[n])
+                n += 1
+            strokes = strokes[:n]
+        if strokes:
+            painter = QPainter(layer.pixmap)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setTransform(layer.transform)
+            self._draw_committed(painter, strokes, palette)
+            painter.end()
+        layer.shows, layer.drawn = shows, layer.drawn + n
+        return points
+
+    def _draw_committed(self, painter: QPainter, strokes, palette: QPalette) -> None:
+        """Committed strokes, in their characters' colours where that is asked for."""
+        ink = palette.color(QPalette.ColorRole.Text)
+        if not self.color_by_char:
+            self._paint_strokes(painter, strokes, ink)
+            return
+        dark = is_dark(palette)
+        char_of = self._char_map()
+        for stroke in strokes:
+            chars = char_of.get(id(stroke))
+            if chars is not None and chars[0] is stroke and (chars[1] >= 0).any():
+                self._paint_coloured(painter, stroke, chars[1], ink, dark)
+            else:
+                self._paint_stroke(painter, stroke, self._path(stroke), ink)
 
     def _preview_pixmap(self, view: tuple, size: QSize, ratio: float, transform: QTransform,
                         ink: QColor) -> QPixmap:

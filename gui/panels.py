@@ -125,11 +125,14 @@ class RecognizedTextPanel(QWidget):
                 cursor.insertBlock()
             shown, raw_index = display_text(line.text)
             self._blocks[cursor.block().blockNumber()] = (i, raw_index)
-            for ch, raw in zip(shown, raw_index, strict=True):
-                fmt = QTextCharFormat(big)
-                if self.color_by_char and raw < len(line.points):
-                    fmt.setForeground(char_color(offset + raw, dark))
-                cursor.insertText(ch, fmt)
+            if self.color_by_char:
+                for ch, raw in zip(shown, raw_index, strict=True):
+                    fmt = QTextCharFormat(big)
+                    if raw < len(line.points):
+                        fmt.setForeground(char_color(offset + raw, dark))
+                    cursor.insertText(ch, fmt)
+            else:
+                cursor.insertText(shown, big)  # one call a line, not one a character
             offset += len(line.points)
             others = [j for j in range(len(line.candidates)) if j != line.chosen]
             if others:

@@ -9,7 +9,7 @@ from PySide6.QtGui import QPointingDevice, QTabletEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from handwriting.ink import Ink
-from tests.gui.helpers import dark_pixels, drag, zigzag
+from tests.gui.helpers import dark_pixels, drag, rgb, zigzag
 
 pytestmark = pytest.mark.gui
 
@@ -115,18 +115,23 @@ def test_tablet_pen_records_pressure(canvas, document):
     assert dark_pixels(canvas) > 50
 
 
+def fresh_rendering(qtbot, canvas) -> np.ndarray:
+    """What a new canvas at the same view draws from `canvas`'s document (no caches)."""
+    from gui.canvas import InkCanvas
+
+    other = InkCanvas(canvas.document)
+    other.resize(canvas.size())
+    qtbot.addWidget(other)
+    other.set_view(canvas.zoom, canvas.view_transform().map(QPointF(0, 0)))
+    return rgb(other)
+
+
 def test_render_caches_always_match_a_fresh_rendering(qtbot, canvas, document):
     """Appended strokes are drawn onto the cached picture, anything else redraws it: either
     way the canvas shows exactly what a new canvas would draw from the document."""
-    from gui.canvas import InkCanvas
-    from tests.gui.helpers import rgb
 
     def fresh() -> np.ndarray:
-        other = InkCanvas(document)
-        other.resize(canvas.size())
-        qtbot.addWidget(other)
-        other.set_view(canvas.zoom, canvas.view_transform().map(QPointF(0, 0)))
-        return rgb(other)
+        return fresh_rendering(qtbot, canvas)
 
     drag(canvas, zigzag(40, 100))
     drag(canvas, zigzag(40, 200))  # appended
@@ -140,3 +145,21 @@ def test_render_caches_always_match_a_fresh_rendering(qtbot, canvas, document):
     np.testing.assert_array_equal(rgb(canvas), fresh())
     document.set_preview(None)
     np.testing.assert_array_equal(rgb(canvas), fresh())
+
+
+def test_a_big_page_is_redrawn_over_frames_after_a_zoom(qtbot, canvas, document):
+    """After a zoom, committed ink of more than `REDRAW_POINTS` points is redrawn a part a
+    frame (the canvas asks for the frames itself), strokes appended meanwhile included, and
+    ends up exactly as a fresh canvas draws it."""
+    from gui.painting import REDRAW_POINTS
+
+    rows = [[(10 + 4 * i, 20 + 9 * r + (i % 3)) for i in range(100)] for r in range(30)]
+    document.replace(Ink.from_strokes(rows))  # 3,000 points a grab would draw at once
+    assert document.ink.num_points > REDRAW_POINTS
+    rgb(canvas)
+    canvas.zoom_by(0.7)
+    canvas.repaint()
+    assert canvas.painter.redrawing  # the first frame drew a part
+    document.add_stroke(Ink.from_strokes([[(30, 300), (200, 310)]]).strokes[0])
+    qtbot.waitUntil(lambda: not canvas.painter.redrawing)  # no grab: the canvas went on
+    np.testing.assert_array_equal(rgb(canvas), fresh_rendering(qtbot, canvas))
