@@ -82,7 +82,8 @@ class InsightHost(QObject):
         self.target: tuple[Stroke, ...] | None = None  # the line to inspect
         self.shown_key: object = None  # the line the dock shows
         self._asked_key: object = None  # the line asked for last
-        self._boxes: list[tuple[tuple[Stroke, ...], np.ndarray]] = []  # line, (x0, y0, x1, y1)
+        self._lines: list[tuple[Stroke, ...]] = []  # the page's lines
+        self._boxes: list[tuple[tuple[Stroke, ...], np.ndarray]] | None = None  # see boxes()
         self._hovered: tuple[Stroke, ...] | None = None
         self._hover_timer = QTimer(self)
         self._hover_timer.setSingleShot(True)
@@ -139,7 +140,7 @@ class InsightHost(QObject):
         one); with no change to a line (undo to a known state), keep the line if it is
         still there, else take the newest one. A cleared page clears the dock."""
         lines = self.recognition.lines
-        self._boxes = [(s, np.array(Ink(s).bounds())) for s in lines]
+        self._lines, self._boxes = lines, None
         if not lines:
             self.target = None
             self.shown_key = self._asked_key = None
@@ -162,11 +163,18 @@ class InsightHost(QObject):
         self._asked_key = key
         self.workers.inspect_line(key, Ink(self.target))
 
+    def boxes(self) -> list[tuple[tuple[Stroke, ...], np.ndarray]]:
+        """Each line with its (x0, y0, x1, y1), measured when the pointer first asks after a
+        change of the lines, not at every change (a commit of typed text is busy enough)."""
+        if self._boxes is None:
+            self._boxes = [(s, np.array(Ink(s).bounds())) for s in self._lines]
+        return self._boxes
+
     def line_at(self, x: float, y: float) -> tuple[Stroke, ...] | None:
         """The line whose box (grown by `LINE_MARGIN` of its height) holds the scene point,
         the one whose middle is nearest when boxes overlap."""
         best, best_d = None, np.inf
-        for strokes, (x0, y0, x1, y1) in self._boxes:
+        for strokes, (x0, y0, x1, y1) in self.boxes():
             m = LINE_MARGIN * max(y1 - y0, 1e-6)
             if x0 - m <= x <= x1 + m and y0 - m <= y <= y1 + m:
                 d = abs(y - 0.5 * (y0 + y1))
@@ -189,7 +197,7 @@ class InsightHost(QObject):
 
     @Slot()
     def on_hover_rested(self) -> None:
-        if self._hovered is not None and any(s is self._hovered for s, _ in self._boxes):
+        if self._hovered is not None and any(s is self._hovered for s in self._lines):
             self.target = self._hovered
             self._request()
 

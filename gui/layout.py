@@ -23,10 +23,14 @@ class Placement:
     pitch: float
 
 
-def place_below(ink: Ink, default_height: float, left: float, top: float) -> Placement:
+def place_below(ink: Ink, default_height: float, left: float, top: float,
+                ink_height: float | None = None) -> Placement:
     """Typed lines go under the existing ink, at its left edge and writing height; on an
-    empty page at (`left`, `top`) with `default_height` (scene units)."""
-    h = writing_height(ink) or default_height
+    empty page at (`left`, `top`) with `default_height` (scene units). `ink_height` is the
+    ink's `writing_height` where it was measured already."""
+    if ink_height is None and not ink.is_empty:
+        ink_height = writing_height(ink)
+    h = ink_height or default_height
     if ink.is_empty:
         return Placement(left, top + 1.2 * h, h, LINE_PITCH * h)
     x0, _, _, y1 = ink.bounds()

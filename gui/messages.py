@@ -106,6 +106,7 @@ class SynthesisJob:
     style: str | None = None
     prime: tuple[Ink, str] | None = None
     seed: int | None = None
+    page: Ink | None = None  # the ink already on the page, whose writing height to measure
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class SynthesisStarted:
     job: int
     lines: tuple[str, ...]  # the text of each line, as the service split it
     dropped: tuple[str, ...]  # typed characters the alphabet cannot write
+    page_height: float | None = None  # `writing_height` of the job's page (None: empty)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from gui.messages import (
     SynthesisJob,
     SynthesisStarted,
 )
+from handwriting.geometry import writing_height
 from handwriting.ink import Ink
 
 __all__ = ["InsightResult", "LabTraining", "LineRequest", "LineResult", "ModelInfo",
@@ -59,6 +60,10 @@ _cache_lock = threading.Lock()
 
 def _load(kind: str, folder: Path | None, threads: int | None):
     """A service object, shared across windows while its file is unchanged (tests open many)."""
+    # NumPy 2 imports numpy.ma on the first np.unique (so np.percentile, which the line
+    # grouping uses at every pen-up): ~40 ms, paid here in a loading thread, not in a frame.
+    import numpy.ma  # noqa: F401
+
     from handwriting.service import Recognizer, Synthesizer, models_dir
 
     path = (folder or models_dir()) / f"{kind}.pt"
@@ -220,7 +225,9 @@ class _SynthesisWorker(_ModelWorker):
             style = job.style
             if job.prime is not None:
                 style = self._service.style_from_ink(*job.prime, name="mine")
-            self.started.emit(SynthesisStarted(job.job, plan.lines, plan.dropped))
+            # Grouping the page into lines is O(its ink): measured here, not in a GUI frame.
+            height = writing_height(job.page) if job.page is not None else None
+            self.started.emit(SynthesisStarted(job.job, plan.lines, plan.dropped, height))
             n = len(plan.lines)
             pending: list[list[np.ndarray]] = [[] for _ in range(n)]
             frames: list = []
@@ -421,13 +428,15 @@ class ModelWorkers(QObject):
 
     # ------------------------------------------------------------------ synthesis
     def synthesize(self, text: str, bias: float = 0.75, style: str | None = None,
-                   prime: tuple[Ink, str] | None = None, seed: int | None = None) -> int:
-        """Queue a synthesis job (cancelling the one running); returns its job id."""
+                   prime: tuple[Ink, str] | None = None, seed: int | None = None,
+                   page: Ink | None = None) -> int:
+        """Queue a synthesis job (cancelling the one running); returns its job id. The
+        `page`'s writing height comes back with `synthesis_started`."""
         job = next(self._jobs)
         self._cancel_upto = job - 1
         self._job = job
         self._running_job = job
-        self._synthesize.emit(SynthesisJob(job, text, bias, style, prime, seed))
+        self._synthesize.emit(SynthesisJob(job, text, bias, style, prime, seed, page))
         return job
 
     def stop_synthesis(self) -> None:

@@ -107,6 +107,7 @@ class TypedInk(QObject):
         self.written_points = 0  # points committed by typed text this session
         self._lines: list[_Line] = []
         self._placement: Placement | None = None
+        self._page: Ink | None = None  # the committed ink when the job was asked for
         self._stream_done = False
         self._t0 = 0.0
         self._timer = QTimer(self)
@@ -128,7 +129,8 @@ class TypedInk(QObject):
             self._commit()
         self.speed, self.text = speed, text
         self._lines, self._placement, self._stream_done = [], None, False
-        self.job = self.workers.synthesize(text, bias, style, prime, seed)
+        self._page = self.document.ink
+        self.job = self.workers.synthesize(text, bias, style, prime, seed, self._page)
         self.started.emit()
         return self.job
 
@@ -146,7 +148,7 @@ class TypedInk(QObject):
         if started.dropped:
             chars = " ".join(repr(c) for c in started.dropped)
             self.message.emit(f"Cannot write {chars}: not in the model's alphabet; left out")
-        self._placement = self._place(started.lines)
+        self._placement = self._place(started.lines, started.page_height)
         self._lines = [_Line(t, k, self._placement, (POINT_SECONDS, PEN_UP_SECONDS))
                        for k, t in enumerate(started.lines)]
         self._t0 = time.perf_counter()
@@ -204,16 +206,19 @@ class TypedInk(QObject):
             self._commit()
 
     # ------------------------------------------------------------------ placing
-    def _place(self, texts: tuple[str, ...]) -> Placement:
-        """Below the existing ink; on an empty page, at the top left of the view, sized so
-        the longest line fits the view's width."""
+    def _place(self, texts: tuple[str, ...], page_height: float | None) -> Placement:
+        """Below the existing ink (whose writing height the worker measured, when it is the
+        ink the job was asked for on); on an empty page, at the top left of the view, sized
+        so the longest line fits the view's width."""
         view = self.canvas.visible_scene_rect()
         zoom = max(self.canvas.zoom, 1e-9)
         longest = max((len(t) for t in texts), default=1)
         fit = 0.92 * view.width() / (LINE_WIDTH_PER_CHAR * longest + 1.0)
         height = min(SCREEN_HEIGHT_PX / zoom, fit)
         margin = 24.0 / zoom
-        return place_below(self.document.ink, height, view.left() + margin, view.top() + margin)
+        page = self.document.ink
+        known = page_height if page is self._page else None
+        return place_below(page, height, view.left() + margin, view.top() + margin, known)
 
     def _revealed(self) -> Ink:
         return Ink(tuple(s for line in self._lines for s in line.strokes()))
