@@ -21,7 +21,8 @@ from gui.messages import (
     SynthesisDone,
     SynthesisStarted,
 )
-from gui.workers import ModelWorkers, _RecognitionWorker
+from gui.workers import ModelWorkers
+from gui.workers.recognition import RecognitionWorker
 from handwriting.ink import Ink
 from handwriting.synthesis import SynthesisFrame
 from tests.fixtures import hershey_ink
@@ -144,7 +145,7 @@ def test_only_the_newest_insight_request_is_answered(qtbot, tmp_path):
 
 def test_the_worker_reports_saliency_it_cannot_compute_and_skips_stale_requests(
         qtbot, tmp_path):
-    worker = _RecognitionWorker(lambda: 0, tmp_path, None, latest_saliency=lambda: 2)
+    worker = RecognitionWorker(lambda: 0, tmp_path, None, latest_saliency=lambda: 2)
     answers = []
     worker.saliency_done.connect(answers.append)
     request = SaliencyRequest(None, 0, None, None)

@@ -14,8 +14,8 @@ from gui.workers import (
     ModelWorkers,
     RecognitionRequest,
     RecognitionResult,
-    _RecognitionWorker,
 )
+from gui.workers.recognition import RecognitionWorker
 from handwriting.ink import Ink
 from tests.fixtures import hershey_ink
 from tests.gui.helpers import drag, line_strokes, rgb
@@ -105,7 +105,7 @@ def test_stale_recognition_results_are_dropped(qtbot, tmp_path):
 
 
 def test_the_worker_skips_requests_overtaken_before_they_start(qtbot, tmp_path):
-    worker = _RecognitionWorker(lambda: 5, tmp_path, None)
+    worker = RecognitionWorker(lambda: 5, tmp_path, None)
     done = []
     worker.done.connect(done.append)
     worker.on_request(RecognitionRequest(4, (LineRequest("a", HELLO),)))

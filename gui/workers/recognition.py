@@ -1,0 +1,110 @@
+"""The recognition thread's worker: recognition, insight and saliency requests, answered in
+order, latest-request-wins (a request that a newer one of its kind overtook before it
+started is skipped)."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import Signal, Slot
+
+from gui.messages import (
+    InsightRequest,
+    InsightResult,
+    LineRequest,
+    LineResult,
+    RecognitionRequest,
+    RecognitionResult,
+    SaliencyAnswer,
+    SaliencyJob,
+)
+from gui.workers.base import ModelWorker, error_text
+from handwriting.ink import Ink
+
+RECENT_LINES = 8  # recognitions kept so that a line's insight need not recognize it again
+
+
+class RecognitionWorker(ModelWorker):
+    """Answers recognition, insight and saliency requests in order, skipping those already
+    overtaken (`latest*()` give the newest sequence number of each kind)."""
+
+    kind = "recognizer"
+    done = Signal(object)  # RecognitionResult
+    insight_done = Signal(object)  # InsightResult
+    saliency_done = Signal(object)  # SaliencyAnswer
+
+    def __init__(self, latest, folder: Path | None, threads: int | None,
+                 latest_insight=lambda: 0, latest_saliency=lambda: 0):
+        super().__init__(folder, threads)
+        self._latest = latest
+        self._latest_insight, self._latest_saliency = latest_insight, latest_saliency
+        # line key -> (ink, Recognition); holding the ink keeps the strokes, and so the key
+        # (their ids), from being reused while cached
+        self._recent: OrderedDict[object, tuple[Ink, object]] = OrderedDict()
+
+    @Slot(object)
+    def on_request(self, request: RecognitionRequest) -> None:
+        if request.seq < self._latest():
+            return  # overtaken before it started: nobody will look at the answer
+        t0 = time.perf_counter()
+        lines = tuple(self._recognize(line) for line in request.lines)
+        self.done.emit(RecognitionResult(request.seq, lines, time.perf_counter() - t0))
+
+    def _recognize(self, line: LineRequest) -> LineResult:
+        if self._service is None:
+            return LineResult(line.key, (), (), 0.0, self._error)
+        try:
+            r = self._service.recognize(line.ink)
+        except ValueError as exc:
+            return LineResult(line.key, (), (), 0.0, error_text(exc))
+        self._recent[line.key] = (line.ink, r)
+        while len(self._recent) > RECENT_LINES:
+            self._recent.popitem(last=False)
+        return LineResult(line.key, tuple(h.text for h in r.nbest), r.nbest_char_points,
+                          r.seconds)
+
+    @Slot(object)
+    def on_insight(self, request: InsightRequest) -> None:
+        """`RecognitionInsight.compute` for one line, reusing its recognition when this worker
+        has just made it (the same strokes: the same key)."""
+        if request.seq < self._latest_insight():
+            return
+        t0 = time.perf_counter()
+        try:
+            if self._service is None:
+                raise ValueError(self._error)
+            from gui.insight.model import RecognitionInsight  # the GUI thread imported it
+
+            recent = self._recent.get(request.key)
+            recognition = (recent[1] if recent is not None
+                           else self._service.recognize(request.ink))
+            insight = RecognitionInsight(request.ink, recognition,
+                                         self._service.inspect(request.ink),
+                                         self._service.alphabet.chars)
+        except Exception as exc:  # report, never kill the worker thread
+            self.insight_done.emit(InsightResult(request.seq, request.key, None,
+                                                 error_text(exc), time.perf_counter() - t0))
+            return
+        self.insight_done.emit(InsightResult(request.seq, request.key, insight, None,
+                                             time.perf_counter() - t0))
+
+    @Slot(object)
+    def on_saliency(self, job: SaliencyJob) -> None:
+        """`Recognizer.saliency` for a `SaliencyRequest` of the insight dock."""
+        if job.seq < self._latest_saliency():
+            return  # the dock asked for another frame or character since
+        req = job.request
+        try:
+            if self._service is None:
+                raise ValueError(self._error)
+            from gui.insight.model import SaliencyResult
+
+            ins = req.insight
+            magnitude, label = self._service.saliency(ins.ink, ins.inspection, req.frame,
+                                                      req.label)
+        except Exception as exc:  # report, never kill the worker thread
+            self.saliency_done.emit(SaliencyAnswer(req, None, error_text(exc)))
+            return
+        self.saliency_done.emit(SaliencyAnswer(req, SaliencyResult(req, magnitude, label)))
