@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     eleg.add_argument("--bias", type=float, default=0.75)
     eleg.add_argument("--style", default=None)
     eleg.add_argument("--seed", type=int, default=0)
+    eleg.add_argument("--repeats", type=int, default=3,
+                      help="samples per phrase, each with its own seed (default 3): one "
+                           "sample per phrase leaves a CER that moves by a point or two "
+                           "from seed to seed")
     eleg.add_argument("--samples", action="store_true", help="include each phrase and reading")
     eleg.add_argument("--json", action="store_true")
     esyn = esub.add_parser("synthesizer", help="NLL of the synthesizer on a split")

@@ -132,14 +132,22 @@ def cmd_evaluate_legibility(args) -> int:
     syn = _synthesizer(args)
     rec = Recognizer.from_checkpoint(args.recognizer)
     phrases = read_phrases(Path(args.phrases) if args.phrases else None)
+    if args.repeats < 1:
+        raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
     t0 = time.perf_counter()
-    counts, samples = ErrorCounts(), []
-    for i, phrase in enumerate(phrases):
-        inks = syn.write(phrase, bias=args.bias, style=args.style, seed=args.seed + i)
-        hyp = " ".join(detokenize(rec.recognize(ink).text) for ink in inks)
-        counts.add(phrase, hyp)
-        samples.append({"text": phrase, "read": hyp})
-    result = {"phrases": len(phrases), "cer": round(counts.cer, 4), "wer": round(counts.wer, 4),
+    counts, samples, per_repeat = ErrorCounts(), [], []
+    for r in range(args.repeats):  # repeat r, phrase i: seed + r * len(phrases) + i
+        once = ErrorCounts()
+        for i, phrase in enumerate(phrases):
+            seed = args.seed + r * len(phrases) + i
+            inks = syn.write(phrase, bias=args.bias, style=args.style, seed=seed)
+            hyp = " ".join(detokenize(rec.recognize(ink).text) for ink in inks)
+            counts.add(phrase, hyp)
+            once.add(phrase, hyp)
+            samples.append({"text": phrase, "seed": seed, "read": hyp})
+        per_repeat.append(round(once.cer, 4))
+    result = {"phrases": len(phrases), "repeats": args.repeats, "cer": round(counts.cer, 4),
+              "wer": round(counts.wer, 4), "cer_per_repeat": per_repeat,
               "bias": args.bias, "style": args.style, "seed": args.seed,
               "recognizer_decoder": rec.default_decoder,
               "seconds": round(time.perf_counter() - t0, 1)}
@@ -147,7 +155,7 @@ def cmd_evaluate_legibility(args) -> int:
         result["samples"] = samples
     print(json.dumps(result) if args.json else
           f"legibility: CER {100 * counts.cer:.1f} %  WER {100 * counts.wer:.1f} % "
-          f"({len(phrases)} phrases)")
+          f"({len(phrases)} phrases x {args.repeats})")
     return 0
 
 

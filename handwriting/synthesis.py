@@ -22,6 +22,7 @@ __all__ = ["PEN_UP_SECONDS", "POINT_SECONDS", "ENGINES", "Style", "SynthesisFram
            "save_styles", "split_lines"]
 
 STEPS_PER_CHAR_LIMIT = 40  # bounded sampling: at most this many points per character
+END_TAIL_STEPS = 20  # points a line may take to finish its last stroke after the text ends
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,22 @@ def sample_stream(net: SynthesizerNet, alphabet: Alphabet, lines: list[str], off
     return _stream_numpy(net, job, compiled=engine == "jit")
 
 
+class _LineEnds:
+    """When each line of a batch ends. Graves (2013, §5.3) stops when the window has passed
+    the last character (phi over the end slot exceeds phi over every character); by then the
+    pen is often still inside the last letter, so a line goes on to its next pen-up, or at
+    most `END_TAIL_STEPS` points more (without it, last letters lose their final stroke)."""
+
+    def __init__(self, n_lines: int):
+        self.passed_at = np.full(n_lines, -1)
+
+    def update(self, step: int, passed: np.ndarray, pen_up: np.ndarray) -> np.ndarray:
+        """passed, pen_up (B,) bool for this step -> (B,) bool: lines whose last point this is."""
+        self.passed_at[(self.passed_at < 0) & passed] = step
+        done = self.passed_at >= 0
+        return done & (pen_up | (step - self.passed_at >= END_TAIL_STEPS))
+
+
 @dataclass(frozen=True)
 class _Job:
     """A validated sampling request, as the engines take it."""
@@ -168,7 +185,7 @@ def _stream_numpy(net: SynthesizerNet, job: _Job, compiled: bool = False
     rows = np.arange(B)
     before = np.arange(U)[None] < lens[:, None]  # (B, U): each line's own characters
     scale = np.array([offset_scale, offset_scale, 1.0], np.float32)
-    active = np.ones(B, bool)
+    active, ends = np.ones(B, bool), _LineEnds(B)
     for step in range(job.max_steps):
         if should_stop is not None and should_stop():
             return
@@ -180,7 +197,8 @@ def _stream_numpy(net: SynthesizerNet, job: _Job, compiled: bool = False
             mix = sampler.mixture()
             x = sampler.sample(mix, rng)
         phi = sampler.phi.copy()  # (B, U)
-        finished = phi[rows, lens] > np.where(before, phi, -1.0).max(1)
+        finished = ends.update(step, phi[rows, lens] > np.where(before, phi, -1.0).max(1),
+                               x[:, 2] > 0.5)
         yield SynthesisFrame(
             step=step, offsets=x * scale, active=active.copy(), phi=phi,
             kappa=sampler.kappa.copy(), eos=mix.eos, log_pi=mix.log_pi,
@@ -205,7 +223,7 @@ def _stream_torch(net: SynthesizerNet, job: _Job) -> Iterator[SynthesisFrame]:
             _, state = net.step(x, state, text, mask, bias)
             x = prime[t].expand(B, 3)
         x = x.clone()
-    active = torch.ones(B, dtype=torch.bool)
+    active, ends = torch.ones(B, dtype=torch.bool), _LineEnds(B)
     end_slot = lens  # index of each line's end slot
     for step in range(job.max_steps):
         if should_stop is not None and should_stop():
@@ -214,7 +232,8 @@ def _stream_torch(net: SynthesizerNet, job: _Job) -> Iterator[SynthesisFrame]:
         x = sample_mixture(params, gen)
         phi = state.window.phi  # (B, U + 1)
         before = phi.masked_fill(torch.arange(phi.shape[1])[None] >= end_slot[:, None], -1.0)
-        finished = phi.gather(1, end_slot[:, None]).squeeze(1) > before.max(1).values
+        passed = phi.gather(1, end_slot[:, None]).squeeze(1) > before.max(1).values
+        finished = torch.from_numpy(ends.update(step, passed.numpy(), (x[:, 2] > 0.5).numpy()))
         frame_active = active.clone()
         x_out = x.clone()
         x_out[:, :2] *= offset_scale

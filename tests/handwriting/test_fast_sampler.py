@@ -17,7 +17,13 @@ from handwriting.models.fast_sampler import (
     fast_weights,
 )
 from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
-from handwriting.synthesis import Style, _encode_batch, collect_lines, sample_stream
+from handwriting.synthesis import (
+    END_TAIL_STEPS,
+    Style,
+    _encode_batch,
+    collect_lines,
+    sample_stream,
+)
 
 TOL = 1e-5
 ALPHABET = Alphabet()
@@ -132,14 +138,17 @@ def test_priming_with_a_style(engine):
     assert frames[0].phi.shape == (1, len("xy ab") + 1)
 
 
-def clockwork_window(net: SynthesizerNet) -> SynthesizerNet:
+def clockwork_window(net: SynthesizerNet, pen_up: bool = True) -> SynthesizerNet:
     """The window ignores the network and moves one character per step (alpha = beta = 1):
-    phi at step t peaks at u = t + 1, so a line of n characters ends at step n - 1."""
-    k = net.cfg.window_gaussians
+    phi at step t peaks at u = t + 1, so the window passes a line of n characters at step
+    n - 1. Every sampled point lifts the pen (pen_up) or none does."""
+    k, m = net.cfg.window_gaussians, net.cfg.mixtures
     with torch.no_grad():
         net.window.linear.weight.zero_()
         net.window.linear.bias.zero_()
         net.window.linear.bias[2 * k:] = math.log(1 / net.cfg.kappa_scale)
+        net.head.linear.weight[6 * m].zero_()
+        net.head.linear.bias[6 * m] = 30.0 if pen_up else -30.0  # the end-of-stroke logit
     return net
 
 
@@ -152,6 +161,16 @@ def test_end_of_text_stops_lines(engine):
     np.testing.assert_array_equal(active[:, 0], [True, True, False, False, False])
     assert active[:, 1].all()
     assert [len(o) for o in collect_lines(iter(frames), 2)] == [2, 5]
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_a_line_finishes_its_last_stroke(engine):
+    """Past the text, a line goes on to its next pen-up, here never: END_TAIL_STEPS more."""
+    net = clockwork_window(tiny_net(), pen_up=False)
+    frames = list(sample_stream(net, ALPHABET, ["ab", "abcde"], 1.0, seed=0, engine=engine))
+    assert [len(o) for o in collect_lines(iter(frames), 2)] == [
+        2 + END_TAIL_STEPS, 5 + END_TAIL_STEPS]
+    assert not any(f.offsets[0, 2] for f in frames if f.active[0])  # the pen never lifted
 
 
 def test_frames_mean_the_same_in_both_engines():

@@ -9,7 +9,14 @@ import pytest
 
 from handwriting.models import jit_sampler
 from handwriting.models.fast_sampler import NumpySynthesisStep, fast_weights
-from handwriting.synthesis import JIT_MAX_LINES, Style, choose_engine, sample_stream
+from handwriting.synthesis import (
+    END_TAIL_STEPS,
+    JIT_MAX_LINES,
+    Style,
+    choose_engine,
+    collect_lines,
+    sample_stream,
+)
 from tests.handwriting.test_fast_sampler import (
     ALPHABET,
     LINES,
@@ -84,12 +91,12 @@ def test_priming_then_sampling_matches_the_numpy_engine():
     np.testing.assert_allclose(got, want, atol=1e-4)
 
 
-def test_end_of_text_stops_lines():
-    net = clockwork_window(tiny_net())
+@pytest.mark.parametrize("pen_up", [True, False])
+def test_end_of_text_stops_lines(pen_up):
+    net = clockwork_window(tiny_net(), pen_up)
     frames = list(sample_stream(net, ALPHABET, ["ab", "abcde"], 1.0, seed=0, engine="jit"))
-    active = np.array([f.active for f in frames])
-    assert len(frames) == 5
-    np.testing.assert_array_equal(active[:, 0], [True, True, False, False, False])
+    tail = 0 if pen_up else END_TAIL_STEPS  # past the text, a line finishes its stroke
+    assert [len(o) for o in collect_lines(iter(frames), 2)] == [2 + tail, 5 + tail]
 
 
 def test_auto_picks_the_compiled_step_for_a_few_lines():

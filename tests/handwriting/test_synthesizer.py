@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -223,3 +225,22 @@ def test_cli_synthesize_single_and_batch(tmp_path, tiny_synth_checkpoint, capsys
     assert main(["synthesize", "", "-o", str(out), "--model", str(tiny_synth_checkpoint)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == "handwriting: error: text is empty: nothing to write"
+
+
+def test_cli_legibility_repeats_each_phrase_with_its_own_seed(tmp_path, tiny_synth_checkpoint,
+                                                              capsys):
+    from handwriting.cli import main
+
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("# a comment\nab\ncd\n")
+    args = ["evaluate", "legibility", "--model", str(tiny_synth_checkpoint), "--phrases",
+            str(phrases), "--json", "--samples", "--seed", "5"]
+    assert main([*args, "--repeats", "2"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["repeats"] == 2 and len(result["cer_per_repeat"]) == 2
+    assert [s["seed"] for s in result["samples"]] == [5, 6, 7, 8]
+    assert [s["text"] for s in result["samples"]] == ["ab", "cd", "ab", "cd"]
+    assert 0 <= result["cer"] and result["cer"] == pytest.approx(
+        sum(result["cer_per_repeat"]) / 2, abs=1e-3)  # each repeat: the same characters
+    assert main([*args, "--repeats", "0"]) == 2
+    assert "--repeats must be at least 1, got 0" in capsys.readouterr().err
