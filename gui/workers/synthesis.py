@@ -29,6 +29,14 @@ class SynthesisWorker(ModelWorker):
         super().__init__(folder, threads)
         self._cancelled = cancelled
 
+    @Slot()
+    def on_load(self) -> None:
+        super().on_load()
+        if self._service is not None:
+            # Compile the fast sampling step now (or load it from Numba's disk cache), not
+            # in the first job: that holds the GIL for up to seconds while the user writes.
+            self._service.warm_up()
+
     @Slot(object)
     def on_job(self, job: SynthesisJob) -> None:
         t0 = time.perf_counter()
