@@ -1,7 +1,7 @@
 """End to end under a real X server: xdotool moves the real pointer through a line of
 Hershey script on the canvas of `handwriting-app`, the app recognizes it live, and on quit its
 report holds the same text the service gives for the ink the app recorded (its autosave).
-Skipped without Xvfb and xdotool; slow."""
+Skipped without Xvfb and xdotool (`.ci/run` installs them); ~25 s, so in the default suite."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from handwriting.geometry import group_lines, line_ink
 from tests.fixtures import hershey_ink
 from tests.gui.helpers import line_strokes
 
-pytestmark = [pytest.mark.gui, pytest.mark.slow,
+pytestmark = [pytest.mark.gui,
               pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool")),
                                  reason="needs Xvfb and xdotool")]
 
