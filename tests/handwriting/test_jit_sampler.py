@@ -119,3 +119,21 @@ def test_auto_falls_back_to_numpy_without_numba(monkeypatch):
 def test_warm_up_compiles_for_a_real_network():
     jit_sampler.warm_up(tiny_net())
     jit_sampler.warm_up()
+
+
+def test_bench_reports_every_engine_against_the_baseline():
+    from dataclasses import asdict
+
+    from handwriting.bench import bench_synthesize
+    from handwriting.service import Synthesizer
+
+    net = tiny_net()
+    syn = Synthesizer({"model_config": asdict(net.cfg), "alphabet": ALPHABET.chars,
+                       "feature_config": {"spacing": 0.14, "deslope": True},
+                       "offset_scale": 0.5, "state_dict": net.state_dict()})
+    result = bench_synthesize(syn, steps=10, repeats=2)
+    assert result["engine"] == "jit" and result["paragraph_engine"] == "jit"
+    for key in ("steps_per_s", "lstmcell_baseline_steps_per_s", "numpy_steps_per_s",
+                "torch_steps_per_s", "speedup_vs_lstmcell", "paragraph_seconds"):
+        assert result[key] > 0, key
+    assert (result["hidden"], result["layers"]) == (net.cfg.hidden, net.cfg.layers)
