@@ -1,10 +1,9 @@
 """Recognition insight panels: each renders offscreen, the time cursor moves every panel
 (hover on a heatmap, on the ink, on the canvas), unit selection drives the neuron view,
-saliency goes through the host's provider, and an update per stroke stays cheap."""
+saliency goes through the host's provider, and each stroke's update reaches the visible
+panels (and only them)."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from PySide6.QtGui import QImage, QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from gui.bench import PaintClock
 from gui.canvas import InkCanvas
 from gui.insight import (
     CellStatePanel,
@@ -31,6 +31,7 @@ from gui.insight.ink_views import SALIENCY_DEBOUNCE_MS
 from handwriting.alphabet import IAM_CHARS
 from handwriting.document import InkDocument
 from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
+from handwriting.ink import Ink
 from handwriting.models.recognizer import RecognizerConfig, RecognizerNet
 from handwriting.service import Recognizer, models_dir
 from tests.fixtures import hershey_ink
@@ -86,8 +87,8 @@ def hover(widget, pos) -> None:
 def show(qtbot, widget, size=(700, 420)):
     widget.resize(*size)
     qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
+    with qtbot.waitExposed(widget):  # a context manager: called bare, it waits for nothing
+        widget.show()
     return widget
 
 
@@ -209,23 +210,43 @@ def test_saliency_goes_through_the_hosts_provider(qtbot, state, recognizer):
     assert state.saliency.request.frame == 1 and state.pending is None
 
 
-def test_an_update_per_stroke_is_cheap(qtbot, recognizer):
-    """set_recognition + the repaint of every recognition panel, offscreen. The budget is
-    30 ms; the assertion is looser because the test machine's CPU is shared."""
+def test_each_stroke_updates_the_visible_panels_and_only_them(qtbot, recognizer):
+    """A line growing stroke by stroke, as the host feeds it: after each `set_recognition`
+    the dock shows that line, its visible panels hold data of the line's length and paint
+    in the synchronous repaint; the hidden gate panel does nothing until it is shown. (The
+    update's cost is measured by `python -m gui.bench`, not here.)"""
     dock = InsightDock()
     dock.resize(1400, 720)
     qtbot.addWidget(dock)
-    dock.show()
-    qtbot.waitExposed(dock)
-    inks = [hershey_ink(t, scale=2.0) for t in ("move", "move the", "move the lid")]
-    insights = [RecognitionInsight.compute(recognizer, ink) for ink in inks]
-    times = []
-    for ins in insights * 3:
-        t0 = time.perf_counter()
+    with qtbot.waitExposed(dock):  # painting needs an exposed window
+        dock.show()
+    ink_views = (dock.saliency_view, dock.neuron_view)
+    visible = (dock.posteriors, dock.cells.heatmap, *ink_views)
+    hidden = tuple(dock.gates.heatmaps.values())
+    clock = PaintClock(*visible, *hidden)
+    strokes = hershey_ink("move the lid", scale=2.0).strokes
+    frames = []
+    for k in range(1, len(strokes) + 1):
+        ins = RecognitionInsight.compute(recognizer, Ink(strokes[:k]))
+        painted = {w: len(clock.times[w]) for w in clock.times}
         dock.set_recognition(ins)
-        dock.repaint()  # synchronous paint of the visible panels
-        times.append(time.perf_counter() - t0)
-    assert np.median(times) < 0.15, times
+        dock.repaint()
+        assert dock.state.insight is ins
+        assert dock.posteriors.n_cols == ins.n_frames
+        heat = dock.cells.heatmap
+        assert (heat.image_cols, heat.n_rows) == (ins.n_frames, ins.n_units)
+        assert heat.chars == ins.emitted
+        for view in ink_views:
+            assert view.xy is ins.xy and len(view.xy) == ins.ink.num_points
+        assert all(len(clock.times[w]) > painted[w] for w in visible)
+        assert all(len(clock.times[w]) == painted[w] for w in hidden)
+        assert dock.gates.unit_plot.n_cols == 0  # never built while hidden
+        frames.append(ins.n_frames)
+    assert len(frames) > 3 and frames[-1] > frames[0]
+    # the gate panel catches up with the newest line when its tab is shown
+    dock.recognition_tabs.setCurrentWidget(dock.gates)
+    assert dock.gates.unit_plot.n_cols == ins.n_frames
+    assert all(view.image_cols == ins.n_frames for view in hidden)
 
 
 def test_export_panel_png_and_svg(qtbot, state, tmp_path):
