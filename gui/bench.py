@@ -31,6 +31,7 @@ JSON line (or a short table).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -329,6 +330,7 @@ def panel_figures(threads: int, repeats: int) -> dict:
     recognizer = Recognizer.from_checkpoint(threads=threads)
     synthesizer = Synthesizer.from_checkpoint(threads=threads)
     synthesizer.warm_up()
+    gc.freeze()  # as the app does once its models are in (ModelWorkers._settle_heap)
     return {**recognition_panel_updates(recognizer, repeats),
             **synthesis_panel_updates(synthesizer, repeats)}
 

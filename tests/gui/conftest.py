@@ -38,8 +38,8 @@ def canvas(qtbot, document) -> InkCanvas:
     widget = InkCanvas(document)
     widget.resize(480, 320)
     qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
+    with qtbot.waitExposed(widget):  # a context manager: it waits for the show inside
+        widget.show()
     return widget
 
 
@@ -67,8 +67,8 @@ def messages(monkeypatch) -> list[tuple[str, str]]:
 def window(qtbot, messages) -> MainWindow:
     win = MainWindow()
     qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    with qtbot.waitExposed(win):  # a context manager: it waits for the show inside
+        win.show()
     return win
 
 

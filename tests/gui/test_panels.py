@@ -36,8 +36,8 @@ def panel(qtbot, document) -> RecognizedTextPanel:
     widget = RecognizedTextPanel(document)
     widget.resize(600, 200)
     qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
+    with qtbot.waitExposed(widget):  # a context manager: it waits for the show inside
+        widget.show()
     return widget
 
 
