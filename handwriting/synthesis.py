@@ -17,8 +17,8 @@ from handwriting.models.synthesizer import SynthesizerNet, SynthState
 
 # The pen timing and `offsets_to_line_ink` live in the torch-free `ink` module (the GUI
 # places sampled points without torch); they are re-exported here for older callers.
-__all__ = ["PEN_UP_SECONDS", "POINT_SECONDS", "ENGINES", "Style", "SynthesisFrame", "choose_engine",
-           "collect_lines", "load_styles", "offsets_to_line_ink", "sample_stream",
+__all__ = ["PEN_UP_SECONDS", "POINT_SECONDS", "ENGINES", "Style", "SynthesisFrame",
+           "choose_engine", "collect_lines", "load_styles", "offsets_to_line_ink", "sample_stream",
            "save_styles", "split_lines"]
 
 STEPS_PER_CHAR_LIMIT = 40  # bounded sampling: at most this many points per character

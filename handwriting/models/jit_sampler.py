@@ -1,13 +1,14 @@
 """The synthesizer's sampling step compiled with Numba: the whole Graves (2013) §5 step (three
 LSTM layers, soft window, mixture head) plus the mixture read-out and the draw of the next
-pen offset in ONE compiled call, the default engine at batch 1 when Numba is installed.
+pen offset in ONE compiled call: what `engine="auto"` runs for a few lines when Numba is
+installed (`synthesis.choose_engine`).
 
 Why: at batch 1 the NumPy engine (`fast_sampler`) spends about half of each step in ~90
 ufunc calls of ~1 us each, on vectors of a few hundred numbers; here that overhead is gone
 and what is left is streaming the float32 weights once per step. The layout, weights and
 random draws are `NumpySynthesisStep`'s, so both engines sample the same offsets for one
 seed (up to float rounding). Compiled code is cached on disk (`cache=True`), so only the
-first use on a machine pays the ~10 s compile; `warm_up()` does it ahead of time.
+first use on a machine pays the ~5-10 s compile; `warm_up()` does it ahead of time.
 """
 
 from __future__ import annotations
@@ -42,14 +43,11 @@ def _njit(fn):
 
 # float32 tanh as a rational function (Eigen's `generic_fast_tanh_float`, within 3e-7 of
 # tanh): unlike libm's tanhf it vectorizes, and it is most of a step's arithmetic.
-_A = tuple(np.float32(v) for v in (4.89352455891786e-03, 6.37261928875436e-04,
-                                   1.48572235717979e-05, 5.12229709037114e-08,
-                                   -8.60467152213735e-11, 2.00018790482477e-13,
-                                   -2.76076847742355e-16))
-_B = tuple(np.float32(v) for v in (4.89352518554385e-03, 2.26843463243900e-03,
-                                   1.18534705686654e-04, 1.19825839466702e-06))
-A1, A3, A5, A7, A9, A11, A13 = _A
-B0, B2, B4, B6 = _B
+A1, A3, A5, A7, A9, A11, A13 = (np.float32(v) for v in (
+    4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05, 5.12229709037114e-08,
+    -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16))
+B0, B2, B4, B6 = (np.float32(v) for v in (
+    4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04, 1.19825839466702e-06))
 TANH_CLAMP = np.float32(7.90531110763549805)
 HALF = np.float32(0.5)
 
@@ -173,21 +171,18 @@ class JitSynthesisStep(NumpySynthesisStep):
         self._x_at = self._pos["x"][0]
         self._mask_full = (np.ones((B, self.U), np.float32) if self._mask is None
                            else np.ascontiguousarray(self._mask[:, 0]))
-        self._phi2 = np.zeros((B, self.U), np.float32)
         self._out = (np.zeros((B, M), np.float32), np.zeros((B, M, 2), np.float32),
                      np.zeros((B, M, 2), np.float32), np.zeros((B, M), np.float32),
                      np.zeros(B, np.float32), np.zeros((B, M), np.float32))
-        self._G1 = np.zeros(4 * self.H, np.float32)
-        self._z1 = np.zeros(3 * self.K, np.float32)
-        self._y1 = np.zeros(6 * M + 1, np.float32)
         self._no_draw = np.zeros((B, 2), np.float32)
 
     def _run(self, mode: int, uniform=None, normal=None) -> None:
         uniform = self._no_draw if uniform is None else uniform
         normal = self._no_draw if normal is None else normal
+        # phi is the base class's buffer (so `phi` reads it); row 0 of G, z, y is scratch
         _kernel(self.S, self._spans, self._weights, self._h_at, self._w_at, self.c,
-                self.kappa, self._phi2, self._text, self._mask_full, self._G1, self._z1,
-                self._y1, *self._out, uniform, normal, self._x_at, mode)
+                self.kappa, self._phi[:, 0], self._text, self._mask_full, self._G[0],
+                self._z[0], self.y[0], *self._out, uniform, normal, self._x_at, mode)
 
     def step(self, x: np.ndarray | None = None, head: bool = True) -> None:
         if x is not None:
@@ -203,10 +198,6 @@ class JitSynthesisStep(NumpySynthesisStep):
         normal = rng.standard_normal((self.B, 2)).astype(np.float32)
         self._run(2, uniform, normal)
         return self._x.copy()
-
-    @property
-    def phi(self) -> np.ndarray:
-        return self._phi2
 
     def mixture(self) -> NumpyMixture:
         log_pi, mu, sigma, rho, eos, cdf = (a.copy() for a in self._out)
