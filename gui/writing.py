@@ -236,7 +236,7 @@ class TypedInk(QObject):
         doc = self.document
         new = self._stacked([strokes for _, strokes in lines],
                             doc.end_time + STROKE_GAP_S if not doc.ink.is_empty else 0.0)
-        doc.replace(doc.ink.with_strokes(doc.strokes + new), undoable=True, label="Write Text")
+        doc.add_strokes(new, label="Write Text")
         if self.canvas.auto_fit:
             self.canvas.fit_to_ink()
         else:

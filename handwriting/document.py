@@ -311,6 +311,17 @@ class InkDocument:
         self._push(_AddStroke(index, stroke))
         return index
 
+    def add_strokes(self, strokes, label: str = "Add Strokes") -> None:
+        """Append finished strokes as one undo step. Unlike `replace`, a stroke being drawn
+        goes on: ink that arrives while the user writes (typed text) does not cut it off."""
+        strokes = tuple(strokes)
+        for s in strokes:
+            if not isinstance(s, Stroke):
+                raise TypeError(f"expected Strokes, got a {type(s).__name__}")
+        if strokes:
+            self._push(_ReplaceInk(self._ink, self._ink.with_strokes(self._ink.strokes + strokes),
+                                   label))
+
     def erase_stroke(self, index: int) -> None:
         """Remove the stroke at `index` (undoable)."""
         n = len(self._ink)

@@ -5,6 +5,8 @@ Stop cancels. The synthesizer is still training, so only the mechanics are check
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 
 from gui.panels import MY_STYLE
 from tests.fixtures import hershey_ink
@@ -107,3 +109,24 @@ def test_instant_speed_shows_the_ink_in_frames_and_writes_what_other_speeds_writ
         win.write_text("hello there", speed="fast", seed=4)
     unsubscribe()
     assert doc.ink == instant
+
+
+def test_typed_ink_landing_while_the_pen_is_down_leaves_that_stroke_alone(ready_window, qtbot):
+    """Typed text committed mid-stroke used to drop the stroke being drawn."""
+    win, doc = ready_window, ready_window.document
+    canvas = win.canvas
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(40, 40))
+    QTest.mouseMove(canvas, QPoint(60, 50))
+    with qtbot.waitSignal(win.typed.finished, timeout=TIMEOUT_MS) as blocker:
+        assert win.write_text("ok", speed="instant", seed=5)
+    assert blocker.args == [True] and doc.is_drawing
+    typed = len(doc)
+    for x in range(70, 130, 10):
+        QTest.mouseMove(canvas, QPoint(x, 50))
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       QPoint(130, 55))
+    assert len(doc) == typed + 1
+    assert len(doc.strokes[-1]) == 9  # press, 7 moves, release: none lost
+    doc.undo()
+    assert len(doc) == typed and doc.undo_label == "Write Text"

@@ -120,6 +120,24 @@ def test_replace_starts_a_new_history_unless_undoable(doc):
     assert doc.ink == opened
 
 
+def test_added_strokes_are_one_undo_step_and_leave_a_stroke_being_drawn(doc, events):
+    draw(doc, [(0, 0), (1, 1)])
+    doc.begin_stroke(5, 5, 1.0)
+    doc.add_point(6, 6, 1.01)
+    typed = Ink.from_strokes([[(0, 20), (10, 20)], [(0, 25), (10, 25)]]).strokes
+    doc.add_strokes(typed, label="Write Text")
+    assert doc.is_drawing and "stroke_cancelled" not in kinds(events)
+    assert doc.add_point(7, 7, 1.02)
+    index = doc.end_stroke()
+    assert index == 3 and len(doc) == 4 and doc.strokes[1:3] == typed
+    doc.undo()  # the drawn stroke
+    assert doc.undo_label == "Write Text"
+    doc.undo()
+    assert len(doc) == 1
+    with pytest.raises(TypeError, match="expected Strokes, got a list"):
+        doc.add_strokes([[(0, 0), (1, 1)]])
+
+
 def test_stroke_at_finds_the_nearest_stroke_within_radius(doc):
     draw(doc, [(0, 0), (10, 0)])
     draw(doc, [(0, 10), (10, 10)], t0=1)
