@@ -231,11 +231,8 @@ def _group(centre: np.ndarray, ext: np.ndarray) -> list[list[int]]:
     height = ext[:, 1] - ext[:, 0]
     h = max(typical_height(ext), 1e-6)
     order = np.argsort(centre, kind="stable")
-    groups: list[list[int]] = [[int(order[0])]]
-    for prev, cur in zip(order[:-1], order[1:], strict=True):
-        if centre[cur] - centre[prev] > LINE_GAP * h:
-            groups.append([])
-        groups[-1].append(int(cur))
+    breaks = np.flatnonzero(np.diff(centre[order]) > LINE_GAP * h) + 1
+    groups: list[list[int]] = [g.tolist() for g in np.split(order, breaks)]
     groups = _merge_overlapping(groups, ext)
     real = [g for g in groups if height[g].max() >= SMALL_STROKE * h]
     if not real:  # nothing but dots: one line
