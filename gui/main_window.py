@@ -36,7 +36,6 @@ from handwriting.ink import Ink
 if TYPE_CHECKING:
     from gui.insight_host import InsightHost
 
-WARN_DELAY_MS = 200
 
 
 class MainWindow(FileActions, WindowMenus, QMainWindow):
@@ -175,6 +174,7 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         else:
             self.write_panel.set_styles(info.styles, self.prefs.style)
         self._update_models_label()
+        QTimer.singleShot(0, self._warn_models)  # after this slot: the box is modal
 
     @Slot(str, str)
     def on_model_failed(self, kind: str, message: str) -> None:
@@ -189,10 +189,11 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
             self._warned.add(kind)
             # Both models load at once: gather their failures into one message box.
             self._unwarned.append(f"The {kind} did not load: {message}")
-            QTimer.singleShot(WARN_DELAY_MS, self._warn_models)
+        QTimer.singleShot(0, self._warn_models)
 
     def _warn_models(self) -> None:
-        if self._unwarned:
+        """Once both models have loaded or failed: one box for all that failed."""
+        if self._unwarned and not self.workers.loading:
             text = "\n\n".join(self._unwarned)
             self._unwarned.clear()
             QMessageBox.warning(self, "Models not loaded",
