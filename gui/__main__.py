@@ -2,4 +2,5 @@
 
 from gui.app import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a model's child process imports this module
+    raise SystemExit(main())

@@ -94,6 +94,7 @@ class InsightHost(QObject):
         self._job_positions: list[list[int]] | None = None  # typed_positions of the job
         self._job_text = ""
         self._feeding = False  # this synthesis job streams into the dock
+        self.workers.wants_frames = lambda: self.wanted
 
         self.dock.visibilityChanged.connect(self.on_visibility_changed)
         self.dock.synthesis_char_changed.connect(self.on_synthesis_char)
@@ -259,7 +260,7 @@ class InsightHost(QObject):
     def on_synthesis_started(self, started: SynthesisStarted) -> None:
         # Only while the dock is open: the panels' bookkeeping would cost the GUI thread
         # time on every batch for nothing.
-        self._feeding = self.wanted
+        self._feeding = self.wanted and started.frames
         self.write_panel.highlight_char(None)
         if not self._feeding:
             return

@@ -107,6 +107,7 @@ class SynthesisJob:
     prime: tuple[Ink, str] | None = None
     seed: int | None = None
     page: Ink | None = None  # the ink already on the page, whose writing height to measure
+    frames: bool = True  # send the sampler's frames too (for the insight panels)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class SynthesisStarted:
     lines: tuple[str, ...]  # the text of each line, as the service split it
     dropped: tuple[str, ...]  # typed characters the alphabet cannot write
     page_height: float | None = None  # `writing_height` of the job's page (None: empty)
+    frames: bool = True  # its batches carry the sampler's frames
 
 
 @dataclass(frozen=True)

@@ -360,6 +360,17 @@ class Synthesizer:
                              bias=bias, style=self.style(style), seed=seed,
                              should_stop=should_stop)
 
+    def stream_chunks(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
+                      seed: int | None = None, should_stop=None, seconds: float = 1 / 60,
+                      keep_frames: bool = True):
+        """`stream` grouped into a `SynthesisChunk` about every `seconds` (see
+        `synthesis.chunk_stream`): what a view that draws while sampling takes."""
+        from handwriting.synthesis import chunk_stream
+
+        plan = text if isinstance(text, SynthesisPlan) else self.plan(text)
+        return chunk_stream(self.stream(plan, bias, style, seed, should_stop), len(plan.lines),
+                            seconds, keep_frames)
+
     def write(self, text: str, bias: float = 0.75, style=None,
               seed: int | None = None) -> list[Ink]:
         """Sample every line of `text`; returns one `Ink` per line (in writing heights)."""

@@ -4,6 +4,7 @@ streaming generator so a canvas can draw points as they are sampled."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,8 +18,8 @@ from handwriting.models.synthesizer import SynthesizerNet, SynthState
 
 # The pen timing and `offsets_to_line_ink` live in the torch-free `ink` module (the GUI
 # places sampled points without torch); they are re-exported here for older callers.
-__all__ = ["PEN_UP_SECONDS", "POINT_SECONDS", "ENGINES", "Style", "SynthesisFrame",
-           "choose_engine", "collect_lines", "load_styles", "offsets_to_line_ink", "sample_stream",
+__all__ = ["PEN_UP_SECONDS", "POINT_SECONDS", "ENGINES", "Style", "SynthesisChunk",
+           "SynthesisFrame", "choose_engine", "chunk_stream", "collect_lines", "load_styles", "offsets_to_line_ink", "sample_stream",
            "save_styles", "split_lines"]
 
 STEPS_PER_CHAR_LIMIT = 40  # bounded sampling: at most this many points per character
@@ -263,6 +264,52 @@ def collect_lines(frames: Iterator[SynthesisFrame], n_lines: int) -> list[np.nda
         lines.append(arr)
     return lines
 
+
+
+@dataclass(frozen=True)
+class SynthesisChunk:
+    """What a stream sampled since the last chunk: the new points of each line, which lines
+    are complete, and (when asked for) the frames themselves."""
+
+    points: tuple[np.ndarray, ...]  # per line (n, 3): dx, dy, pen_up in writing heights
+    finished: np.ndarray  # (B,) bool: the line has all its points
+    frames: tuple[SynthesisFrame, ...]  # the steps of this chunk; () unless `keep_frames`
+    steps: int  # steps sampled so far, this chunk's included
+
+
+def chunk_stream(frames: Iterator[SynthesisFrame], n_lines: int, seconds: float = 1 / 60,
+                 keep_frames: bool = True) -> Iterator[SynthesisChunk]:
+    """Group a stream of frames into a `SynthesisChunk` about every `seconds` (a screen
+    frame: a view draws each chunk at once), and a last one, all lines finished, when the
+    stream ends or is cancelled."""
+    pending: list[list[np.ndarray]] = [[] for _ in range(n_lines)]
+    kept: list[SynthesisFrame] = []
+    finished = np.zeros(n_lines, bool)
+    steps, last = 0, time.perf_counter()
+
+    def chunk() -> SynthesisChunk:
+        new = tuple(np.array(p, np.float32).reshape(-1, 3) for p in pending)
+        for p in pending:
+            p.clear()
+        out = SynthesisChunk(new, finished.copy(), tuple(kept), steps)
+        kept.clear()
+        return out
+
+    for frame in frames:
+        steps += 1
+        if keep_frames:
+            kept.append(frame)
+        for b in np.flatnonzero(frame.active):
+            pending[b].append(frame.offsets[b])
+        now = time.perf_counter()
+        if now - last >= seconds:
+            yield chunk()
+            last = now
+        # A line is done once its window has passed its last character (the stream marks
+        # it inactive from the next step on; see `sample_stream`).
+        finished |= ~frame.active
+    finished[:] = True
+    yield chunk()
 
 
 def save_styles(styles: list[Style], path) -> None:

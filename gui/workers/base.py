@@ -1,8 +1,15 @@
 """What every model worker shares: loading its service object in its own thread (one per
-model file, shared across windows), describing it (`ModelInfo`), and error messages."""
+model file, shared across windows), describing it (`ModelInfo`), and error messages.
+
+Each service runs in a child process of its own (`handwriting.remote.RemoteService`), so
+that its Python does not take turns with the GUI thread's for the GIL; the worker thread
+only waits for its answers. `HANDWRITING_IN_PROCESS=1` loads them in this process instead
+(to profile or debug them)."""
 
 from __future__ import annotations
 
+import atexit
+import os
 import threading
 from pathlib import Path
 
@@ -14,6 +21,7 @@ SHUTDOWN_WAIT_MS = 5000
 
 _cache: dict[tuple, object] = {}
 _cache_lock = threading.Lock()
+_loading: dict[tuple, threading.Lock] = {}  # one per key: the two models load side by side
 
 
 def load_service(kind: str, folder: Path | None, threads: int | None):
@@ -22,19 +30,37 @@ def load_service(kind: str, folder: Path | None, threads: int | None):
     # grouping uses at every pen-up): ~40 ms, paid here in a loading thread, not in a frame.
     import numpy.ma  # noqa: F401
 
+    from handwriting.remote import RemoteService
     from handwriting.service import Recognizer, Synthesizer, models_dir
 
     path = (folder or models_dir()) / f"{kind}.pt"
+    in_process = os.environ.get("HANDWRITING_IN_PROCESS") == "1"
     try:
         st = path.stat()
-        key = (kind, str(path), st.st_mtime_ns, st.st_size)
+        key = (kind, str(path), st.st_mtime_ns, st.st_size, in_process)
     except OSError:
-        key = (kind, str(path), None, None)  # from_checkpoint raises the clear message
+        key = (kind, str(path), None, None, in_process)  # the load raises the clear message
     with _cache_lock:
+        lock = _loading.setdefault(key, threading.Lock())
+    with lock:
         if key not in _cache:
-            cls = Recognizer if kind == "recognizer" else Synthesizer
-            _cache[key] = cls.from_checkpoint(path, threads=threads)
+            if in_process:
+                cls = Recognizer if kind == "recognizer" else Synthesizer
+                _cache[key] = cls.from_checkpoint(path, threads=threads)
+            else:
+                _cache[key] = RemoteService(kind, path, threads)
         return _cache[key]
+
+
+@atexit.register
+def _close_services() -> None:
+    """End the services' processes (they would also end on their own once this one has)."""
+    with _cache_lock:
+        for service in _cache.values():
+            close = getattr(service, "close", None)
+            if close is not None:
+                close()
+        _cache.clear()
 
 
 def model_info(kind: str, service) -> ModelInfo:

@@ -64,6 +64,9 @@ class ModelWorkers(QObject):
         self._job = 0  # the synthesis job whose signals we pass on
         self._running_job: int | None = None
         self._cancel_upto = 0  # synthesis jobs up to this id are cancelled (read by the worker)
+        # Whether synthesis jobs send the sampler's frames too (the insight dock sets it: only
+        # its panels read them, and at instant speed they are ~7,000 a second).
+        self.wants_frames = lambda: True
         self.dropped = 0
         self.loading = {"recognizer", "synthesizer"}
         self.models: dict[str, ModelInfo] = {}
@@ -196,7 +199,8 @@ class ModelWorkers(QObject):
         self._cancel_upto = job - 1
         self._job = job
         self._running_job = job
-        self._synthesize.emit(SynthesisJob(job, text, bias, style, prime, seed, page))
+        self._synthesize.emit(SynthesisJob(job, text, bias, style, prime, seed, page,
+                                           self.wants_frames()))
         return job
 
     def stop_synthesis(self) -> None:

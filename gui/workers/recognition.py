@@ -57,7 +57,7 @@ class RecognitionWorker(ModelWorker):
             return LineResult(line.key, (), (), 0.0, self._error)
         try:
             r = self._service.recognize(line.ink)
-        except ValueError as exc:
+        except Exception as exc:  # bad ink, or the service's process went away: report it
             return LineResult(line.key, (), (), 0.0, error_text(exc))
         self._recent[line.key] = (line.ink, r)
         while len(self._recent) > RECENT_LINES:

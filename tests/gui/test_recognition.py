@@ -5,6 +5,8 @@ models are still training)."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -122,3 +124,18 @@ def test_a_stale_result_does_not_reach_the_transcript(ready_window, qtbot):
     stale = RecognitionResult(workers._seq - 1, (LineResult(key, ("stale",), ((),), 0.0),), 0.0)
     workers._on_recognized(stale)
     assert doc.text == before and workers.dropped >= 1
+
+
+def test_the_models_run_in_processes_of_their_own(ready_window, monkeypatch):
+    """The app's process holds neither network (so their Python never takes the GUI
+    thread's turn at the GIL); `HANDWRITING_IN_PROCESS=1` loads one here instead."""
+    from gui.workers.base import load_service
+    from handwriting.remote import RemoteService
+    from handwriting.service import Recognizer
+
+    workers = ready_window.workers
+    for service in (workers._rec._service, workers._syn._service):
+        assert isinstance(service, RemoteService) and service.alive
+        assert service._proc.pid != os.getpid()
+    monkeypatch.setenv("HANDWRITING_IN_PROCESS", "1")
+    assert isinstance(load_service("recognizer", None, 1), Recognizer)

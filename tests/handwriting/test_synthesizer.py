@@ -244,3 +244,23 @@ def test_cli_legibility_repeats_each_phrase_with_its_own_seed(tmp_path, tiny_syn
         sum(result["cer_per_repeat"]) / 2, abs=1e-3)  # each repeat: the same characters
     assert main([*args, "--repeats", "0"]) == 2
     assert "--repeats must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_chunks_carry_every_point_once_and_end_with_all_lines_finished():
+    syn = _tiny_service()
+    plan = syn.plan("first line\nand a second")
+    frames = list(syn.stream(plan, seed=4))
+    lines = collect_lines(iter(frames), 2)
+    chunks = list(syn.stream_chunks(plan, seed=4, seconds=0.0))
+    assert len(chunks) == len(frames) + 1  # one a step (seconds=0), and the closing one
+    assert chunks[-1].steps == len(frames) and chunks[-1].finished.all()
+    assert sum(len(c.frames) for c in chunks) == len(frames)
+    for b in range(2):
+        got = np.concatenate([c.points[b] for c in chunks])
+        # collect_lines also marks each line's last point as the end of its stroke
+        np.testing.assert_allclose(got[:-1], lines[b][:-1])
+    finished_at = [int(np.argmax([c.finished[b] for c in chunks])) for b in range(2)]
+    for b in range(2):  # once a line is finished, no chunk adds to it
+        assert not any(len(c.points[b]) for c in chunks[finished_at[b] + 1:])
+    lean = list(syn.stream_chunks(plan, seed=4, keep_frames=False))
+    assert not any(c.frames for c in lean) and lean[-1].steps == len(frames)

@@ -1,0 +1,210 @@
+"""A service object (`service.Recognizer` or `service.Synthesizer`) in a child process of its
+own, called like the object itself: `RemoteService("recognizer", path).recognize(ink)`.
+
+Why: a Python process runs one thread's Python at a time (the GIL). A recognizer's beam
+search or a sampler's per-step bookkeeping in a thread of the app's process takes turns of
+~5 ms with the GUI thread, so 8 ms of painting took 40 ms. In a child process they run
+beside the GUI, not in turns, and at a lower OS priority (`NICE`), so the GUI thread gets a
+core first when it wakes. The child is started with "spawn" (never "fork" from a process
+with threads), ends when the parent closes the pipe or dies, and loads the model itself.
+
+Calls go over a `multiprocessing` pipe, pickled: plain data (`Ink`, results) crosses it;
+generators (`stream_chunks`) send each item as it is made, and cancelling one sets a shared
+counter the child reads between steps."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+NICE = 5  # the child's OS priority below the parent's (POSIX nice increment)
+
+# What a parent may call, per kind: the service API, nothing else.
+CALLS = {
+    "recognizer": frozenset({"recognize", "inspect", "saliency", "log_posteriors", "decode"}),
+    "synthesizer": frozenset({"warm_up", "plan", "style", "style_from_ink", "write"}),
+}
+STREAMS = {"recognizer": frozenset(), "synthesizer": frozenset({"stream_chunks"})}
+
+
+class RemoteError(RuntimeError):
+    """The child process failed or went away."""
+
+
+@dataclass(frozen=True)
+class _Described:
+    """What the parent reads of the service without a call: sent once, after loading."""
+
+    path: Path
+    metrics: dict
+    data: dict
+    styles: tuple[str, ...]
+    alphabet: object  # alphabet.Alphabet
+
+
+def _load(kind: str, path: Path, threads: int | None):
+    from handwriting.service import Recognizer, Synthesizer
+
+    cls = Recognizer if kind == "recognizer" else Synthesizer
+    return cls.from_checkpoint(path, threads=threads)
+
+
+def _serve(conn, kind: str, path: Path, threads: int | None, nice: int, cancel) -> None:
+    """The child's loop: load, describe, then answer calls until the pipe closes."""
+    with contextlib.suppress(OSError, AttributeError):  # not on every platform
+        os.nice(nice)
+    try:
+        service = _load(kind, path, threads)
+    except Exception as exc:  # the parent raises it as the load's error
+        _send_error(conn, exc)
+        return
+    conn.send(("ready", _Described(Path(service.path), dict(service.metrics),
+                                   dict(getattr(service, "data", {})),
+                                   tuple(getattr(service, "styles", ())), service.alphabet)))
+    while True:
+        try:
+            seq, method, args, kwargs = conn.recv()
+        except (EOFError, OSError):  # the parent closed the pipe or died
+            return
+        try:
+            if method in STREAMS[kind]:
+                def should_stop(seq=seq) -> bool:
+                    return cancel.value >= seq
+
+                for item in getattr(service, method)(*args, should_stop=should_stop, **kwargs):
+                    conn.send(("item", item))
+                conn.send(("end", None))
+            elif method in CALLS[kind]:
+                conn.send(("value", getattr(service, method)(*args, **kwargs)))
+            else:
+                raise ValueError(f"the {kind} process has no call {method!r}")
+        except (BrokenPipeError, EOFError):
+            return
+        except Exception as exc:  # the caller raises it; the child goes on serving
+            _send_error(conn, exc)
+
+
+def _send_error(conn, exc: Exception) -> None:
+    try:
+        conn.send(("error", exc))
+    except Exception:  # an exception that does not pickle: send its message
+        conn.send(("error", RemoteError(f"{type(exc).__name__}: {exc}")))
+
+
+class RemoteService:
+    """The service of `kind` loaded from `path` in a child process. Method calls block the
+    calling thread (not the GIL) until the answer arrives; one call at a time (a lock), so
+    several threads may share one. Raises what the service raised (`ValueError` for bad
+    input); `RemoteError` when the child died, and the next call starts a new one."""
+
+    def __init__(self, kind: str, path: str | Path, threads: int | None = None,
+                 nice: int = NICE):
+        if kind not in CALLS:
+            raise ValueError(f"unknown service kind {kind!r}; expected one of {sorted(CALLS)}")
+        self.kind, self._path, self._threads, self._nice = kind, Path(path), threads, nice
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._ctx = multiprocessing.get_context("spawn")
+        self._cancel = self._ctx.Value("q", 0, lock=False)  # streams up to this seq stop
+        self._proc = self._conn = None
+        self._start()
+        d = self._described
+        self.path, self.metrics, self.data = d.path, d.metrics, d.data
+        self.styles, self.alphabet = dict.fromkeys(d.styles), d.alphabet
+
+    def _start(self) -> None:
+        parent, child = self._ctx.Pipe()
+        self._proc = self._ctx.Process(
+            target=_serve, name=f"handwriting-{self.kind}", daemon=True,
+            args=(child, self.kind, self._path, self._threads, self._nice, self._cancel))
+        self._proc.start()
+        child.close()
+        self._conn = parent
+        status, value = self._receive()
+        if status == "error":
+            self.close()
+            raise value
+        self._described: _Described = value
+
+    def _receive(self) -> tuple[str, object]:
+        try:
+            return self._conn.recv()
+        except (EOFError, OSError) as exc:
+            self._proc.join(1)
+            code = self._proc.exitcode
+            self._conn = None
+            raise RemoteError(f"the {self.kind} process stopped (exit code {code})") from exc
+
+    def _send(self, method: str, args, kwargs) -> int:
+        if self._conn is None:  # it died: a new one, loaded afresh
+            self._start()
+        self._seq += 1
+        try:
+            self._conn.send((self._seq, method, args, kwargs))
+        except (BrokenPipeError, OSError) as exc:
+            self._conn = None
+            raise RemoteError(f"the {self.kind} process stopped") from exc
+        return self._seq
+
+    def call(self, method: str, *args, **kwargs):
+        """`service.method(*args, **kwargs)` in the child."""
+        with self._lock:
+            self._send(method, args, kwargs)
+            status, value = self._receive()
+        if status == "error":
+            raise value
+        return value
+
+    def iterate(self, method: str, *args, should_stop=None, **kwargs):
+        """Iterate `service.method(*args, should_stop=..., **kwargs)` in the child; the child
+        stops at its next step once `should_stop()` (checked here, per item) is true or the
+        iteration is closed early."""
+        with self._lock:
+            seq = self._send(method, args, kwargs)
+            status, stopping = None, False
+            try:
+                while True:
+                    status, value = self._receive()
+                    if status == "end":
+                        return
+                    if status == "error":
+                        raise value
+                    if not stopping:
+                        if should_stop is not None and should_stop():
+                            self._cancel.value, stopping = seq, True
+                        else:
+                            yield value
+            finally:
+                if self._conn is not None and status not in ("end", "error"):
+                    self._cancel.value = seq  # closed early: stop it, drain what it sent
+                    while self._receive()[0] not in ("end", "error"):
+                        pass
+
+    def __getattr__(self, name: str):
+        # The service's methods, as calls in the child (only those in CALLS / STREAMS).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in CALLS.get(self.kind, ()):
+            return lambda *a, **kw: self.call(name, *a, **kw)
+        if name in STREAMS.get(self.kind, ()):
+            return lambda *a, **kw: self.iterate(name, *a, **kw)
+        raise AttributeError(f"{type(self).__name__} of a {self.kind} has no {name!r}")
+
+    @property
+    def alive(self) -> bool:
+        return self._conn is not None and self._proc is not None and self._proc.is_alive()
+
+    def close(self) -> None:
+        """End the child (closing the pipe ends its loop)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+        if self._proc is not None:
+            self._proc.join(2)
+            if self._proc.is_alive():
+                self._proc.terminate()
+                self._proc.join(1)
