@@ -51,7 +51,8 @@ def resample(ink: Ink, spacing: float) -> Ink:
             idx = [0, len(xy) - 1] if len(xy) > 1 and total > 0 else [0]
             out.append(Stroke(s.xy[idx], s.t[idx], None if s.pressure is None else s.pressure[idx]))
             continue
-        n = int(np.floor(total / spacing)) + 1
+        # float32 ink rounds a 10-unit line to 9.99999: at spacing 5 that is 2 steps, not 1
+        n = int(np.floor(total / spacing + 1e-6)) + 1
         targets = np.linspace(0.0, total, n)
         # np.interp needs strictly increasing x; drop zero-length segments first.
         keep = np.concatenate([[True], seg > 0])

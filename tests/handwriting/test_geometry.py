@@ -263,3 +263,10 @@ def test_writing_height_is_the_median_line_height():
     assert geometry.writing_height(Ink()) is None
     line = geometry.line_ink(page, [0, 1])
     assert line.strokes == page.strokes[:2]
+
+
+def test_resample_counts_steps_through_float32_rounding():
+    # Found by hypothesis: this line's float32 length is 9.99999, which gave one 10-unit step.
+    end = 10.0 * np.array([np.cos(1.5), np.sin(1.5)])
+    out = resample(Ink.from_strokes([[[0, 0], end / 3, end]]), 5.0)
+    assert len(out.strokes[0]) == 3
