@@ -11,10 +11,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from handwriting.counting import (  # noqa: F401 - the task, re-exported with the model
+    END,
+    VOCAB,
+    A,
+    B,
+    X,
+    count_signal,
+    counting_string,
+    encode,
+)
 from handwriting.introspect import CellTrace, InstrumentedLSTM
-
-VOCAB = "aXb$"  # index = position; '$' ends the string and pads inputs
-A, X, B, END = range(len(VOCAB))
 
 
 @dataclass
@@ -40,17 +47,6 @@ class CountingLSTM(nn.Module):
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         h, _ = self.lstm(nn.functional.one_hot(idx, len(VOCAB)).float())  # (B, T, H)
         return self.head(h)  # (B, T, V)
-
-
-def counting_string(n: int) -> str:
-    return "a" * n + "X" + "b" * n + "$"
-
-
-def encode(text: str) -> np.ndarray:
-    bad = sorted(set(text) - set(VOCAB))
-    if bad:
-        raise ValueError(f"characters not in the counting vocabulary {VOCAB!r}: {''.join(bad)!r}")
-    return np.array([VOCAB.index(c) for c in text], np.int64)
 
 
 @dataclass(frozen=True)
@@ -155,11 +151,6 @@ def record_counting(model: CountingLSTM, text: str) -> CountingTrace:
     _, _, trace = InstrumentedLSTM(model.lstm)(x)  # (1, T, H) each
     probs = model.head(trace.h).softmax(-1)[0].numpy()
     return CountingTrace(text, trace.line(0), probs)
-
-
-def count_signal(text: str) -> np.ndarray:
-    """(T,) a's minus b's read so far: the count a solution must keep."""
-    return np.cumsum([1 if c == "a" else -1 if c == "b" else 0 for c in text]).astype(float)
 
 
 @dataclass(frozen=True)

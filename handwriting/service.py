@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +17,9 @@ from handwriting.decoding import Hypothesis, beam_search, greedy_hypothesis
 from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
 from handwriting.ink import Ink
 from handwriting.models.recognizer import RecognizerConfig, RecognizerNet
+from handwriting.results import Inspection, Recognition, SynthesisPlan, models_dir
 
 MAX_RAW_POINTS = 200_000  # ~50 lines of whiteboard ink; beyond that we refuse, never hang
-
-
-def models_dir() -> Path:
-    """Shipped weights: $HANDWRITING_MODELS, else the repository's `models/` folder."""
-    env = os.environ.get("HANDWRITING_MODELS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
 
 
 def _load_weights(net: torch.nn.Module, ckpt: dict, path) -> torch.nn.Module:
@@ -46,26 +40,6 @@ class DecoderSettings:
     beam_width: int = 8
     lm_weight: float = 0.5
     insertion_bonus: float = 1.0
-
-
-@dataclass(frozen=True)
-class Recognition:
-    """A recognized line: best text, n-best list, per-frame log-posteriors (T', K), and for
-    each character of every hypothesis the indices of the ink points it was emitted from."""
-
-    text: str
-    nbest: tuple[Hypothesis, ...]
-    log_probs: np.ndarray  # (T', K), K = alphabet + blank (index 0)
-    frame_points: tuple[np.ndarray, ...]  # for frame t: indices into ink's concatenated points
-    # [hypothesis][char] -> indices into ink's concatenated points (see `char_points_of`)
-    nbest_char_points: tuple[tuple[np.ndarray, ...], ...]
-    decoder: str
-    seconds: float
-
-    @property
-    def char_points(self) -> tuple[np.ndarray, ...]:
-        """For text[i] (the best hypothesis): indices into ink's concatenated points."""
-        return self.nbest_char_points[0] if self.nbest_char_points else ()
 
 
 def char_points_of(char_frames: tuple[int, ...], frame_points: tuple[np.ndarray, ...]
@@ -206,7 +180,7 @@ class Recognizer:
         point_frames[src] = np.minimum(np.arange(len(src)) // stride, n_frames - 1)
         # ink points skipped by resampling take the frame of the previous kept point
         point_frames = np.maximum.accumulate(point_frames)
-        return Inspection(trace, frame_points, point_frames, x, src)
+        return Inspection(trace, frame_points, point_frames, x.numpy(), src)
 
     def saliency(self, ink: Ink, inspection: Inspection, frame: int,
                  label: int | None = None) -> tuple[np.ndarray, int]:
@@ -217,7 +191,8 @@ class Recognizer:
         n_frames = inspection.trace.log_probs.shape[0]
         if not 0 <= frame < n_frames:
             raise ValueError(f"frame {frame} outside 0..{n_frames - 1}")
-        sal = saliency(self.net, inspection.x, torch.tensor([inspection.x.shape[1]]), frame, label)
+        x = torch.from_numpy(inspection.x)
+        sal = saliency(self.net, x, torch.tensor([x.shape[1]]), frame, label)
         return _ink_point_max(sal.magnitude, inspection.source, ink.num_points), sal.label
 
     def recognize(self, ink: Ink, decoder: str | None = None, nbest: int = 5,
@@ -239,19 +214,6 @@ class Recognizer:
                            decoder or self.default_decoder, time.perf_counter() - t0)
 
 
-@dataclass(frozen=True)
-class Inspection:
-    """What the recognizer's LSTMs did on one line (Graves's recognition animation): the
-    trace of every layer and direction (c, h and gates per frame, see `introspect`), and for
-    each frame the ink points it covers."""
-
-    trace: object  # introspect.RecognizerTrace
-    frame_points: tuple[np.ndarray, ...]
-    point_frames: np.ndarray  # (N,) for each ink point, the frame whose input holds it
-    x: torch.Tensor  # (1, T, F) standardized features (input of the saliency gradient)
-    source: np.ndarray  # (T,) for each resampled input point, its ink point
-
-
 def _ink_point_max(values: np.ndarray, source: np.ndarray, n_points: int) -> np.ndarray:
     """Per-ink-point maximum of per-resampled-point `values` (points with none get 0)."""
     out = np.zeros(n_points, np.float32)
@@ -260,14 +222,6 @@ def _ink_point_max(values: np.ndarray, source: np.ndarray, n_points: int) -> np.
 
 
 # --------------------------------------------------------------------------- synthesis
-
-
-@dataclass(frozen=True)
-class SynthesisPlan:
-    """Validated text for synthesis: the lines to write and the characters that were dropped."""
-
-    lines: tuple[str, ...]
-    dropped: tuple[str, ...]
 
 
 class Synthesizer:

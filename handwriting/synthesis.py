@@ -15,6 +15,7 @@ from handwriting.alphabet import Alphabet
 from handwriting.ink import PEN_UP_SECONDS, POINT_SECONDS, offsets_to_line_ink
 from handwriting.models.mdn import sample_mixture
 from handwriting.models.synthesizer import SynthesizerNet, SynthState
+from handwriting.results import Style, SynthesisChunk, SynthesisFrame
 
 # The pen timing and `offsets_to_line_ink` live in the torch-free `ink` module (the GUI
 # places sampled points without torch); they are re-exported here for older callers.
@@ -24,32 +25,6 @@ __all__ = ["PEN_UP_SECONDS", "POINT_SECONDS", "ENGINES", "Style", "SynthesisChun
 
 STEPS_PER_CHAR_LIMIT = 40  # bounded sampling: at most this many points per character
 END_TAIL_STEPS = 20  # points a line may take to finish its last stroke after the text ends
-
-
-@dataclass(frozen=True)
-class Style:
-    """A priming sample: its offsets (N, 3) in writing heights and its text (Graves §5.5)."""
-
-    name: str
-    offsets: np.ndarray
-    text: str
-
-
-@dataclass
-class SynthesisFrame:
-    """One sampling step for every line of the batch. Offsets are in writing heights."""
-
-    step: int
-    offsets: np.ndarray  # (B, 3) dx, dy, pen_up of the new point
-    active: np.ndarray  # (B,) bool: line still being written (its point is real)
-    phi: np.ndarray  # (B, U + 1) attention over each line's characters (+ the end slot)
-    kappa: np.ndarray  # (B, K) window positions, in characters
-    eos: np.ndarray  # (B,) end-of-stroke probability of this point
-    log_pi: np.ndarray  # (B, M) mixture weights (log) of this point's distribution
-    mu: np.ndarray  # (B, M, 2) component means, relative to the previous pen position
-    sigma: np.ndarray  # (B, M, 2) component standard deviations
-    rho: np.ndarray  # (B, M) correlations
-    text_offset: int  # characters of priming text before each line's own text
 
 
 def split_lines(text: str, max_chars: int = 40) -> list[str]:
@@ -264,17 +239,6 @@ def collect_lines(frames: Iterator[SynthesisFrame], n_lines: int) -> list[np.nda
         lines.append(arr)
     return lines
 
-
-
-@dataclass(frozen=True)
-class SynthesisChunk:
-    """What a stream sampled since the last chunk: the new points of each line, which lines
-    are complete, and (when asked for) the frames themselves."""
-
-    points: tuple[np.ndarray, ...]  # per line (n, 3): dx, dy, pen_up in writing heights
-    finished: np.ndarray  # (B,) bool: the line has all its points
-    frames: tuple[SynthesisFrame, ...]  # the steps of this chunk; () unless `keep_frames`
-    steps: int  # steps sampled so far, this chunk's included
 
 
 def chunk_stream(frames: Iterator[SynthesisFrame], n_lines: int, seconds: float = 1 / 60,

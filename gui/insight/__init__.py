@@ -1,7 +1,7 @@
 """Live panels that show what the networks do: LSTM cell states and gates, CTC posteriors,
 saliency and single units on the ink for recognition; the attention window, next-point
 mixture and end-of-stroke probability for synthesis; and a counting-LSTM lab. Pure views
-over `handwriting.introspect` results that a host computes in its worker."""
+over `handwriting.traces` results that a host computes in its worker."""
 
 from gui.insight.dock import InkHoverBridge, InsightDock
 from gui.insight.ink_views import NeuronInkView, SaliencyView

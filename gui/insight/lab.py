@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 
 from gui.insight.plots import HeatmapView, LinePlotView, add_export_action
 from gui.workers import LabTraining
+from handwriting.counting import count_signal, counting_string
 from handwriting.figures import diverging01, diverging_rgb
-from handwriting.lab import count_signal, counting_string, record_counting
 
 
 class LstmLabPanel(QWidget):
@@ -153,6 +153,8 @@ class LstmLabPanel(QWidget):
             self.trace.invalidate()
             return
         try:
+            from handwriting.lab import record_counting  # torch: loaded with the model
+
             rec = record_counting(self.model, text)  # a few hundred flops: fine in the GUI
         except ValueError as exc:
             self.heatmap.title = str(exc)

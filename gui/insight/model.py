@@ -359,7 +359,7 @@ class SynthesisTrack:
         return float(np.median((reach * w).sum(1) / np.maximum(w.sum(1), 1e-12)))
 
     def mixture(self, step: int):
-        from handwriting.introspect import PointMixture
+        from handwriting.traces import PointMixture
 
         a = self._arrays
         return PointMixture(a["log_pi"][step], a["mu"][step], a["sigma"][step],

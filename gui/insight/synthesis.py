@@ -23,7 +23,7 @@ from gui.insight.plots import (
     small_font,
 )
 from handwriting.figures import covariance_ellipses, sequential_rgb
-from handwriting.introspect import mixture_density_grid
+from handwriting.traces import mixture_density_grid
 
 STEPS_PER_CHAR = 25  # typical sampled points per character: the time axis's first guess
 ARGMAX_RGB = (240, 59, 32)

@@ -31,7 +31,7 @@ def load_service(kind: str, folder: Path | None, threads: int | None):
     import numpy.ma  # noqa: F401
 
     from handwriting.remote import RemoteService
-    from handwriting.service import Recognizer, Synthesizer, models_dir
+    from handwriting.results import models_dir  # not `service`: this process needs no torch
 
     path = (folder or models_dir()) / f"{kind}.pt"
     in_process = os.environ.get("HANDWRITING_IN_PROCESS") == "1"
@@ -45,6 +45,8 @@ def load_service(kind: str, folder: Path | None, threads: int | None):
     with lock:
         if key not in _cache:
             if in_process:
+                from handwriting.service import Recognizer, Synthesizer
+
                 cls = Recognizer if kind == "recognizer" else Synthesizer
                 _cache[key] = cls.from_checkpoint(path, threads=threads)
             else:

@@ -59,7 +59,7 @@ from handwriting.figures.recognition import (
     posterior_lines,
 )
 from handwriting.figures.synthesis import attention_figure, eos_figure, mixture_figure
-from handwriting.introspect import diverging_rgb  # the panels take it from here too
+from handwriting.traces import diverging_rgb  # the panels take it from here too
 
 __all__ = [
     "BLANK", "CATEGORICAL", "COLORBAR_WIDTH", "CURSOR", "FONT_SIZE", "GATES", "GRID", "HALO",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from handwriting.ink import Ink
-from handwriting.introspect import CellTrace
+from handwriting.traces import CellTrace
 
 QUANTITIES = {"c": "cell state c", "tanh_c": "tanh(c)", "h": "output h"}
 

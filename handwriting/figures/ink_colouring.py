@@ -18,7 +18,7 @@ from handwriting.figures.palette import (
 )
 from handwriting.figures.plotting import COLORBAR_WIDTH, FONT_SIZE, _colorbar, _font, _text
 from handwriting.ink import Ink
-from handwriting.introspect import diverging_rgb
+from handwriting.traces import diverging_rgb
 
 
 def _ink_fit(xy: np.ndarray, width: int, height: int | None, margin: int = 14):

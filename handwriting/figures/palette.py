@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from handwriting.introspect import diverging_rgb
+from handwriting.traces import diverging_rgb
 
 TEXT = (40, 44, 52)
 MUTED = (120, 126, 136)

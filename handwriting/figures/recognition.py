@@ -18,7 +18,7 @@ from handwriting.figures.arrays import (
 )
 from handwriting.figures.palette import BLANK, class_color, diverging01, sequential_rgb
 from handwriting.figures.plotting import _heatmap, _line_plot, _vstack
-from handwriting.introspect import diverging_rgb
+from handwriting.traces import diverging_rgb
 
 GATES = (("i", "input gate i: how much of the new candidate enters c"),
          ("f", "forget gate f: how much of c is kept"),

@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from handwriting.figures.arrays import covariance_ellipses
 from handwriting.figures.palette import sequential_rgb
 from handwriting.figures.plotting import _heatmap, _line_plot, _text
-from handwriting.introspect import PointMixture, mixture_density_grid
+from handwriting.traces import PointMixture, mixture_density_grid
 
 
 def attention_figure(phi, text: str, text_offset: int = 0, frame: int | None = None

@@ -15,6 +15,10 @@ CORE_MODULES = (
     "handwriting.alphabet",
     "handwriting.formats",
     "handwriting.data.iam_ondb",
+    "handwriting.remote",
+    "handwriting.results",
+    "handwriting.traces",
+    "handwriting.counting",
 )
 
 

@@ -3,6 +3,10 @@ what it raises, stops a stream when asked, and comes back after its process died
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -120,3 +124,26 @@ def test_a_dead_child_is_reported_then_replaced(checkpoints):
         assert service.alive
     finally:
         service.close()
+
+
+def test_a_client_process_never_loads_torch(checkpoints):
+    """The app's process only unpickles plain results (`results`, `traces`): ~200 MB and
+    1-2 s of start-up it does not pay. Checked in a fresh interpreter."""
+    code = f"""
+import sys
+from handwriting.remote import RemoteService
+from tests.fixtures import hershey_ink
+rec = RemoteService("recognizer", {str(checkpoints / "recognizer.pt")!r}, threads=1)
+syn = RemoteService("synthesizer", {str(checkpoints / "synthesizer.pt")!r}, threads=1)
+ink = hershey_ink("on")
+ins = rec.inspect(ink)
+rec.saliency(ink, ins, 0)
+assert rec.recognize(ink).nbest and ins.trace.layers
+chunks = list(syn.stream_chunks(syn.plan("hi"), 0.75, None, 1))
+assert chunks[-1].finished.all() and chunks[0].frames
+loaded = sorted(m for m in sys.modules if m.split(".")[0] == "torch")
+assert not loaded, loaded[:5]
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[2], timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
