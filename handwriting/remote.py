@@ -105,6 +105,11 @@ class RemoteService:
                  nice: int = NICE):
         if kind not in CALLS:
             raise ValueError(f"unknown service kind {kind!r}; expected one of {sorted(CALLS)}")
+        if multiprocessing.current_process().name.startswith("handwriting-"):
+            # "spawn" imports the parent's main script in the child: unguarded, it would start
+            # children of its own, and so on. Fail loudly instead of hanging.
+            raise RuntimeError("a model process was asked for a model process: put the code "
+                               "that starts the app under `if __name__ == '__main__':`")
         self.kind, self._path, self._threads, self._nice = kind, Path(path), threads, nice
         self._lock = threading.Lock()
         self._seq = 0

@@ -3,6 +3,7 @@ what it raises, stops a stream when asked, and comes back after its process died
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,17 @@ assert not loaded, loaded[:5]
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[2], timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_an_unguarded_script_fails_with_the_fix_instead_of_hanging(checkpoints, tmp_path):
+    """"spawn" runs the parent's main script again in the child; without the usual guard
+    that would start children of children."""
+    script = tmp_path / "unguarded.py"
+    script.write_text("from handwriting.remote import RemoteService\n"
+                      f"RemoteService('recognizer', {str(checkpoints / 'recognizer.pt')!r})\n")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[2], timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert result.returncode != 0
+    assert "if __name__ == '__main__':" in result.stderr
+    assert "RemoteError: the recognizer process stopped" in result.stderr
