@@ -13,6 +13,10 @@
 (c) Writing speed: the seconds from asking for the typed text at instant speed to its ink
     being committed, on an empty page with nothing else going on (lower is better).
 
+(e) Start-up and memory: `models_ready_s` from creating the window to both models loaded;
+    `app_process_mb` and `model_process_mb` the peak resident memory of the app's process
+    and of each model's process (see `handwriting.remote`) after (a)-(c).
+
 (d) Insight panels ('Inside the networks'), on a dock of their own with the shipped models
     (`--panels-only` runs just this part, without the main window): a six-word Hershey line
     as the canvas records it, every prefix of its strokes in turn. `panel_compute_ms` is
@@ -215,6 +219,27 @@ def instant_write_seconds(window, repeats: int) -> list[float]:
     return out
 
 
+def memory_mb() -> dict:
+    """(e) Peak resident memory of the app's process and of each model process, in MB
+    (Linux's /proc; {} elsewhere)."""
+    import multiprocessing
+
+    def peak(pid: int) -> float | None:
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                kb = next(int(ln.split()[1]) for ln in fh if ln.startswith("VmHWM"))
+        except (OSError, StopIteration, ValueError):
+            return None
+        return round(kb / 1024, 1)
+
+    app = peak(os.getpid())
+    if app is None:
+        return {}
+    models = {c.name.removeprefix("handwriting-"): peak(c.pid)
+              for c in multiprocessing.active_children()}
+    return {"app_process_mb": app, "model_process_mb": models}
+
+
 def canvas_ink(strokes: list[list[QPoint]]) -> Ink:
     """The ink the canvas records for `strokes`: a point per mouse move, MOVE_MS apart."""
     out, t = [], 0.0
@@ -341,16 +366,19 @@ def window_figures(args) -> dict:
 
     os.environ.setdefault("HANDWRITING_APP_DATA", os.path.join(
         os.environ.get("TMPDIR", "/tmp"), f"handwriting-bench-{os.getpid()}"))
+    t0 = time.perf_counter()
     window = MainWindow(threads=args.threads, offer_restore=False)
     window.autosave.timer.stop()
     window.show()
     if not wait(lambda: not window.workers.loading, 120) or window.workers.errors:
         return {"error": window.workers.errors or "models did not load"}
+    models_ready = time.perf_counter() - t0
     latency = pen_up_latency(window, args.repeats)
     phases = {name: paint_gaps(window, args.seconds, speed)
               for name, speed in (("drag_recognizing", None), ("drag_writing_realtime", "realtime"),
                                   ("drag_writing_instant", "instant"))}
     writing = instant_write_seconds(window, args.repeats)
+    memory = memory_mb()
     window.close()
     QApplication.instance().processEvents()
     ms = np.array(latency) if latency else np.array([float("nan")])
@@ -362,6 +390,8 @@ def window_figures(args) -> dict:
         "max_paint_gap_ms": worst,
         **phases,
         "instant_write_s": round(float(np.median(writing)), 3) if writing else None,
+        "models_ready_s": round(models_ready, 2),
+        **memory,
         "drag_seconds": args.seconds,
         "targets": {"pen_up_to_text_p95_ms": TARGET_P95_MS, "max_paint_gap_ms": TARGET_GAP_MS},
         "ok": bool(np.percentile(ms, 95) <= TARGET_P95_MS and worst < TARGET_GAP_MS),

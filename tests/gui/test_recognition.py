@@ -6,6 +6,7 @@ models are still training)."""
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -137,5 +138,12 @@ def test_the_models_run_in_processes_of_their_own(ready_window, monkeypatch):
     for service in (workers._rec._service, workers._syn._service):
         assert isinstance(service, RemoteService) and service.alive
         assert service._proc.pid != os.getpid()
+    if sys.platform.startswith("linux"):  # the bench's memory figures read /proc
+        from gui.bench import memory_mb
+
+        memory = memory_mb()
+        assert memory["app_process_mb"] > 0
+        assert {"recognizer", "synthesizer"} <= set(memory["model_process_mb"])
+        assert all(mb > 0 for mb in memory["model_process_mb"].values())
     monkeypatch.setenv("HANDWRITING_IN_PROCESS", "1")
     assert isinstance(load_service("recognizer", None, 1), Recognizer)
