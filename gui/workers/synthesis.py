@@ -33,7 +33,7 @@ class SynthesisWorker(ModelWorker):
         super().on_load()
         if self._service is not None:
             # Compile the fast sampling step now (or load it from Numba's disk cache), not
-            # in the first job: that holds the GIL for up to seconds while the user writes.
+            # in the first job, which would wait seconds for it on a machine's first run.
             self._service.warm_up()
 
     @Slot(object)
