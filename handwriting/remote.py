@@ -46,7 +46,8 @@ class _Described:
     alphabet: object  # alphabet.Alphabet
 
 
-def _load(kind: str, path: Path, threads: int | None):
+def load(kind: str, path: Path, threads: int | None):
+    """The service of `kind` itself, in this process (what the child runs)."""
     from handwriting.service import Recognizer, Synthesizer
 
     cls = Recognizer if kind == "recognizer" else Synthesizer
@@ -58,7 +59,7 @@ def _serve(conn, kind: str, path: Path, threads: int | None, nice: int, cancel) 
     with contextlib.suppress(OSError, AttributeError):  # not on every platform
         os.nice(nice)
     try:
-        service = _load(kind, path, threads)
+        service = load(kind, path, threads)
     except Exception as exc:  # the parent raises it as the load's error
         _send_error(conn, exc)
         return

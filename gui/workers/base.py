@@ -30,7 +30,7 @@ def load_service(kind: str, folder: Path | None, threads: int | None):
     # grouping uses at every pen-up): ~40 ms, paid here in a loading thread, not in a frame.
     import numpy.ma  # noqa: F401
 
-    from handwriting.remote import RemoteService
+    from handwriting.remote import RemoteService, load
     from handwriting.results import models_dir  # not `service`: this process needs no torch
 
     path = (folder or models_dir()) / f"{kind}.pt"
@@ -44,13 +44,8 @@ def load_service(kind: str, folder: Path | None, threads: int | None):
         lock = _loading.setdefault(key, threading.Lock())
     with lock:
         if key not in _cache:
-            if in_process:
-                from handwriting.service import Recognizer, Synthesizer
-
-                cls = Recognizer if kind == "recognizer" else Synthesizer
-                _cache[key] = cls.from_checkpoint(path, threads=threads)
-            else:
-                _cache[key] = RemoteService(kind, path, threads)
+            _cache[key] = (load(kind, path, threads) if in_process
+                           else RemoteService(kind, path, threads))
         return _cache[key]
 
 
