@@ -24,16 +24,37 @@ def ink_height(ink: Ink) -> float:
     return float(hi - lo)
 
 
+# A line is never taken to be flatter than this: a 100-point line 1e-5 units tall would
+# otherwise be scaled up a million times and resampled into billions of points.
+MAX_ASPECT = 200.0
+
+
 def normalize(ink: Ink, height: float = 1.0) -> Ink:
     """Translate and scale so the robust y-range becomes `height`, the median y sits at 0
-    and the leftmost point at x = 0 (aspect ratio kept)."""
+    and the leftmost point at x = 0 (aspect ratio kept). The y-range is taken to be at least
+    1/MAX_ASPECT of the ink's larger extent, which bounds the work of resampling after it."""
     xy = _all_xy(ink)
-    h = ink_height(ink)
-    if h <= 1e-9:
-        h = max(float(np.ptp(xy[:, 0])), float(np.ptp(xy[:, 1])), 1e-9)
+    extent = max(float(np.ptp(xy[:, 0])), float(np.ptp(xy[:, 1])))
+    h = max(ink_height(ink), extent / MAX_ASPECT, 1e-9)
     scale = height / h
     x0, y0 = xy[:, 0].min(), np.median(xy[:, 1])
     return ink.map_xy(lambda p: ((p - (x0, y0)) * scale).astype(np.float32))
+
+
+def resampled_count(ink: Ink, spacing: float) -> int:
+    """How many points `resample(ink, spacing)` will return, computed from the arc lengths
+    alone, so callers can refuse oversized work before allocating it."""
+    if spacing <= 0:
+        raise ValueError(f"resample spacing must be positive, got {spacing}")
+    total = 0
+    for s in ink.strokes:
+        xy = s.xy.astype(np.float64)
+        arc = float(np.hypot(*np.diff(xy, axis=0).T).sum()) if len(xy) > 1 else 0.0
+        if arc < spacing:
+            total += 2 if len(xy) > 1 and arc > 0 else 1
+        else:
+            total += int(np.floor(arc / spacing + 1e-6)) + 1
+    return total
 
 
 def resample(ink: Ink, spacing: float) -> Ink:

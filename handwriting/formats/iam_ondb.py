@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from handwriting.formats.errors import InkFormatError
+from handwriting.formats.fileio import check_counts, read_bytes
 from handwriting.formats.xmlsafe import local_name, parse_xml
 from handwriting.ink import Ink, InkError, Stroke
 
@@ -15,12 +16,15 @@ def parse_iam_xml(data: bytes, source="<bytes>") -> Ink:
     """Ink from the bytes of one IAM-OnDB `lineStrokes` XML file (y points down, t in s)."""
     root = parse_xml(data, source)
     strokes = []
+    n_points = 0
     for el in root.iter():
         if local_name(el.tag) != "Stroke":
             continue
         pts = [p for p in el if local_name(p.tag) == "Point"]
         if not pts:
             continue
+        n_points += len(pts)
+        check_counts(len(strokes) + 1, n_points, source)
         try:
             arr = np.array(
                 [(float(p.get("x")), float(p.get("y")), float(p.get("time", "nan"))) for p in pts],
@@ -48,8 +52,4 @@ def parse_iam_xml(data: bytes, source="<bytes>") -> Ink:
 
 def read_iam_xml(path: str | Path) -> Ink:
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InkFormatError(path, f"cannot read file ({exc.strerror})") from None
-    return parse_iam_xml(data, path)
+    return parse_iam_xml(read_bytes(path), path)
