@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import fields
 from pathlib import Path
 
+import numpy as np
+
 from handwriting import cli_synthesis, explain
-from handwriting.checkpoint import CheckpointError
+from handwriting.checkpoint import CheckpointError, config_from
 from handwriting.data.iam_ondb import DatasetError
 from handwriting.formats.errors import InkFormatError
 from handwriting.ink import InkError
 
-USER_ERRORS = (DatasetError, InkFormatError, InkError, CheckpointError, ValueError,
-               FileNotFoundError)
+# OSError (FileNotFoundError included) is reported apart, as `PATH: reason`.
+USER_ERRORS = (DatasetError, InkFormatError, InkError, CheckpointError, ValueError)
 
 
 def _add_data_arg(p: argparse.ArgumentParser) -> None:
@@ -212,9 +215,12 @@ def _train(args, kind: str, make_task) -> int:
     out = Path(args.out)
     if (out / "last.pt").exists() and not args.resume:
         raise ValueError(f"{out}/last.pt exists: pass --resume to continue it, or another --out")
+    _check_writable_folder(out)
     ckpt = None
     if args.resume or args.init_from:
-        ckpt = load_checkpoint(out / "last.pt" if args.resume else Path(args.init_from), kind)
+        source = out / "last.pt" if args.resume else Path(args.init_from)
+        ckpt = load_checkpoint(source, kind)
+        ckpt["source_path"] = str(source)  # for config errors that name the file
     cfg = _train_config(args, ckpt.get("train_config") if args.resume and ckpt else None)
     ds = load_iam_ondb(args.iam_ondb, progress=sys.stderr.isatty())
     train = ds.split("trainset")[: cfg.max_train_lines]
@@ -224,11 +230,14 @@ def _train(args, kind: str, make_task) -> int:
     torch.manual_seed(cfg.seed)  # the initial weights follow --seed too
     task = make_task(train, val, ckpt, data_info)
     trainer = Trainer(task, cfg)
-    if args.resume:
-        trainer.resume(out / "last.pt")
-    elif args.init_from:
-        init_from(task.model, args.init_from, kind)
-    print(json.dumps(_final(trainer.fit())))
+    try:
+        if args.resume:
+            trainer.resume(out / "last.pt")
+        elif args.init_from:
+            init_from(task.model, args.init_from, kind)
+        print(json.dumps(_final(trainer.fit())))
+    finally:
+        trainer.close()
     return 0
 
 
@@ -243,7 +252,7 @@ def cmd_train_recognizer(args) -> int:
                                      conv_layers=args.conv_layers, dropout=args.dropout)
         standardizer = None
         if ckpt is not None:
-            model_cfg = RecognizerConfig(**ckpt["model_config"])
+            model_cfg = config_from(ckpt["source_path"], RecognizerConfig, ckpt["model_config"])
             standardizer = Standardizer.from_dict(ckpt["standardizer"])
         return RecognizerTask(train, val, model_cfg,
                               augment=None if args.no_augment else Augment(), seed=args.seed,
@@ -262,7 +271,8 @@ def cmd_train_synthesizer(args) -> int:
                                       window_gaussians=args.window_gaussians)
         offset_scale = None
         if ckpt is not None:
-            model_cfg = SynthesizerConfig(**ckpt["model_config"])
+            model_cfg = config_from(ckpt["source_path"], SynthesizerConfig,
+                                    ckpt["model_config"])
             offset_scale = ckpt["offset_scale"]
         return SynthesizerTask(train, val, model_cfg, offset_scale=offset_scale,
                                data_info=data_info)
@@ -311,6 +321,9 @@ def cmd_recognize(args) -> int:
     from handwriting.service import Recognizer
 
     inks = [(f, read_ink(f)) for f in args.files]  # read all first: fail before the model loads
+    for f, ink in inks:
+        if ink.is_empty:
+            raise ValueError(f"{f}: ink is empty: nothing to recognize")
     rec = Recognizer.from_checkpoint(args.checkpoint)
     results = []
     for f, ink in inks:
@@ -371,6 +384,27 @@ def cmd_export(args) -> int:
     return 0
 
 
+def os_error_line(exc: OSError) -> str:
+    """`PATH: reason` for an OS error, as one line (`[Errno 28] ...` spelled out)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    name = exc.filename if exc.filename is not None else ""
+    return f"{name}: {reason}" if name else reason
+
+
+def _check_writable_folder(folder: Path) -> None:
+    """Refuse a run folder that cannot be written before minutes of data loading; creates
+    nothing (the folder itself is made when the first checkpoint is written)."""
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise ValueError(f"--out {folder}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {folder}: {probe} is not writable")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {
@@ -396,9 +430,15 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     try:
-        return handler(args)
+        # Overflow in float32 pen arithmetic on hostile files is handled where it matters
+        # (finite checks, bounded sizes); numpy's warnings would only reach users as noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return handler(args)
     except USER_ERRORS as exc:
         print(f"handwriting: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # disk full, read-only file system, permission, a folder as -o
+        print(f"handwriting: error: {os_error_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("handwriting: interrupted", file=sys.stderr)

@@ -57,8 +57,19 @@ def cmd_synthesize(args) -> int:
         raise ValueError("--text-file needs --out-dir")
     # One file per input line, numbered by its line in the file (blank lines are skipped,
     # so their numbers are unused).
-    lines = Path(args.text_file).read_text(encoding="utf-8").splitlines()
+    try:
+        lines = Path(args.text_file).read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ValueError(f"{args.text_file}: not UTF-8 text") from None
+    for i, text in enumerate(lines, 1):  # every line is checked before anything is written
+        if text.strip():
+            try:
+                syn.plan(text)
+            except ValueError as exc:
+                raise ValueError(f"{args.text_file}, line {i}: {exc}") from None
     out_dir = Path(args.out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"--out-dir {out_dir}: is a file, not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     for i, text in enumerate(lines, 1):
         if not text.strip():
@@ -74,7 +85,7 @@ def cmd_evaluate_synthesizer(args) -> int:
     import numpy as np
     import torch
 
-    from handwriting.checkpoint import load_checkpoint
+    from handwriting.checkpoint import config_from, load_checkpoint
     from handwriting.data.iam_ondb import load_iam_ondb
     from handwriting.features import SynthesisFeatureConfig
     from handwriting.models.synthesizer import SynthesizerConfig
@@ -93,8 +104,10 @@ def cmd_evaluate_synthesizer(args) -> int:
     from handwriting.training.synthesizer import sequence_nll
 
     alphabet = Alphabet(ckpt["alphabet"])
-    cfg = SynthesizerConfig(**ckpt["model_config"])
-    val = SynthesizerDataset(lines, alphabet, SynthesisFeatureConfig(**ckpt["feature_config"]),
+    cfg = config_from(path, SynthesizerConfig, ckpt["model_config"])
+    val = SynthesizerDataset(lines, alphabet, config_from(path, SynthesisFeatureConfig,
+                                                          ckpt["feature_config"],
+                                                          "feature_config"),
                              ckpt["offset_scale"])
     net = SynthesizerNet(cfg)
     net.load_state_dict({k: v.float() if v.is_floating_point() else v

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from handwriting.alphabet import Alphabet
-from handwriting.checkpoint import CheckpointError, load_checkpoint
+from handwriting.checkpoint import CheckpointError, config_from, load_checkpoint
 from handwriting.decoding import Hypothesis, beam_search, greedy_hypothesis
 from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
 from handwriting.ink import Ink
@@ -22,9 +22,21 @@ from handwriting.results import Inspection, Recognition, SynthesisPlan, models_d
 MAX_RAW_POINTS = 200_000  # ~50 lines of whiteboard ink; beyond that we refuse, never hang
 
 
-def _load_weights(net: torch.nn.Module, ckpt: dict, path) -> torch.nn.Module:
-    """Load (possibly fp16) weights into `net` in eval mode; a mismatch names the file."""
+def _load_weights(make_net, ckpt: dict, path) -> torch.nn.Module:
+    """The network `make_net()` builds, with the checkpoint's (possibly fp16) weights, in eval
+    mode. Its shapes are compared on torch's "meta" device first, which allocates nothing,
+    so a config that does not fit its weights (say `hidden=100000`) is a one-line
+    `CheckpointError` naming the file, not gigabytes allocated and then a traceback."""
     state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+    with torch.device("meta"):
+        shapes = {k: tuple(v.shape) for k, v in make_net().state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in state.items()}
+    if shapes != theirs:
+        bad = sorted(k for k in shapes.keys() | theirs.keys() if shapes.get(k) != theirs.get(k))
+        raise CheckpointError(f"{path}: weights do not match the config (first mismatch: "
+                              f"{bad[0]}, config {shapes.get(bad[0])}, weights "
+                              f"{theirs.get(bad[0])})")
+    net = make_net()
     try:
         net.load_state_dict(state)
     except RuntimeError as exc:
@@ -94,13 +106,14 @@ class Recognizer:
     def __init__(self, ckpt: dict, path: Path | None = None, lm=None, lexicon=None,
                  threads: int | None = None):
         self.path = path
-        self.config = RecognizerConfig(**ckpt["model_config"])
-        self.feature_config = FeatureConfig(**ckpt["feature_config"])
+        self.config = config_from(path, RecognizerConfig, ckpt["model_config"])
+        self.feature_config = config_from(path, FeatureConfig, ckpt["feature_config"],
+                                          "feature_config")
         self.standardizer = Standardizer.from_dict(ckpt["standardizer"])
         self.alphabet = Alphabet(ckpt["alphabet"])
         self.metrics = dict(ckpt.get("metrics", {}))
         self.data = dict(ckpt.get("data", {}))
-        self.net = _load_weights(RecognizerNet(self.config), ckpt, path)
+        self.net = _load_weights(lambda: RecognizerNet(self.config), ckpt, path)
         self.lm, self.lexicon = lm, lexicon
         # Decoder settings tuned on the validation split (`handwriting tune decoder`).
         tuned = {k: v for k, v in ckpt.get("decoder", {}).items()
@@ -235,12 +248,13 @@ class Synthesizer:
         from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
 
         self.path = path
-        self.config = SynthesizerConfig(**ckpt["model_config"])
-        self.feature_config = SynthesisFeatureConfig(**ckpt["feature_config"])
+        self.config = config_from(path, SynthesizerConfig, ckpt["model_config"])
+        self.feature_config = config_from(path, SynthesisFeatureConfig, ckpt["feature_config"],
+                                          "feature_config")
         self.offset_scale = float(ckpt["offset_scale"])
         self.alphabet = Alphabet(ckpt["alphabet"])
         self.metrics = dict(ckpt.get("metrics", {}))
-        self.net = _load_weights(SynthesizerNet(self.config), ckpt, path)
+        self.net = _load_weights(lambda: SynthesizerNet(self.config), ckpt, path)
         self.styles = dict(styles or {})
         if threads:
             torch.set_num_threads(threads)

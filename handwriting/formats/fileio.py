@@ -4,6 +4,7 @@ atomic writes, and exact float32 text."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -58,11 +59,16 @@ def atomic_write(path: str | Path, data: bytes) -> None:
     """Write `data` to a temporary file beside `path`, then rename it over `path`, so readers
     never see a half-written file. An existing file's permissions are kept."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
     try:
         mode = path.stat().st_mode & 0o777
     except OSError:
         mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:  # no such folder, read-only, no permission
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -70,9 +76,12 @@ def atomic_write(path: str | Path, data: bytes) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            # name the file the user asked for, not our temporary one (disk full, quota...)
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
 
 
