@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from handwriting.formats.errors import InkFormatError
-from handwriting.formats.fileio import check_counts, read_bytes
+from handwriting.formats.fileio import check_counts, check_finite_f32, read_bytes
 from handwriting.formats.xmlsafe import local_name, parse_xml
 from handwriting.ink import Ink, InkError, Stroke
 
@@ -32,10 +32,9 @@ def parse_iam_xml(data: bytes, source="<bytes>") -> Ink:
             )
         except (TypeError, ValueError):
             raise InkFormatError(source, "a <Point> lacks a numeric x, y or time") from None
-        if not np.all(np.isfinite(arr[:, :2])):
-            raise InkFormatError(source, "NaN or infinite coordinates")
+        check_finite_f32(arr[:, :2], source, "coordinates")
         t = arr[:, 2]
-        if not np.all(np.isfinite(t)):
+        if not np.all(np.abs(t) <= np.finfo(np.float32).max):  # NaN, inf, beyond float32
             t = np.arange(len(arr)) * 0.01
         try:
             strokes.append(Stroke(arr[:, :2].astype(np.float32), t.astype(np.float32)))
