@@ -100,9 +100,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from gui.main_window import MainWindow
 
-    batch = bool(args.screenshot)
-    # A batch run (--screenshot) gets the default window size and no questions.
-    window = MainWindow(threads=2, offer_restore=not batch, restore_geometry=not batch)
+    batch = bool(args.screenshot or args.report_json)
+    # A batch run (--screenshot, --report-json) gets the default window size and no
+    # questions: errors go to stderr and the exit status, never to a box nobody can click.
+    window = MainWindow(threads=2, offer_restore=not batch,
+                        restore_geometry=not args.screenshot)
+    window.batch = batch
+    # Scripted runs ask no "Save changes?" on quit; the ink is still kept, as the app-data
+    # folder's last-session.json.
+    window.unattended = batch
     window.finish_work_on_close = bool(args.report_json)
     if args.color_by_char:
         window.color_action.setChecked(True)
@@ -113,10 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         host = window.insight
         host.show()
         host.dock.tabs.setCurrentIndex(("recognition", "synthesis", "lab").index(args.insight))
-    if args.open:
-        window.open_file(args.open)
+    opened = window.open_file(args.open) if args.open else True
     if args.text:
-        window.write_text(args.text, speed="instant" if batch else None, seed=args.seed)
+        window.write_text(args.text, speed="instant" if args.screenshot else None,
+                          seed=args.seed)
     window.show()
 
     status = 0
@@ -155,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(window.report()) + "\n", encoding="utf-8")
     window.deleteLater()
+    if batch and not opened:
+        return 2  # the error was printed; the screenshot and report show the empty window
     return status or code
 
 
