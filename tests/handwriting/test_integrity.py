@@ -275,3 +275,32 @@ def test_text_file_is_validated_before_anything_is_written(tmp_path, capsys):
 def test_text_file_naming_a_folder_is_one_line(tmp_path, capsys):
     _one_line_exit_2(capsys, ["synthesize", "--text-file", str(tmp_path), "--out-dir",
                               str(tmp_path / "o")], str(tmp_path))
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path):
+    """A real 4 KB file system (needs root and mount; skipped elsewhere)."""
+    import subprocess
+
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(mnt)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mnt
+    subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_partial_file(tiny_tmpfs, capsys):
+    out = tiny_tmpfs / "x.png"
+    _one_line_exit_2(capsys, ["synthesize", "hello there my friend, how are you", "-o",
+                              str(out)], f"{out}: No space left on device")
+    assert list(tiny_tmpfs.iterdir()) == []
+
+
+def test_a_read_only_file_system_is_one_line(tiny_tmpfs, capsys):
+    import subprocess
+
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_tmpfs)], check=True)
+    _one_line_exit_2(capsys, ["synthesize", "hi", "-o", str(tiny_tmpfs / "x.svg")],
+                     "Read-only file system")
