@@ -29,14 +29,20 @@ def ink_height(ink: Ink) -> float:
 MAX_ASPECT = 200.0
 
 
+def normalize_scale(ink: Ink) -> float:
+    """The factor `normalize` multiplies coordinates by for unit height: 1 / the robust
+    y-range, the range taken to be at least 1/MAX_ASPECT of the ink's larger extent."""
+    xy = _all_xy(ink)
+    extent = max(float(np.ptp(xy[:, 0])), float(np.ptp(xy[:, 1])))
+    return 1.0 / max(ink_height(ink), extent / MAX_ASPECT, 1e-9)
+
+
 def normalize(ink: Ink, height: float = 1.0) -> Ink:
     """Translate and scale so the robust y-range becomes `height`, the median y sits at 0
     and the leftmost point at x = 0 (aspect ratio kept). The y-range is taken to be at least
     1/MAX_ASPECT of the ink's larger extent, which bounds the work of resampling after it."""
     xy = _all_xy(ink)
-    extent = max(float(np.ptp(xy[:, 0])), float(np.ptp(xy[:, 1])))
-    h = max(ink_height(ink), extent / MAX_ASPECT, 1e-9)
-    scale = height / h
+    scale = height * normalize_scale(ink)
     x0, y0 = xy[:, 0].min(), np.median(xy[:, 1])
     return ink.map_xy(lambda p: ((p - (x0, y0)) * scale).astype(np.float32))
 
