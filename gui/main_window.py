@@ -131,6 +131,9 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         self.typed.message.connect(self.on_message)
         self.typed.started.connect(self.on_typed_changed)
         self.typed.finished.connect(self.on_typed_changed)
+        # A message gets the width the models' summary takes (the summary comes back when
+        # the message times out), so messages are never cut off behind it.
+        self.statusBar().messageChanged.connect(self.on_status_message)
 
     # ------------------------------------------------------------------ writing
     def write_text(self, text: str | None = None, speed: str | None = None,
@@ -155,6 +158,8 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
             prime = (Ink(line.strokes), detokenize(line.text))
         self.typed.write(text, self.write_panel.bias(), None if style in (NO_STYLE, MY_STYLE)
                          else style, prime, speed or self.write_panel.speed(), seed)
+        # The ink is what Undo should act on next, not the text box's own undo history.
+        self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
         return True
 
     @Slot()
@@ -219,6 +224,11 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
     @Slot(str)
     def on_recognition_failed(self, message: str) -> None:
         self.statusBar().showMessage(f"Could not recognize a line: {message}", 8000)
+
+    @Slot(str)
+    def on_status_message(self, text: str) -> None:
+        self.models_label.setVisible(not text)
+        self.latency_label.setVisible(not text)
 
     @Slot(str)
     def on_message(self, text: str) -> None:
