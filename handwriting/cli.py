@@ -307,22 +307,21 @@ def cmd_evaluate_recognizer(args) -> int:
 
 
 def cmd_recognize(args) -> int:
+    """Each file is read as a page (`pages.read_page`, the app's reader): one line of output
+    per line of writing, or per file `{file, text, nbest, lines: [{text, nbest, strokes}]}`."""
     from handwriting.formats import read_ink
+    from handwriting.pages import read_page, reading_json
     from handwriting.service import Recognizer
 
     inks = [(f, read_ink(f)) for f in args.files]  # read all first: fail before the model loads
     rec = Recognizer.from_checkpoint(args.checkpoint)
-    results = []
-    for f, ink in inks:
-        r = rec.recognize(ink, args.decoder)
-        results.append({"file": f, "text": r.text,
-                        "nbest": [{"text": h.text, "score": round(float(h.score), 4)}
-                                  for h in r.nbest]})
+    results = [reading_json(f, read_page(rec, ink, args.decoder)) for f, ink in inks]
     if args.json:
         print(json.dumps(results))
     else:
         for r in results:
-            print(f"{r['file']}\t{r['text']}")
+            for line in r["lines"]:
+                print(f"{r['file']}\t{line['text']}")
     return 0
 
 
