@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from handwriting import cli
@@ -72,3 +73,48 @@ def test_cli_json_keeps_the_one_line_fields(tmp_path, capsys, shipped):
     r = shipped.recognize(ink)
     assert got["text"] == r.text and [h["text"] for h in got["nbest"]] == [h.text for h in r.nbest]
     assert len(got["lines"]) == 1
+
+
+def close_lines(texts: list[str], pitch: float = 2.4, slope: float = 0.0) -> tuple[Ink, list[int]]:
+    """`texts` as Hershey lines `pitch` writing heights apart (the app's typed-text pitch is
+    2.4), written one after the other, sheared by `slope` (downhill when positive); and how
+    many strokes each line has."""
+    from handwriting.geometry import ink_height
+    from handwriting.ink import Stroke
+
+    strokes, counts, t = [], [], 0.0
+    h = ink_height(hershey_ink("hello world"))
+    for k, text in enumerate(texts):
+        line = hershey_ink(text, origin=(0.0, k * pitch * h), t0=t)
+        strokes += [Stroke(s.xy + np.float32(0) + np.stack([np.zeros(len(s)), slope * s.xy[:, 0]], 1
+                                                           ).astype(np.float32), s.t)
+                    for s in line.strokes]
+        counts.append(len(line))
+        t = float(line.strokes[-1].t[-1]) + 0.5
+    return Ink(tuple(strokes)), counts
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.07, -0.07])
+def test_close_lines_stay_apart_while_strokes_are_undone_and_redone(slope):
+    page, counts = close_lines(["Bright lamps lit the old stone bridge",
+                                "Seven ships sailed north in 1984"], slope=slope)
+    whole = page_lines(page)
+    assert [len(s) for s in whole] == counts
+    line_of = {id(s): k for k, strokes in enumerate(whole) for s in strokes}
+    # undo the second line stroke by stroke, then redo it: at every step the strokes on the
+    # page are grouped as they are on the whole page (the first line never takes the second's)
+    for n in [*range(len(page), counts[0], -1), *range(counts[0] + 1, len(page) + 1)]:
+        lines = page_lines(Ink(page.strokes[:n]))
+        assert all(len({line_of[id(s)] for s in strokes}) == 1 for strokes in lines), n
+    again = page_lines(Ink(page.strokes))
+    assert again == whole
+
+
+def test_typed_paragraphs_at_the_apps_pitch_are_grouped_right():
+    from tests.fixtures import SENTENCES
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        texts = [SENTENCES[i] for i in rng.choice(len(SENTENCES), size=rng.integers(2, 7))]
+        page, counts = close_lines(texts, slope=float(rng.uniform(-0.05, 0.05)))
+        assert [len(s) for s in page_lines(page)] == counts, texts
