@@ -12,7 +12,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from handwriting import cli_synthesis, explain
+from handwriting import cli_synthesis, explain, page_eval
 from handwriting.checkpoint import CheckpointError
 from handwriting.data.iam_ondb import DatasetError
 from handwriting.formats.errors import InkFormatError
@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     esyn.add_argument("--split", default="testset_v")
     esyn.add_argument("--model", dest="checkpoint", default=None)
     esyn.add_argument("--json", action="store_true")
+    page_eval.add_parser(esub)
 
     synth = sub.add_parser("synthesize", help="write text as handwriting (SVG, InkML, JSON, PNG)")
     synth.add_argument("text", nargs="?", help="the text to write")
@@ -384,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         ("synthesize", None): cli_synthesis.cmd_synthesize,
         ("evaluate", "synthesizer"): cli_synthesis.cmd_evaluate_synthesizer,
         ("evaluate", "legibility"): cli_synthesis.cmd_evaluate_legibility,
+        ("evaluate", "pages"): page_eval.cmd_evaluate_pages,
         ("bench", None): cli_synthesis.cmd_bench,
         ("data", "styles"): cli_synthesis.cmd_data_styles,
         ("train", "lm"): cli_synthesis.cmd_train_lm,

@@ -118,3 +118,23 @@ def test_typed_paragraphs_at_the_apps_pitch_are_grouped_right():
         texts = [SENTENCES[i] for i in rng.choice(len(SENTENCES), size=rng.integers(2, 7))]
         page, counts = close_lines(texts, slope=float(rng.uniform(-0.05, 0.05)))
         assert [len(s) for s in page_lines(page)] == counts, texts
+
+
+def test_evaluate_pages_reads_whole_forms_as_pages(fake_iam_ondb, capsys, shipped):
+    from handwriting.data.iam_ondb import load_iam_ondb
+    from handwriting.page_eval import form_pages
+
+    lines, _ = load_iam_ondb(fake_iam_ondb.root).evaluation_lines("testset_t")
+    (page,) = form_pages(lines, 12)  # the fake split has one form
+    assert len(page.texts) == 3 and [len(s) for s in page.line_strokes] == [
+        len(ln.ink) for ln in sorted(lines, key=lambda ln: ln.id)]
+    assert cli.main(["evaluate", "pages", "--iam-ondb", str(fake_iam_ondb.root),
+                     "--split", "testset_t", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["forms"] == 1 and got["lines"] == 3
+    # (the fake form's lines overlap on the page, 40 units apart: no grouping is asked of it)
+    assert got["per_form"] == [{"form": page.form, "lines": 3, "lines_found": got["per_form"][0]["lines_found"]}]
+    assert got["lines_right"] == (got["per_form"][0]["lines_found"] == 3)
+    assert got["page_cer"] >= 0 and got["line_cer"] >= 0 and "cer_ratio" in got
+    assert cli.main(["evaluate", "pages", "--iam-ondb", str(fake_iam_ondb.root),
+                     "--forms", "0"]) == 2
