@@ -121,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--prime-text", help="the text written in --prime")
     synth.add_argument("--seed", type=int, default=None)
     synth.add_argument("--model", dest="checkpoint", default=None)
+    synth.add_argument("--stroke-width", type=float, default=None, metavar="MM",
+                       help="pen width of SVG and PNG output in millimetres (default 0.4); "
+                            "SVGs get their width and height in millimetres")
+    synth.add_argument("--dpi", type=float, default=None,
+                       help="PNG resolution (default 300; a writing height is 6 mm)")
+    synth.add_argument("--png-height", type=int, default=None, metavar="PX",
+                       help="PNG height in pixels instead of --dpi")
 
     bench = sub.add_parser("bench", help="latency and throughput benchmarks (JSON)")
     bench.add_argument("what", choices=("recognize", "synthesize"))

@@ -81,8 +81,11 @@ def ink_from_inkml_root(root: ET.Element, source="<bytes>") -> Ink:
                 walk(child, fmt)
 
     walk(root, first)
-    return Ink(_strokes(rows, source), _annotations(root) | {
-        "format": "inkml", "source": str(source)})
+    meta = _annotations(root) | {"format": "inkml", "source": str(source)}
+    physical = [row.pop("mm") for row in rows]
+    if physical and all(physical):
+        meta["units"] = "mm"  # X and Y were in physical units: exports keep the size
+    return Ink(_strokes(rows, source), meta)
 
 
 def _read_trace(el: ET.Element, fmt: _Format | None, rows: list, time_known: list, source) -> None:
@@ -100,7 +103,7 @@ def _read_trace(el: ET.Element, fmt: _Format | None, rows: list, time_known: lis
         fmt = _Format(["X", "Y", "T"][: values.shape[1]], {})
     cols = {name: i for i, name in enumerate(fmt.channels)}
     rows.append({k: values[:, i] * fmt.scale.get(k, 1.0) + fmt.offset.get(k, 0.0)
-                 for k, i in cols.items() if k in ("X", "Y", "T", "F")})
+                 for k, i in cols.items() if k in ("X", "Y", "T", "F")} | {"mm": fmt.mm})
 
 
 # Channels, units and contexts
@@ -120,6 +123,7 @@ class _Format:
     channels: list[str]
     scale: dict[str, float]
     offset: dict[str, float] = field(default_factory=dict)
+    mm: bool = False  # X and Y are in millimetres (they had physical units)
 
 
 def _ref(value: str | None) -> str:
@@ -187,7 +191,8 @@ def _format(fmt: ET.Element, resolution: dict[str, tuple[float, str]], source) -
     scale: dict[str, float] = {}
     offset: dict[str, float] = {}
     xy = [_unit_factor(attrs[c], resolution.get(c), _LENGTH_MM, source) for c in ("X", "Y")]
-    if all(f is not None for f in xy):
+    mm = all(f is not None for f in xy)
+    if mm:
         scale["X"], scale["Y"] = xy
     elif all(resolution.get(c, (0, ""))[0] > 0 for c in ("X", "Y")):  # device units: aspect
         scale["X"], scale["Y"] = (1.0 / resolution[c][0] for c in ("X", "Y"))
@@ -201,7 +206,7 @@ def _format(fmt: ET.Element, resolution: dict[str, tuple[float, str]], source) -
         lo, hi = (_number(attrs["F"].get(k)) for k in ("min", "max"))
         if hi is not None and hi > (lo or 0.0):
             scale["F"], offset["F"] = 1.0 / (hi - (lo or 0.0)), -(lo or 0.0) / (hi - (lo or 0.0))
-    return _Format(channels, scale, offset)
+    return _Format(channels, scale, offset, mm)
 
 
 def _number(text: str | None) -> float | None:

@@ -155,3 +155,14 @@ def test_crohme_and_mathwriting_shapes_read_as_before():
     assert mathwriting.meta["label"] == "\\frac{a}{b}"
     assert mathwriting.strokes[0].xy.tolist() == [[103.25, -23.5], [104.5, -22.75]]
     np.testing.assert_allclose(mathwriting.times(), [0, 0.016, 0.1], atol=1e-5)
+
+
+def test_physical_units_are_marked_and_round_trip(tmp_path):
+    from handwriting.formats.inkml import read_inkml, write_inkml
+
+    ink = parse_inkml(OFFICE)
+    assert ink.meta["units"] == "mm"
+    write_inkml(ink, tmp_path / "again.inkml")
+    back = read_inkml(tmp_path / "again.inkml")
+    assert back.meta["units"] == "mm" and back == ink
+    assert "units" not in parse_inkml(CROHME).meta
