@@ -18,6 +18,10 @@ from handwriting.data.iam_ondb import DatasetError
 from handwriting.formats.errors import InkFormatError
 from handwriting.ink import InkError
 
+DESCRIPTION = ("Read handwriting from ink files (IAM-OnDB XML, InkML, JSON, SVG) and write text "
+               "as handwriting (SVG, PNG, InkML, JSON); train, evaluate and look inside the "
+               "models. The app is `handwriting-app`.")
+
 USER_ERRORS = (DatasetError, InkFormatError, InkError, CheckpointError, ValueError,
                FileNotFoundError)
 
@@ -48,7 +52,7 @@ def _add_train_args(p: argparse.ArgumentParser, out_default: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="handwriting", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="handwriting", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="dataset preparation and statistics")

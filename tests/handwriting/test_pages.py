@@ -138,3 +138,8 @@ def test_evaluate_pages_reads_whole_forms_as_pages(fake_iam_ondb, capsys, shippe
     assert got["page_cer"] >= 0 and got["line_cer"] >= 0 and "cer_ratio" in got
     assert cli.main(["evaluate", "pages", "--iam-ondb", str(fake_iam_ondb.root),
                      "--forms", "0"]) == 2
+
+
+def test_help_speaks_to_users_not_of_argparse():
+    text = cli.build_parser().format_help()
+    assert "Thin argparse" not in text and "Read handwriting" in text
