@@ -204,7 +204,8 @@ def group_lines(ink: Ink) -> list[list[int]]:
        apart where the strokes' heights alone interleave.
     3. Pieces whose writing bands overlap by `BAND_OVERLAP` where they lie are one line (a
        word added to a line afterwards, lines written out of order).
-    4. Small strokes join the line whose band is nearest them at their x.
+    4. Small strokes join the line whose band is nearest them at their x (a line that ends
+       before them, or starts after, is that much further).
 
     A function of the strokes and their order alone, so undo and redo give back the grouping
     they had. Strokes keep their document order inside each line."""
@@ -230,9 +231,11 @@ def group_lines(ink: Ink) -> list[list[int]]:
     lines = _merge_bands(lines, lo, hi, cx, h)
     for i in np.flatnonzero(~big):
         gaps = []
-        for line in lines:
+        for line in lines:  # how far above or below the line's band, and past its ends
             top, bottom = _band(line, cx[i], lo, hi, cx, h)
-            gaps.append(max(top - cy[i], cy[i] - bottom, 0.0) + 0.01 * abs(cy[i] - (top + bottom) / 2))
+            beyond = max(lo[line, 0].min() - cx[i], cx[i] - hi[line, 0].max(), 0.0)
+            gaps.append(max(top - cy[i], cy[i] - bottom, 0.0) + 0.5 * beyond
+                        + 0.01 * abs(cy[i] - (top + bottom) / 2))
         lines[int(np.argmin(gaps))].append(int(i))
     mids = [np.median(cy[[k for k in line if big[k]]]) for line in lines]
     return [sorted(lines[k]) for k in np.argsort(mids, kind="stable")]

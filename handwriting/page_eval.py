@@ -10,6 +10,8 @@ import sys
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from handwriting.ink import Ink, Stroke
 
 
@@ -79,6 +81,46 @@ def evaluate_pages(recognizer, pages: list[FormPage], decoder: str | None = None
             "per_form": per_form}
 
 
+# The app's typed-text layout (gui.layout.LINE_PITCH, gui.writing.LINE_CLEARANCE), in
+# writing heights: line k starts k pitches down, then moves down until it clears the one above.
+APP_LINE_PITCH = 2.4
+APP_LINE_CLEARANCE = 0.6
+
+
+def app_paragraph(lines: list[Ink]) -> tuple[Ink, list[int]]:
+    """Synthesized lines (in writing heights, from the pen's start at 0, 0) placed as the app
+    places typed text, written one after the other; and how many strokes each line has."""
+    strokes: list[Stroke] = []
+    counts, bottom, t = [], None, 0.0
+    for k, line in enumerate(lines):
+        y = np.concatenate([s.xy[:, 1] for s in line.strokes]) + k * APP_LINE_PITCH
+        top, low = np.percentile(y, [5, 95])
+        dy = k * APP_LINE_PITCH + (0.0 if bottom is None else max(0.0, bottom + APP_LINE_CLEARANCE - top))
+        strokes += [Stroke(s.xy + np.float32((0.0, dy)), s.t + t) for s in line.strokes]
+        counts.append(len(line))
+        bottom = low + dy - k * APP_LINE_PITCH
+        t = float(strokes[-1].t[-1]) + 0.3
+    return Ink(tuple(strokes)), counts
+
+
+def evaluate_paragraphs(synthesizer, tries: int, seed: int = 0) -> dict:
+    """`tries` paragraphs of 2-6 phrases (the shipped legibility phrases) synthesized and
+    laid out as the app lays out typed text: how many are grouped into their lines exactly."""
+    from handwriting.cli_synthesis import read_phrases
+    from handwriting.geometry import group_lines
+
+    phrases = read_phrases()
+    rng = np.random.default_rng(seed)
+    right = 0
+    for k in range(tries):
+        texts = [phrases[i] for i in rng.choice(len(phrases), size=int(rng.integers(2, 7)))]
+        page, counts = app_paragraph(synthesizer.write("\n".join(texts), seed=seed + k))
+        starts = np.cumsum([0, *counts])
+        truth = [list(range(a, b)) for a, b in zip(starts[:-1], starts[1:], strict=True)]
+        right += group_lines(page) == truth
+    return {"paragraphs": tries, "paragraphs_right": right}
+
+
 def add_parser(esub) -> None:
     p = esub.add_parser("pages", help="read whole IAM-OnDB forms as pages (line grouping and "
                                       "page CER against line CER)")
@@ -88,6 +130,10 @@ def add_parser(esub) -> None:
     p.add_argument("--forms", type=int, default=12, help="forms, spread over the split (default 12)")
     p.add_argument("--decoder", choices=("greedy", "beam"), default=None)
     p.add_argument("--model", dest="checkpoint", default=None, help="checkpoint (default: shipped)")
+    p.add_argument("--synthesized", type=int, default=0, metavar="N",
+                   help="also N paragraphs of 2-6 lines synthesized and laid out as the app "
+                        "lays out typed text: how many are grouped into their lines")
+    p.add_argument("--synthesizer", default=None, help="synthesizer checkpoint (default: shipped)")
     p.add_argument("--json", action="store_true")
 
 
@@ -105,6 +151,11 @@ def cmd_evaluate_pages(args: argparse.Namespace) -> int:
     result = {"split": args.split, "decoder": args.decoder or rec.default_decoder,
               **evaluate_pages(rec, pages, args.decoder),
               "seconds": round(time.perf_counter() - t0, 2), "model": str(rec.path)}
+    if args.synthesized:
+        from handwriting.service import Synthesizer
+
+        result |= evaluate_paragraphs(Synthesizer.from_checkpoint(args.synthesizer),
+                                      args.synthesized)
     if args.json:
         print(json.dumps(result))
     else:

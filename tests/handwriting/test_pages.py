@@ -143,3 +143,31 @@ def test_evaluate_pages_reads_whole_forms_as_pages(fake_iam_ondb, capsys, shippe
 def test_help_speaks_to_users_not_of_argparse():
     text = cli.build_parser().format_help()
     assert "Thin argparse" not in text and "Read handwriting" in text
+
+
+def test_a_dot_far_right_of_a_short_line_joins_the_line_it_sits_on():
+    from handwriting.ink import Stroke
+
+    # a short line ("ab"), then a long one whose last stroke, a dot at its top right, is
+    # nearer the short line's height than the long line's: it belongs to the line it ends
+    page, counts = close_lines(["ab", "Pack my box with five dozen jugs"])
+    short, long_line = Ink(page.strokes[:counts[0]]), Ink(page.strokes[counts[0]:])
+    below_short, above_long = short.bounds()[3], long_line.bounds()[1]
+    y = below_short + 0.2 * (above_long - below_short)
+    dot = Stroke(np.float32([[long_line.bounds()[2], y]]), np.float32([99.0]))
+    lines = page_lines(Ink(page.strokes + (dot,)))
+    assert [len(s) for s in lines] == [counts[0], counts[1] + 1]
+
+
+def test_paragraphs_laid_out_as_the_app_lays_out_typed_text():
+    from handwriting.geometry import normalize
+    from handwriting.page_eval import app_paragraph, evaluate_paragraphs
+
+    class Hershey:  # stands in for the synthesizer: lines in writing heights from (0, 0)
+        def write(self, text, seed=None):
+            return [normalize(hershey_ink(t)) for t in text.split("\n")]
+
+    page, counts = app_paragraph(Hershey().write("one line\nand another"))
+    assert [len(s) for s in page_lines(page)] == counts
+    assert page.bounds()[3] > 2.4  # the second line a pitch down
+    assert evaluate_paragraphs(Hershey(), 5) == {"paragraphs": 5, "paragraphs_right": 5}
