@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from gui.settings import APP_NAME, ORGANIZATION
+from gui.startup import startup_problem
 
 SETTLE_MS = 300  # let the last layout and paint settle before grabbing
 POLL_MS = 50
@@ -91,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args, qt_args = build_parser().parse_known_args(argv)
 
+    if QApplication.instance() is None:  # before Qt loads its platform plugin
+        problem = startup_problem(qt_args, os.environ)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APP_NAME)

@@ -15,6 +15,14 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
 from gui.autosave import CrashedSession
 from gui.settings import PreferencesDialog
+from handwriting.exports import (
+    DEFAULT_DPI,
+    MAX_PNG_SIDE,
+    MM_PER_INCH,
+    mm_per_unit,
+    picture_options,
+    titled,
+)
 from handwriting.formats import InkFormatError, read_ink, write_ink
 from handwriting.geometry import writing_height
 from handwriting.ink import Ink, InkError
@@ -31,8 +39,6 @@ EXPORT_FORMATS = {  # extension: (menu text, file-dialog filter)
 FILE_ERRORS = (InkFormatError, InkError, OSError)
 BACKGROUND_READ_BYTES = 1 << 20  # larger files are read off the GUI thread, with a progress box
 OWN_FORMAT = ".json"  # Save overwrites an opened file silently only in our own format
-PNG_LINE_PX = 48.0  # a writing height in exported PNGs
-PNG_MAX_SIDE = 8000
 
 
 class FileActions:
@@ -160,6 +166,8 @@ class FileActions:
         if ink.is_empty:
             self._show_error("Nothing to export", "The canvas is empty: write something first.")
             return False
+        if path.suffix.lower() in (".svg", ".png"):  # the title is the page's text, now
+            ink = titled(ink, self.document.text)
         try:
             write_ink(ink, path, **self._export_options(ink, path.suffix.lower()))
         except (*FILE_ERRORS, ValueError) as exc:
@@ -170,16 +178,15 @@ class FileActions:
         return True
 
     def _export_options(self, ink: Ink, ext: str) -> dict:
-        height = writing_height(ink) or 1.0
-        width = self.prefs.stroke_width / 100
-        if ext == ".svg":
-            return {"stroke_width": width * height, "color": self.prefs.color}
-        if ext == ".png":
+        """Pictures at their physical size (`handwriting.exports`, as the CLI writes them),
+        the preferred pen width (a share of the writing height) and colour."""
+        width_mm = self.prefs.stroke_width / 100 * (writing_height(ink) or 1.0) * mm_per_unit(ink)
+        if ext == ".png":  # the default DPI, lowered where the picture would be too large
             x0, y0, x1, y1 = ink.bounds()
-            scale = min(PNG_LINE_PX / height, PNG_MAX_SIDE / max(x1 - x0, y1 - y0, 1e-6))
-            return {"scale": scale, "stroke_width": max(1.0, width * height * scale),
-                    "color": self.prefs.color}
-        return {}
+            side_mm = max(x1 - x0, y1 - y0, 1e-6) * mm_per_unit(ink)
+            dpi = min(DEFAULT_DPI, 0.95 * MAX_PNG_SIDE * MM_PER_INCH / side_mm)
+            return picture_options(ink, ext, width_mm, self.prefs.color, dpi=dpi)
+        return picture_options(ink, ext, width_mm, self.prefs.color)
 
     def _remember(self, path: Path) -> None:
         self._last_dir = path.parent

@@ -15,11 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from handwriting import cli_synthesis, explain
+from handwriting import cli_synthesis, explain, page_eval
 from handwriting.checkpoint import CheckpointError, config_from
 from handwriting.data.iam_ondb import DatasetError
 from handwriting.formats.errors import InkFormatError
 from handwriting.ink import InkError
+
+DESCRIPTION = ("Read handwriting from ink files (IAM-OnDB XML, InkML, JSON, SVG) and write text "
+               "as handwriting (SVG, PNG, InkML, JSON); train, evaluate and look inside the "
+               "models. The app is `handwriting-app`.")
 
 # OSError (FileNotFoundError included) is reported apart, as `PATH: reason`.
 USER_ERRORS = (DatasetError, InkFormatError, InkError, CheckpointError, ValueError)
@@ -51,7 +55,7 @@ def _add_train_args(p: argparse.ArgumentParser, out_default: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="handwriting", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="handwriting", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="dataset preparation and statistics")
@@ -110,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     esyn.add_argument("--split", default="testset_v")
     esyn.add_argument("--model", dest="checkpoint", default=None)
     esyn.add_argument("--json", action="store_true")
+    page_eval.add_parser(esub)
 
     synth = sub.add_parser("synthesize", help="write text as handwriting (SVG, InkML, JSON, PNG)")
     synth.add_argument("text", nargs="?", help="the text to write")
@@ -123,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--prime-text", help="the text written in --prime")
     synth.add_argument("--seed", type=int, default=None)
     synth.add_argument("--model", dest="checkpoint", default=None)
+    synth.add_argument("--stroke-width", type=float, default=None, metavar="MM",
+                       help="pen width of SVG and PNG output in millimetres (default 0.4); "
+                            "SVGs get their width and height in millimetres")
+    synth.add_argument("--dpi", type=float, default=None,
+                       help="PNG resolution (default 300; a writing height is 6 mm)")
+    synth.add_argument("--png-height", type=int, default=None, metavar="PX",
+                       help="PNG height in pixels instead of --dpi")
 
     bench = sub.add_parser("bench", help="latency and throughput benchmarks (JSON)")
     bench.add_argument("what", choices=("recognize", "synthesize"))
@@ -317,7 +329,10 @@ def cmd_evaluate_recognizer(args) -> int:
 
 
 def cmd_recognize(args) -> int:
+    """Each file is read as a page (`pages.read_page`, the app's reader): one line of output
+    per line of writing, or per file `{file, text, nbest, lines: [{text, nbest, strokes}]}`."""
     from handwriting.formats import read_ink
+    from handwriting.pages import read_page, reading_json
     from handwriting.service import Recognizer
 
     inks = [(f, read_ink(f)) for f in args.files]  # read all first: fail before the model loads
@@ -325,17 +340,13 @@ def cmd_recognize(args) -> int:
         if ink.is_empty:
             raise ValueError(f"{f}: ink is empty: nothing to recognize")
     rec = Recognizer.from_checkpoint(args.checkpoint)
-    results = []
-    for f, ink in inks:
-        r = rec.recognize(ink, args.decoder)
-        results.append({"file": f, "text": r.text,
-                        "nbest": [{"text": h.text, "score": round(float(h.score), 4)}
-                                  for h in r.nbest]})
+    results = [reading_json(f, read_page(rec, ink, args.decoder)) for f, ink in inks]
     if args.json:
         print(json.dumps(results))
     else:
         for r in results:
-            print(f"{r['file']}\t{r['text']}")
+            for line in r["lines"]:
+                print(f"{r['file']}\t{line['text']}")
     return 0
 
 
@@ -419,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         ("synthesize", None): cli_synthesis.cmd_synthesize,
         ("evaluate", "synthesizer"): cli_synthesis.cmd_evaluate_synthesizer,
         ("evaluate", "legibility"): cli_synthesis.cmd_evaluate_legibility,
+        ("evaluate", "pages"): page_eval.cmd_evaluate_pages,
         ("bench", None): cli_synthesis.cmd_bench,
         ("data", "styles"): cli_synthesis.cmd_data_styles,
         ("train", "lm"): cli_synthesis.cmd_train_lm,

@@ -27,11 +27,15 @@ def _style(syn, args):
     return syn.style(args.style) if args.style else None
 
 
-def _write(inks, path: Path) -> None:
+def _write(inks, path: Path, args=None) -> None:
+    from handwriting.exports import picture_options
     from handwriting.formats import write_ink
     from handwriting.geometry import join_lines
 
-    write_ink(join_lines(inks), path)
+    ink = join_lines(inks)
+    write_ink(ink, path, **picture_options(
+        ink, path.suffix, getattr(args, "stroke_width", None), dpi=getattr(args, "dpi", None),
+        height_px=getattr(args, "png_height", None)))
 
 
 def cmd_synthesize(args) -> int:
@@ -50,7 +54,7 @@ def cmd_synthesize(args) -> int:
             print(f"handwriting: warning: dropped characters {''.join(plan.dropped)!r}",
                   file=sys.stderr)
         inks = syn.write(args.text, bias=args.bias, style=style, seed=args.seed)
-        _write(inks, out)
+        _write(inks, out, args)
         print(f"wrote {out} ({len(inks)} lines)")
         return 0
     if not args.out_dir:
@@ -76,7 +80,7 @@ def cmd_synthesize(args) -> int:
             continue
         inks = syn.write(text, bias=args.bias, style=style,
                          seed=None if args.seed is None else args.seed + i)
-        _write(inks, out_dir / f"{i:04d}.{args.format}")
+        _write(inks, out_dir / f"{i:04d}.{args.format}", args)
     print(f"wrote {len([t for t in lines if t.strip()])} files to {out_dir}")
     return 0
 

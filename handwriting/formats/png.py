@@ -77,15 +77,15 @@ def render_ink(
                            mask)
 
 
-def write_png(ink: Ink, path: str | Path, **options) -> None:
+def write_png(ink: Ink, path: str | Path, dpi: float | None = None, **options) -> None:
     """Render `ink` (options as `render_ink`) and write it as PNG atomically; `meta["text"]`
-    goes into the PNG's Title text chunk."""
+    goes into the PNG's Title text chunk, `dpi` (when given) into its pHYs chunk."""
     image = render_ink(ink, **options)
     info = PngImagePlugin.PngInfo()
     if isinstance(ink.meta.get("text"), str):
         info.add_text("Title", ink.meta["text"])
     buf = io.BytesIO()
-    image.save(buf, format="PNG", pnginfo=info)
+    image.save(buf, format="PNG", pnginfo=info, **({"dpi": (dpi, dpi)} if dpi else {}))
     atomic_write(path, buf.getvalue())
 
 
