@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     lm = tsub.add_parser("lm", help="character n-gram LM and lexicon (trainset text + wordfreq)")
     _add_data_arg(lm)
     lm.add_argument("--output", default="handwriting/resources", help="folder for both files")
+    lm.add_argument("--words", action="store_true",
+                    help="build the word bigram LM instead (trainset text + wordfreq)")
 
     tune = sub.add_parser("tune", help="tune the beam search's LM weight on a validation split")
     tune.add_argument("what", choices=("decoder",))
