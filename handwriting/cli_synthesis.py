@@ -169,7 +169,9 @@ def cmd_bench(args) -> int:
     if args.what == "recognize":
         from handwriting.service import Recognizer
 
-        result = bench.bench_recognize(Recognizer.from_checkpoint(args.checkpoint))
+        recognizer = Recognizer.from_checkpoint(args.checkpoint)
+        recognizer.warm_up()  # as the app's model process does before it reports ready
+        result = bench.bench_recognize(recognizer)
     else:
         result = bench.bench_synthesize(_synthesizer(args))
     line = json.dumps(result)

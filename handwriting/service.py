@@ -42,6 +42,7 @@ class DecoderSettings:
     insertion_bonus: float = 1.0
     word_weight: float = 0.0  # word LM weight at word ends (0: character LM only)
     oov_penalty: float = 0.0  # added once per word outside the word LM's vocabulary
+    word_bonus: float = 0.0  # added per finished word when the word LM is used
 
 
 def char_points_of(char_frames: tuple[int, ...], frame_points: tuple[np.ndarray, ...]
@@ -140,6 +141,16 @@ class Recognizer:
     def default_decoder(self) -> str:
         return "beam" if self.lm is not None else "greedy"
 
+    def warm_up(self) -> None:
+        """Pay the first call's costs before a user's first line: torch's first forward pass
+        (allocator, kernels), the LMs' lookup tables, the decoder on a synthetic line."""
+        from handwriting.bench import scribble_line
+
+        if self.word_lm is not None:
+            self.word_lm.warm_up()
+        for points in (1000, 400):  # two lengths: torch caches per input size
+            self.recognize(scribble_line(points))
+
     def _check(self, ink: Ink) -> None:
         if not isinstance(ink, Ink):
             raise ValueError(f"expected Ink, got {type(ink).__name__}")
@@ -175,7 +186,7 @@ class Recognizer:
                                lm_weight=s.lm_weight, insertion_bonus=s.insertion_bonus,
                                lexicon=self.lexicon, nbest=nbest, complete=complete,
                                word_lm=self.word_lm, word_weight=s.word_weight,
-                               oov_penalty=s.oov_penalty)
+                               oov_penalty=s.oov_penalty, word_bonus=s.word_bonus)
         raise ValueError(f"unknown decoder {decoder!r}; expected 'greedy' or 'beam'")
 
     def inspect(self, ink: Ink) -> Inspection:
