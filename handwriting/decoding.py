@@ -144,8 +144,7 @@ class _Fusion:
             return 0.0, prev, True
         # Charge the OOV penalty as soon as a token cannot become a vocabulary word, so that
         # the beam drops non-words early rather than at the space.
-        key = word_key(token + ch)
-        if key and not self.word_lm.is_prefix(key):
+        if not self.word_lm.token_may_be_word(token + ch):
             return self.oov_penalty, prev, True
         return 0.0, prev, False
 

@@ -48,6 +48,7 @@ class WordLM:
         self.meta = dict(meta or {})
         self._prefixes: set[str] | None = None
         self._cache: dict[tuple[str, str], float | None] = {}
+        self._tokens: dict[str, bool] = {}  # token_may_be_word() cache
 
     def __len__(self) -> int:
         return len(self.words)
@@ -64,6 +65,17 @@ class WordLM:
 
     def is_prefix(self, key: str) -> bool:
         return key in self.prefixes
+
+    def token_may_be_word(self, token: str) -> bool:
+        """Whether the partial token can still become a vocabulary word (or has no letters
+        yet). Cached: the beam search asks for the same tokens again and again."""
+        hit = self._tokens.get(token)
+        if hit is None:
+            key = word_key(token)
+            hit = self._tokens[token] = not key or key in self.prefixes
+            if len(self._tokens) > 200_000:
+                self._tokens.clear()
+        return hit
 
     def logprob(self, prev: str, word: str) -> float | None:
         """ln P(word | prev) for word keys (`word_key`; `LINE_START` for a line's first word),
