@@ -151,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     lm = tsub.add_parser("lm", help="character n-gram LM and lexicon (trainset text + wordfreq)")
     _add_data_arg(lm)
     lm.add_argument("--output", default="handwriting/resources", help="folder for both files")
+    lm.add_argument("--words", action="store_true",
+                    help="build the word bigram LM instead (trainset text + wordfreq)")
 
     tune = sub.add_parser("tune", help="tune the beam search's LM weight on a validation split")
     tune.add_argument("what", choices=("decoder",))
@@ -359,20 +361,29 @@ def cmd_tune_decoder(args) -> int:
     from handwriting.metrics import ErrorCounts
     from handwriting.service import DecoderSettings, Recognizer
 
-    rec = Recognizer.from_checkpoint(args.checkpoint)
+    rec = Recognizer.from_checkpoint(args.checkpoint, use_word_lm=True)
     lines = load_iam_ondb(args.iam_ondb).split(args.split)
     lines = lines[:: max(1, len(lines) // args.max_lines)][: args.max_lines]
     posteriors = []
     for i in range(0, len(lines), 32):
         posteriors += rec.log_posteriors([ln.ink for ln in lines[i:i + 32]])
     results = []
-    for width, lw, ib in itertools.product((8,), (0.3, 0.5, 0.7, 1.0), (0.0, 0.5, 1.0, 1.5, 2.0)):
-        s = DecoderSettings(width, lw, ib)
+
+    def trial(s: DecoderSettings) -> None:
         counts = ErrorCounts()
         for ln, lp in zip(lines, posteriors, strict=True):
             counts.add(ln.text, rec.decode(lp, "beam", settings=s)[0].text)
         results.append((counts.cer, s))
-        print(json.dumps({"cer": round(counts.cer, 5), **s.__dict__}), file=sys.stderr)
+        print(json.dumps({"cer": round(counts.cer, 5), "wer": round(counts.wer, 5),
+                          **s.__dict__}), file=sys.stderr)
+
+    # character LM first, then the word LM's terms around the best character-LM setting
+    for width, lw, ib in itertools.product((8,), (0.3, 0.5, 0.7, 1.0), (0.0, 0.5, 1.0, 1.5, 2.0)):
+        trial(DecoderSettings(width, lw, ib))
+    char_best = min(results, key=lambda r: r[0])[1]
+    for ww, oov, wb in itertools.product((0.1, 0.2, 0.3), (-3.0, -5.0, -8.0), (0.0, 1.0, 2.0)):
+        trial(DecoderSettings(char_best.beam_width, char_best.lm_weight,
+                              char_best.insertion_bonus, ww, oov, wb))
     greedy = ErrorCounts()
     for ln, lp in zip(lines, posteriors, strict=True):
         greedy.add(ln.text, rec.decode(lp, "greedy")[0].text)

@@ -205,7 +205,9 @@ def cmd_bench(args) -> int:
     if args.what == "recognize":
         from handwriting.service import Recognizer
 
-        result = bench.bench_recognize(Recognizer.from_checkpoint(args.checkpoint))
+        recognizer = Recognizer.from_checkpoint(args.checkpoint)
+        recognizer.warm_up()  # as the app's model process does before it reports ready
+        result = bench.bench_recognize(recognizer)
     else:
         result = bench.bench_synthesize(_synthesizer(args))
     line = json.dumps(result)
@@ -243,7 +245,13 @@ def cmd_train_lm(args) -> int:
 
     ds = load_iam_ondb(args.iam_ondb)
     texts = [ln.text for ln in ds.split("trainset")]  # never the test splits (nor LOB)
-    for path in build_default_resources(texts, args.output):
+    if getattr(args, "words", False):
+        from handwriting.wordlm import build_default_word_lm
+
+        paths = [build_default_word_lm(texts, args.output)]
+    else:
+        paths = build_default_resources(texts, args.output)
+    for path in paths:
         print(f"wrote {path} ({Path(path).stat().st_size / 1e6:.2f} MB)")
     print(f"from {len(texts)} trainset lines + wordfreq English words")
     return 0
