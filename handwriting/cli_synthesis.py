@@ -12,9 +12,14 @@ FORMATS = ("svg", "inkml", "json", "png")
 
 
 def _synthesizer(args):
-    from handwriting.service import Synthesizer
+    from handwriting.selfcheck import DEFAULT_CANDIDATES
+    from handwriting.service import Recognizer, Synthesizer
 
-    return Synthesizer.from_checkpoint(getattr(args, "checkpoint", None))
+    chooser = getattr(args, "chooser", None)
+    reader = Recognizer.from_checkpoint(chooser, use_lm=False) if chooser else None
+    k = getattr(args, "candidates", None)
+    return Synthesizer.from_checkpoint(getattr(args, "checkpoint", None), reader=reader,
+                                       candidates=DEFAULT_CANDIDATES if k is None else k)
 
 
 def _style(syn, args):
@@ -124,10 +129,13 @@ def read_phrases(path: Path | None = None) -> list[str]:
             if ln.strip() and not ln.startswith("#")]
 
 
+COLLAPSED_CER = 0.30  # a line whose reading is this far off is counted as collapsed
+
+
 def cmd_evaluate_legibility(args) -> int:
     from handwriting.alphabet import detokenize
     from handwriting.metrics import ErrorCounts
-    from handwriting.service import Recognizer
+    from handwriting.service import Recognizer, models_dir
 
     syn = _synthesizer(args)
     rec = Recognizer.from_checkpoint(args.recognizer)
@@ -135,7 +143,7 @@ def cmd_evaluate_legibility(args) -> int:
     if args.repeats < 1:
         raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
     t0 = time.perf_counter()
-    counts, samples, per_repeat = ErrorCounts(), [], []
+    counts, samples, per_repeat, collapsed = ErrorCounts(), [], [], []
     for r in range(args.repeats):  # repeat r, phrase i: seed + r * len(phrases) + i
         once = ErrorCounts()
         for i, phrase in enumerate(phrases):
@@ -145,17 +153,30 @@ def cmd_evaluate_legibility(args) -> int:
             counts.add(phrase, hyp)
             once.add(phrase, hyp)
             samples.append({"text": phrase, "seed": seed, "read": hyp})
+            line = ErrorCounts()
+            line.add(phrase, hyp)
+            if line.cer > COLLAPSED_CER:
+                collapsed.append({"text": phrase, "seed": seed, "read": hyp,
+                                  "cer": round(line.cer, 3)})
         per_repeat.append(round(once.cer, 4))
     result = {"phrases": len(phrases), "repeats": args.repeats, "cer": round(counts.cer, 4),
               "wer": round(counts.wer, 4), "cer_per_repeat": per_repeat,
               "bias": args.bias, "style": args.style, "seed": args.seed,
+              "candidates": syn.candidates,
+              "reader": str(rec.path), "chooser": str(args.chooser or models_dir()
+                                                      / "recognizer.pt")
+              if syn.candidates > 1 else None,
               "recognizer_decoder": rec.default_decoder,
+              "collapsed_lines": len(collapsed), "collapsed_cer_above": COLLAPSED_CER,
+              "written_lines": counts.lines,
               "seconds": round(time.perf_counter() - t0, 1)}
     if args.samples:
         result["samples"] = samples
+        result["collapsed"] = collapsed
     print(json.dumps(result) if args.json else
           f"legibility: CER {100 * counts.cer:.1f} %  WER {100 * counts.wer:.1f} % "
-          f"({len(phrases)} phrases x {args.repeats})")
+          f"({len(phrases)} phrases x {args.repeats}, {syn.candidates} candidates, "
+          f"{len(collapsed)} collapsed)")
     return 0
 
 

@@ -13,6 +13,7 @@ from rapidfuzz.distance import Levenshtein
 from handwriting.ink import Ink, offsets_to_line_ink
 from handwriting.results import SynthesisFrame
 
+DEFAULT_CANDIDATES = 3  # the CLI's and the app's default: measured, see models/synthesizer.md
 MAX_CANDIDATES = 16  # a batch of lines x candidates; beyond this the cost outgrows the gain
 
 Reader = Callable[[list[Ink]], list[str]]  # inks -> what a recognizer reads in each
