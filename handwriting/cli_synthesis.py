@@ -65,12 +65,19 @@ def cmd_synthesize(args) -> int:
     lines = Path(args.text_file).read_text(encoding="utf-8").splitlines()
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    dropped: dict[str, None] = {}
     for i, text in enumerate(lines, 1):
         if not text.strip():
             continue
+        try:
+            dropped.update(dict.fromkeys(syn.plan(text).dropped))
+        except ValueError as exc:  # e.g. a line of emoji only: name the file and line
+            raise ValueError(f"{args.text_file}, line {i}: {exc}") from None
         inks = syn.write(text, bias=args.bias, style=style,
                          seed=None if args.seed is None else args.seed + i)
         _write(inks, out_dir / f"{i:04d}.{args.format}")
+    if dropped:  # named once for the whole file, not once a line
+        print(f"handwriting: warning: dropped characters {''.join(dropped)!r}", file=sys.stderr)
     print(f"wrote {len([t for t in lines if t.strip()])} files to {out_dir}")
     return 0
 
