@@ -140,6 +140,8 @@ COLLAPSED_CER = 0.30  # a line whose reading is this far off is counted as colla
 
 
 def cmd_evaluate_legibility(args) -> int:
+    from collections import Counter
+
     from handwriting.alphabet import detokenize
     from handwriting.metrics import ErrorCounts
     from handwriting.service import Recognizer, models_dir
@@ -151,11 +153,14 @@ def cmd_evaluate_legibility(args) -> int:
         raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
     t0 = time.perf_counter()
     counts, samples, per_repeat, collapsed = ErrorCounts(), [], [], []
+    classes: Counter[str] = Counter()
     for r in range(args.repeats):  # repeat r, phrase i: seed + r * len(phrases) + i
         once = ErrorCounts()
         for i, phrase in enumerate(phrases):
             seed = args.seed + r * len(phrases) + i
-            inks = syn.write(phrase, bias=args.bias, style=args.style, seed=seed)
+            inks, how = syn.write_classified(phrase, bias=args.bias, style=args.style,
+                                             seed=seed)
+            classes.update(how)
             hyp = " ".join(detokenize(rec.recognize(ink).text) for ink in inks)
             counts.add(phrase, hyp)
             once.add(phrase, hyp)
@@ -164,7 +169,7 @@ def cmd_evaluate_legibility(args) -> int:
             line.add(phrase, hyp)
             if line.cer > COLLAPSED_CER:
                 collapsed.append({"text": phrase, "seed": seed, "read": hyp,
-                                  "cer": round(line.cer, 3)})
+                                  "cer": round(line.cer, 3), "lines": how})
         per_repeat.append(round(once.cer, 4))
     result = {"phrases": len(phrases), "repeats": args.repeats, "cer": round(counts.cer, 4),
               "wer": round(counts.wer, 4), "cer_per_repeat": per_repeat,
@@ -176,6 +181,8 @@ def cmd_evaluate_legibility(args) -> int:
               "recognizer_decoder": rec.default_decoder,
               "collapsed_lines": len(collapsed), "collapsed_cer_above": COLLAPSED_CER,
               "written_lines": counts.lines,
+              "collapsed_classes": dict(Counter(c for s in collapsed for c in s["lines"])),
+              "line_classes": dict(classes),
               "seconds": round(time.perf_counter() - t0, 1)}
     if args.samples:
         result["samples"] = samples

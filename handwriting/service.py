@@ -371,9 +371,19 @@ class Synthesizer:
     def write(self, text: str, bias: float = 0.75, style=None,
               seed: int | None = None, candidates: int | None = None) -> list[Ink]:
         """Sample every line of `text`; returns one `Ink` per line (in writing heights)."""
+        return self.write_classified(text, bias, style, seed, candidates)[0]
+
+    def write_classified(self, text: str, bias: float = 0.75, style=None,
+                         seed: int | None = None, candidates: int | None = None
+                         ) -> tuple[list[Ink], list[str]]:
+        """`write`, and how each line went: 'ok' or the failure its window and pen show
+        (`handwriting.collapse.classify`)."""
+        from handwriting.collapse import TraceRecorder, classify
         from handwriting.synthesis import collect_lines, offsets_to_line_ink
 
         plan = self.plan(text)
-        offsets = collect_lines(self.stream(plan, bias, style, seed, candidates=candidates),
-                                len(plan.lines))
-        return [offsets_to_line_ink(o, t) for o, t in zip(offsets, plan.lines, strict=True)]
+        rec = TraceRecorder([len(t) for t in plan.lines])
+        offsets = collect_lines(rec.watch(self.stream(plan, bias, style, seed,
+                                                      candidates=candidates)), len(plan.lines))
+        inks = [offsets_to_line_ink(o, t) for o, t in zip(offsets, plan.lines, strict=True)]
+        return inks, [classify(t) for t in rec.traces()]
