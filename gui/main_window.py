@@ -75,6 +75,7 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         self.write_panel.set_bias(self.prefs.bias)
         self.write_panel.set_styles((), self.prefs.style)
         self.write_panel.set_speed(self.prefs.speed)
+        self.write_panel.set_candidates(self.prefs.candidates)
 
         self.models_label = QLabel("Loading models…")
         self.latency_label = QLabel()
@@ -157,7 +158,8 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
             line = max(lines, key=lambda t: sum(len(s) for s in t.strokes))
             prime = (Ink(line.strokes), detokenize(line.text))
         self.typed.write(text, self.write_panel.bias(), None if style in (NO_STYLE, MY_STYLE)
-                         else style, prime, speed or self.write_panel.speed(), seed)
+                         else style, prime, speed or self.write_panel.speed(), seed,
+                         self.write_panel.candidates())
         # The ink is what Undo should act on next, not the text box's own undo history.
         self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
         return True
@@ -353,6 +355,7 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
             self.prefs.bias = self.write_panel.bias()
             self.prefs.style = self.write_panel.style()
             self.prefs.speed = self.write_panel.speed()
+            self.prefs.candidates = self.write_panel.candidates()
             self.prefs.save()
             store = settings()
             store.setValue("window/geometry", self.saveGeometry())

@@ -136,6 +136,7 @@ class SynthesisJob:
     seed: int | None = None
     page: Ink | None = None  # the ink already on the page, whose writing height to measure
     frames: bool = True  # send the sampler's frames too (for the insight panels)
+    candidates: int = 1  # > 1: write each line this often, keep the best-reading one
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSlider,
+    QSpinBox,
     QTextBrowser,
     QTextEdit,
     QVBoxLayout,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from gui.painting import char_color, is_dark
 from handwriting.alphabet import detokenize
 from handwriting.document import DocumentEvent, InkDocument
+from handwriting.selfcheck import DEFAULT_CANDIDATES, MAX_CANDIDATES
 
 NO_STYLE = "None"
 MY_STYLE = "Use my handwriting"
@@ -206,6 +208,12 @@ class WritePanel(QWidget):
         self.bias_slider.valueChanged.connect(self.on_bias_changed)
         self.style_combo = QComboBox()
         self.style_combo.setToolTip("Whose handwriting to imitate")
+        self.tries_spin = QSpinBox()
+        self.tries_spin.setObjectName("triesSpin")
+        self.tries_spin.setRange(1, MAX_CANDIDATES)
+        self.tries_spin.setValue(DEFAULT_CANDIDATES)
+        self.tries_spin.setToolTip("Write each line this many times and keep the one the "
+                                   "recognizer reads best (1: write once, fastest)")
         self.speed_combo = QComboBox()
         for key, label in SPEEDS.items():
             self.speed_combo.addItem(label, key)
@@ -228,6 +236,8 @@ class WritePanel(QWidget):
         controls.addWidget(self.speed_combo, 0, 4)
         controls.addWidget(self.write_button, 1, 3)
         controls.addWidget(self.stop_button, 1, 4)
+        controls.addWidget(QLabel("Tries"), 2, 0)
+        controls.addWidget(self.tries_spin, 2, 1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self.text_edit, 1)
@@ -260,6 +270,13 @@ class WritePanel(QWidget):
 
     def speed(self) -> str:
         return self.speed_combo.currentData()
+
+    def candidates(self) -> int:
+        """Candidates per line for self-checking synthesis ("Tries")."""
+        return self.tries_spin.value()
+
+    def set_candidates(self, candidates: int) -> None:
+        self.tries_spin.setValue(candidates)
 
     def set_speed(self, speed: str) -> None:
         index = self.speed_combo.findData(speed)

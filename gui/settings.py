@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from handwriting.selfcheck import DEFAULT_CANDIDATES, MAX_CANDIDATES
+
 ORGANIZATION = "handwriting"
 APP_NAME = "Handwriting"
 MAX_RECENT = 8
@@ -47,6 +49,7 @@ class Preferences:
     bias: float = 0.75
     style: str = "None"
     speed: str = "realtime"  # realtime, fast, instant
+    candidates: int = DEFAULT_CANDIDATES  # "Tries": self-checking synthesis
     stroke_width: float = 2.5  # exported strokes, in % of the writing height
     color: str = "#1f2933"  # exported ink
     recent: list[str] = field(default_factory=list)
@@ -70,6 +73,7 @@ class Preferences:
         if not QColor(prefs.color).isValid():
             prefs.color = cls.color
         prefs.stroke_width = min(max(prefs.stroke_width, 0.1), 50.0)
+        prefs.candidates = min(max(prefs.candidates, 1), MAX_CANDIDATES)
         return prefs
 
     def save(self, store: QSettings | None = None) -> None:

@@ -124,14 +124,16 @@ class TypedInk(QObject):
 
     def write(self, text: str, bias: float, style: str | None = None,
               prime: tuple[Ink, str] | None = None, speed: str = "realtime",
-              seed: int | None = None) -> int:
-        """Start writing `text` (cancelling a job still running, keeping what it wrote)."""
+              seed: int | None = None, candidates: int = 1) -> int:
+        """Start writing `text` (cancelling a job still running, keeping what it wrote);
+        `candidates` > 1: self-checking synthesis (`handwriting.selfcheck`)."""
         if self.running:
             self._commit()
         self.speed, self.text = speed, text
         self._lines, self._placement, self._stream_done = [], None, False
         self._page = self.document.ink
-        self.job = self.workers.synthesize(text, bias, style, prime, seed, self._page)
+        self.job = self.workers.synthesize(text, bias, style, prime, seed, self._page,
+                                           candidates)
         self.started.emit()
         return self.job
 

@@ -108,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
                            "sample per phrase leaves a CER that moves by a point or two "
                            "from seed to seed")
     eleg.add_argument("--samples", action="store_true", help="include each phrase and reading")
+    eleg.add_argument("--candidates", type=int, default=None,
+                      help="self-checking: candidates per line, the best-reading kept "
+                           "(default: synthesize's default; 1 = off)")
+    eleg.add_argument("--chooser", default=None,
+                      help="recognizer checkpoint that chooses among candidates (default: "
+                           "shipped); --recognizer names the one that reads back (the judge)")
     eleg.add_argument("--json", action="store_true")
     esyn = esub.add_parser("synthesizer", help="NLL of the synthesizer on a split")
     _add_data_arg(esyn)
@@ -135,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="PNG resolution (default 300; a writing height is 6 mm)")
     synth.add_argument("--png-height", type=int, default=None, metavar="PX",
                        help="PNG height in pixels instead of --dpi")
+    synth.add_argument("--candidates", type=int, default=None,
+                       help="write K candidates of each line, keep the one the recognizer "
+                            "reads best (default: measured, see README; 1 = off)")
 
     bench = sub.add_parser("bench", help="latency and throughput benchmarks (JSON)")
     bench.add_argument("what", choices=("recognize", "synthesize"))

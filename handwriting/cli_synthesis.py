@@ -12,9 +12,14 @@ FORMATS = ("svg", "inkml", "json", "png")
 
 
 def _synthesizer(args):
-    from handwriting.service import Synthesizer
+    from handwriting.selfcheck import DEFAULT_CANDIDATES
+    from handwriting.service import Recognizer, Synthesizer
 
-    return Synthesizer.from_checkpoint(getattr(args, "checkpoint", None))
+    chooser = getattr(args, "chooser", None)
+    reader = Recognizer.from_checkpoint(chooser, use_lm=False) if chooser else None
+    k = getattr(args, "candidates", None)
+    return Synthesizer.from_checkpoint(getattr(args, "checkpoint", None), reader=reader,
+                                       candidates=DEFAULT_CANDIDATES if k is None else k)
 
 
 def _style(syn, args):
@@ -75,12 +80,19 @@ def cmd_synthesize(args) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out-dir {out_dir}: is a file, not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
+    dropped: dict[str, None] = {}
     for i, text in enumerate(lines, 1):
         if not text.strip():
             continue
+        try:
+            dropped.update(dict.fromkeys(syn.plan(text).dropped))
+        except ValueError as exc:  # e.g. a line of emoji only: name the file and line
+            raise ValueError(f"{args.text_file}, line {i}: {exc}") from None
         inks = syn.write(text, bias=args.bias, style=style,
                          seed=None if args.seed is None else args.seed + i)
         _write(inks, out_dir / f"{i:04d}.{args.format}", args)
+    if dropped:  # named once for the whole file, not once a line
+        print(f"handwriting: warning: dropped characters {''.join(dropped)!r}", file=sys.stderr)
     print(f"wrote {len([t for t in lines if t.strip()])} files to {out_dir}")
     return 0
 
@@ -160,10 +172,15 @@ def read_phrases(path: Path | None = None) -> list[str]:
             if ln.strip() and not ln.startswith("#")]
 
 
+COLLAPSED_CER = 0.30  # a line whose reading is this far off is counted as collapsed
+
+
 def cmd_evaluate_legibility(args) -> int:
+    from collections import Counter
+
     from handwriting.alphabet import detokenize
     from handwriting.metrics import ErrorCounts
-    from handwriting.service import Recognizer
+    from handwriting.service import Recognizer, models_dir
 
     syn = _synthesizer(args)
     rec = Recognizer.from_checkpoint(args.recognizer)
@@ -171,27 +188,45 @@ def cmd_evaluate_legibility(args) -> int:
     if args.repeats < 1:
         raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
     t0 = time.perf_counter()
-    counts, samples, per_repeat = ErrorCounts(), [], []
+    counts, samples, per_repeat, collapsed = ErrorCounts(), [], [], []
+    classes: Counter[str] = Counter()
     for r in range(args.repeats):  # repeat r, phrase i: seed + r * len(phrases) + i
         once = ErrorCounts()
         for i, phrase in enumerate(phrases):
             seed = args.seed + r * len(phrases) + i
-            inks = syn.write(phrase, bias=args.bias, style=args.style, seed=seed)
+            inks, how = syn.write_classified(phrase, bias=args.bias, style=args.style,
+                                             seed=seed)
+            classes.update(how)
             hyp = " ".join(detokenize(rec.recognize(ink).text) for ink in inks)
             counts.add(phrase, hyp)
             once.add(phrase, hyp)
             samples.append({"text": phrase, "seed": seed, "read": hyp})
+            line = ErrorCounts()
+            line.add(phrase, hyp)
+            if line.cer > COLLAPSED_CER:
+                collapsed.append({"text": phrase, "seed": seed, "read": hyp,
+                                  "cer": round(line.cer, 3), "lines": how})
         per_repeat.append(round(once.cer, 4))
     result = {"phrases": len(phrases), "repeats": args.repeats, "cer": round(counts.cer, 4),
               "wer": round(counts.wer, 4), "cer_per_repeat": per_repeat,
               "bias": args.bias, "style": args.style, "seed": args.seed,
+              "candidates": syn.candidates,
+              "reader": str(rec.path), "chooser": str(args.chooser or models_dir()
+                                                      / "recognizer.pt")
+              if syn.candidates > 1 else None,
               "recognizer_decoder": rec.default_decoder,
+              "collapsed_lines": len(collapsed), "collapsed_cer_above": COLLAPSED_CER,
+              "written_lines": counts.lines,
+              "collapsed_classes": dict(Counter(c for s in collapsed for c in s["lines"])),
+              "line_classes": dict(classes),
               "seconds": round(time.perf_counter() - t0, 1)}
     if args.samples:
         result["samples"] = samples
+        result["collapsed"] = collapsed
     print(json.dumps(result) if args.json else
           f"legibility: CER {100 * counts.cer:.1f} %  WER {100 * counts.wer:.1f} % "
-          f"({len(phrases)} phrases x {args.repeats})")
+          f"({len(phrases)} phrases x {args.repeats}, {syn.candidates} candidates, "
+          f"{len(collapsed)} collapsed)")
     return 0
 
 

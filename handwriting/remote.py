@@ -26,7 +26,8 @@ NICE = 5  # the child's OS priority below the parent's (POSIX nice increment)
 # What a parent may call, per kind: the service API, nothing else.
 CALLS = {
     "recognizer": frozenset({"recognize", "inspect", "saliency", "log_posteriors", "decode"}),
-    "synthesizer": frozenset({"warm_up", "plan", "style", "style_from_ink", "write"}),
+    "synthesizer": frozenset({"warm_up", "plan", "style", "style_from_ink", "write",
+                              "write_classified"}),
 }
 STREAMS = {"recognizer": frozenset(), "synthesizer": frozenset({"stream_chunks"})}
 

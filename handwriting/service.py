@@ -186,6 +186,17 @@ class Recognizer:
         lp = lp.transpose(0, 1).numpy()
         return [lp[k, : int(out_lens[k])] for k in range(len(inks))]
 
+    def read(self, inks: list[Ink], decoder: str = "greedy") -> list[str]:
+        """The plain text read in each ink line (one padded batch; greedy by default, so a
+        language model cannot make scribble read as a word): what self-checking synthesis
+        compares with the intended text."""
+        from handwriting.alphabet import detokenize
+
+        if not inks:
+            return []
+        return [detokenize(self.decode(lp, decoder, nbest=1)[0].text)
+                for lp in self.log_posteriors(inks)]
+
     def decode(self, log_probs: np.ndarray, decoder: str | None = None, nbest: int = 5,
                settings: DecoderSettings | None = None, complete: bool = True
                ) -> list[Hypothesis]:
@@ -268,7 +279,10 @@ class Synthesizer:
     MAX_CHARS = 5000
 
     def __init__(self, ckpt: dict, path: Path | None = None, styles: dict | None = None,
-                 threads: int | None = None):
+                 threads: int | None = None, candidates: int = 1, reader=None):
+        """`candidates` K > 1: write K candidates of every line and keep the one `reader`
+        (a `Recognizer`, or a function inks -> texts; default: the shipped recognizer,
+        loaded on first use) reads best (see `handwriting.selfcheck`)."""
         from handwriting.features import SynthesisFeatureConfig
         from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
 
@@ -281,6 +295,8 @@ class Synthesizer:
         self.metrics = dict(ckpt.get("metrics", {}))
         self.net = _load_weights(lambda: SynthesizerNet(self.config), ckpt, path)
         self.styles = dict(styles or {})
+        self.candidates = self._check_candidates(candidates)
+        self._reader = reader
         if threads:
             torch.set_num_threads(threads)
 
@@ -341,34 +357,72 @@ class Synthesizer:
             raise ValueError("the style's text is empty: priming needs the text of its ink")
         return Style(name, synthesis_offsets(ink, self.feature_config), norm.text)
 
+    @staticmethod
+    def _check_candidates(candidates) -> int:
+        from handwriting.selfcheck import MAX_CANDIDATES
+
+        if isinstance(candidates, bool) or not isinstance(candidates, int | np.integer) or not (
+                1 <= candidates <= MAX_CANDIDATES):
+            raise ValueError(f"candidates must be an integer from 1 to {MAX_CANDIDATES}, "
+                             f"got {candidates!r}")
+        return int(candidates)
+
+    def read(self, inks: list[Ink]) -> list[str]:
+        """What the choosing reader reads in each ink (self-checking synthesis)."""
+        if self._reader is None:
+            self._reader = Recognizer.from_checkpoint(use_lm=False)
+        read = getattr(self._reader, "read", self._reader)
+        return read(inks)
+
     def stream(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
-               seed: int | None = None, should_stop=None):
-        """Yield `SynthesisFrame`s (one per sampled point, all lines in one batch)."""
+               seed: int | None = None, should_stop=None, candidates: int | None = None):
+        """Yield `SynthesisFrame`s (one per sampled point, all lines in one batch). With
+        `candidates` K > 1 (default: this synthesizer's `candidates`) K candidates of every
+        line are sampled in that batch and only the best-reading one's frames come out,
+        after the whole batch is sampled (`handwriting.selfcheck`)."""
         from handwriting.synthesis import sample_stream
 
         plan = text if isinstance(text, SynthesisPlan) else self.plan(text)
         if not 0.0 <= bias <= 10.0:
             raise ValueError(f"bias must be between 0 and 10, got {bias}")
-        return sample_stream(self.net, self.alphabet, list(plan.lines), self.offset_scale,
-                             bias=bias, style=self.style(style), seed=seed,
-                             should_stop=should_stop)
+        k = self.candidates if candidates is None else self._check_candidates(candidates)
+        lines = list(plan.lines)
+        frames = sample_stream(self.net, self.alphabet, [ln for ln in lines for _ in range(k)],
+                               self.offset_scale, bias=bias, style=self.style(style), seed=seed,
+                               should_stop=should_stop)
+        if k == 1:
+            return frames
+        from handwriting.selfcheck import self_checked
+
+        return self_checked(frames, lines, k, self.read)
 
     def stream_chunks(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
                       seed: int | None = None, should_stop=None, seconds: float = 1 / 60,
-                      keep_frames: bool = True):
+                      keep_frames: bool = True, candidates: int | None = None):
         """`stream` grouped into a `SynthesisChunk` about every `seconds` (see
         `synthesis.chunk_stream`): what a view that draws while sampling takes."""
         from handwriting.synthesis import chunk_stream
 
         plan = text if isinstance(text, SynthesisPlan) else self.plan(text)
-        return chunk_stream(self.stream(plan, bias, style, seed, should_stop), len(plan.lines),
-                            seconds, keep_frames)
+        return chunk_stream(self.stream(plan, bias, style, seed, should_stop, candidates),
+                            len(plan.lines), seconds, keep_frames)
 
     def write(self, text: str, bias: float = 0.75, style=None,
-              seed: int | None = None) -> list[Ink]:
+              seed: int | None = None, candidates: int | None = None) -> list[Ink]:
         """Sample every line of `text`; returns one `Ink` per line (in writing heights)."""
+        return self.write_classified(text, bias, style, seed, candidates)[0]
+
+    def write_classified(self, text: str, bias: float = 0.75, style=None,
+                         seed: int | None = None, candidates: int | None = None
+                         ) -> tuple[list[Ink], list[str]]:
+        """`write`, and how each line went: 'ok' or the failure its window and pen show
+        (`handwriting.collapse.classify`)."""
+        from handwriting.collapse import TraceRecorder, classify
         from handwriting.synthesis import collect_lines, offsets_to_line_ink
 
         plan = self.plan(text)
-        offsets = collect_lines(self.stream(plan, bias, style, seed), len(plan.lines))
-        return [offsets_to_line_ink(o, t) for o, t in zip(offsets, plan.lines, strict=True)]
+        rec = TraceRecorder([len(t) for t in plan.lines])
+        offsets = collect_lines(rec.watch(self.stream(plan, bias, style, seed,
+                                                      candidates=candidates)), len(plan.lines))
+        inks = [offsets_to_line_ink(o, t) for o, t in zip(offsets, plan.lines, strict=True)]
+        return inks, [classify(t) for t in rec.traces()]

@@ -192,7 +192,7 @@ class ModelWorkers(QObject):
     # ------------------------------------------------------------------ synthesis
     def synthesize(self, text: str, bias: float = 0.75, style: str | None = None,
                    prime: tuple[Ink, str] | None = None, seed: int | None = None,
-                   page: Ink | None = None) -> int:
+                   page: Ink | None = None, candidates: int = 1) -> int:
         """Queue a synthesis job (cancelling the one running); returns its job id. The
         `page`'s writing height comes back with `synthesis_started`."""
         job = next(self._jobs)
@@ -200,7 +200,7 @@ class ModelWorkers(QObject):
         self._job = job
         self._running_job = job
         self._synthesize.emit(SynthesisJob(job, text, bias, style, prime, seed, page,
-                                           self.wants_frames()))
+                                           self.wants_frames(), candidates))
         return job
 
     def stop_synthesis(self) -> None:

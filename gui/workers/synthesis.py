@@ -58,7 +58,8 @@ class SynthesisWorker(ModelWorker):
             for chunk in self._service.stream_chunks(plan, job.bias, style, job.seed,
                                                      should_stop=should_stop,
                                                      seconds=BATCH_SECONDS,
-                                                     keep_frames=job.frames):
+                                                     keep_frames=job.frames,
+                                                     candidates=job.candidates):
                 steps = chunk.steps
                 self.points.emit(SynthesisBatch(job.job, chunk.points, chunk.finished,
                                                 chunk.frames))

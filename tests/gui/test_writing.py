@@ -143,3 +143,13 @@ def test_typed_ink_landing_while_the_pen_is_down_leaves_that_stroke_alone(ready_
     assert len(doc.strokes[-1]) == 9  # press, 7 moves, release: none lost
     doc.undo()
     assert len(doc) == typed and doc.undo_label == "Write Text"
+
+
+def test_tries_go_with_the_job_and_the_ink_still_lands(ready_window, qtbot):
+    win, doc = ready_window, ready_window.document
+    win.write_panel.set_candidates(2)
+    with qtbot.waitSignal(win.workers._synthesize, timeout=TIMEOUT_MS) as job:
+        with qtbot.waitSignal(win.typed.finished, timeout=TIMEOUT_MS) as done:
+            assert win.write_text("ok", speed="instant", seed=4)
+    assert job.args[0].candidates == 2
+    assert done.args == [True] and len(doc) > 0

@@ -297,3 +297,20 @@ def test_nll_in_raw_offsets_follows_the_files_units(monkeypatch, capsys):
     expected = 2 * np.log(10.0) * per_line_points
     assert b["nll_per_line_raw_offsets"] - a["nll_per_line_raw_offsets"] == pytest.approx(
         expected, abs=0.05)
+
+
+def test_cli_batch_names_dropped_characters_once_and_an_unwritable_line(
+        tmp_path, tiny_synth_checkpoint, capsys):
+    from handwriting.cli import main
+
+    texts = tmp_path / "lines.txt"
+    texts.write_text("a\U0001F600b\nc\U0001F600d\x07\n", encoding="utf-8")
+    base = ["synthesize", "--text-file", str(texts), "--out-dir", str(tmp_path / "d"),
+            "--candidates", "1", "--model", str(tiny_synth_checkpoint)]
+    assert main(base) == 0
+    err = capsys.readouterr().err
+    assert err.count("dropped characters") == 1 and "'\U0001F600\\x07'" in err
+    texts.write_text("fine\n\u043f\u0440\u0438\u0432\u0435\u0442\n", encoding="utf-8")
+    assert main(base) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{texts}, line 2: no writable characters" in err[0]

@@ -1,0 +1,100 @@
+"""Self-checking synthesis (`handwriting.selfcheck`, `Synthesizer(candidates=K)`): K candidates
+of every line are sampled in one batch, read back, and the best-reading one is kept with its
+own frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from handwriting.alphabet import DEFAULT_ALPHABET
+from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
+from handwriting.selfcheck import choose, point_log_likelihood
+from handwriting.service import Synthesizer
+from handwriting.synthesis import collect_lines
+
+TINY = dict(n_chars=len(DEFAULT_ALPHABET), hidden=16, layers=2, mixtures=3, window_gaussians=2)
+
+
+def tiny_service(reader=None, candidates: int = 1) -> Synthesizer:
+    torch.manual_seed(0)
+    cfg = SynthesizerConfig(**TINY)
+    net = SynthesizerNet(cfg)
+    ckpt = {"model_config": cfg.to_dict(), "feature_config": {"spacing": 0.14, "deslope": True},
+            "offset_scale": 0.1, "alphabet": DEFAULT_ALPHABET.chars,
+            "state_dict": net.state_dict()}
+    return Synthesizer(ckpt, reader=reader, candidates=candidates)
+
+
+def test_choose_fewest_errors_then_higher_likelihood():
+    texts = ["cat", "dog"]
+    readings = [["cut", "cat", "xx"], ["dig", "dug", "dog!"]]
+    ll = np.array([[0.0, -50.0, 10.0], [-5.0, -1.0, -9.0]])
+    # line 0: "cat" reads exactly; line 1: all one error apart, the likeliest wins
+    assert choose(texts, readings, ll).tolist() == [1, 1]
+
+
+class LongestReader:
+    """A fake reader: the candidate with the most points reads as the intended text."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, inks):
+        self.calls.append(len(inks))
+        n = [ink.num_points for ink in inks]
+        return ["ab" if k == max(n) else "zz" for k in n]
+
+
+def test_candidates_keep_the_best_reading_one_with_its_own_frames():
+    reader = LongestReader()
+    syn = tiny_service(reader)
+    frames = list(syn.stream("ab", seed=3, candidates=4))
+    assert reader.calls == [4]  # the four candidates were read as one batch
+    kept = collect_lines(iter(frames), 1)[0]
+    # the same seed and batch of four, unchosen: the kept line is the longest candidate
+    net_frames = list(syn.stream(syn.plan("ab ab ab ab".replace(" ", "\n")), seed=3,
+                                 candidates=1))
+    all4 = collect_lines(iter(net_frames), 4)
+    longest = max(all4, key=len)
+    np.testing.assert_allclose(kept, longest)
+    assert [f.step for f in frames] == list(range(len(frames)))
+    assert all(f.offsets.shape == (1, 3) for f in frames)
+
+
+def test_one_candidate_is_plain_sampling():
+    reader = LongestReader()
+    syn = tiny_service(reader)
+    a = syn.write("ab", seed=1)[0].coords()
+    b = syn.write("ab", seed=1, candidates=1)[0].coords()
+    np.testing.assert_array_equal(a, b)
+    assert reader.calls == []
+
+
+def test_default_candidates_of_the_synthesizer_apply():
+    reader = LongestReader()
+    syn = tiny_service(reader, candidates=2)
+    syn.write("ab cd", seed=0)
+    assert reader.calls == [2]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 17, 2.5, "3", True])
+def test_bad_candidates_are_refused(bad):
+    with pytest.raises(ValueError, match="candidates"):
+        tiny_service(candidates=bad)
+    with pytest.raises(ValueError, match="candidates"):
+        tiny_service().write("ab", candidates=bad)
+
+
+def test_point_log_likelihood_matches_a_direct_density():
+    from handwriting.results import SynthesisFrame
+
+    rng = np.random.default_rng(0)
+    mu, sigma = rng.normal(size=(1, 1, 2)), np.exp(rng.normal(size=(1, 1, 2)))
+    x = np.array([[0.3, -0.2, 1.0]])
+    f = SynthesisFrame(0, x, np.ones(1, bool), np.zeros((1, 2)), np.zeros((1, 1)),
+                       np.array([0.25]), np.zeros((1, 1)), mu, sigma, np.zeros((1, 1)), 0)
+    z = (x[0, :2] - mu[0, 0]) / sigma[0, 0]
+    want = -0.5 * (z ** 2).sum() - np.log(2 * np.pi * sigma[0, 0].prod()) + np.log(0.25)
+    assert point_log_likelihood(f)[0] == pytest.approx(want, rel=1e-6)
