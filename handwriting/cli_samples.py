@@ -85,6 +85,14 @@ def add_parsers(sub, evaluate_sub) -> None:
                     help="append each form's JSON line here as it finishes")
     _add_adapt_args(ev)
 
+    # `synthesize` itself is built in handwriting.cli; these two flags prime it with a
+    # stored writer's sample (Graves §5.5), handled by `cmd_synthesize` below.
+    synth = sub.choices["synthesize"]
+    _add_db_arg(synth)
+    synth.add_argument("--writer", default=None,
+                       help="write in this stored writer's hand (primes with their sample that "
+                            "covers most of the text's characters)")
+
 
 def _config(args):
     from handwriting.adaptation import AdaptConfig
@@ -238,7 +246,37 @@ def cmd_evaluate_adaptation(args) -> int:
     return 0
 
 
+def best_priming_sample(samples, text: str):
+    """The sample whose text shares the most distinct characters with `text` (ties: the
+    longer text), so that priming shows the network as many of the letters to write."""
+    want = set(text)
+    usable = [s for s in samples if s.text.strip()]
+    if not usable:
+        return None
+    return max(usable, key=lambda s: (len(want & set(s.text)), len(s.text), -s.id))
+
+
+def cmd_synthesize(args) -> int:
+    """`handwriting synthesize`, primed with a stored writer's sample when --writer is given."""
+    from handwriting import cli_synthesis
+
+    if args.writer is not None:
+        if args.style or args.prime:
+            raise ValueError("give one of --writer, --style and --prime")
+        from handwriting.service import Synthesizer
+
+        with _store(args) as store:
+            writer = store.writer(args.writer)
+            sample = best_priming_sample(store.samples(writer.id), args.text or "")
+        if sample is None:
+            raise ValueError(f"writer {writer.name!r} has no samples with text to prime with")
+        syn = Synthesizer.from_checkpoint(args.checkpoint)
+        args.style = syn.style_from_ink(sample.ink, sample.text, name=writer.name)
+    return cli_synthesis.cmd_synthesize(args)
+
+
 HANDLERS = {
+    ("synthesize", None): cmd_synthesize,
     ("samples", None): cmd_samples,
     ("adapt", None): cmd_adapt,
     ("evaluate", "adaptation"): cmd_evaluate_adaptation,

@@ -156,3 +156,34 @@ def test_cli_refuses_a_foreign_file_and_an_unknown_writer(tmp_path, capsys):
     assert bad.read_text() == "my shopping list\n" * 20
     assert main(["adapt", "--samples-db", str(tmp_path / "s.db"), "--writer", "nobody"]) == 2
     assert "no writer 'nobody'" in capsys.readouterr().err
+
+
+def test_priming_sample_covers_most_of_the_text():
+    from handwriting.cli_samples import best_priming_sample
+    from handwriting.samples import Sample
+
+    def s(i, text):
+        return Sample(i, 1, hershey_ink("x"), text, "", "", 0.0)
+
+    samples = [s(1, "aaaaaaaaaaaaaaaa"), s(2, "the fox"), s(3, "zebra"), s(4, "")]
+    assert best_priming_sample(samples, "the box").id == 2
+    assert best_priming_sample(samples, "zzz").id == 3
+    assert best_priming_sample([s(4, " ")], "x") is None
+
+
+def test_cli_synthesize_as_a_stored_writer(tmp_path, capsys):
+    db = tmp_path / "s.db"
+    with SampleStore(db) as store:
+        store.add_writer("Ada")
+        store.add_writer("Empty")
+        store.add_sample("Ada", hershey_ink("hello there"), "hello there")
+    out = tmp_path / "o.svg"
+    assert main(["synthesize", "hi", "-o", str(out), "--samples-db", str(db), "--writer", "Ada",
+                 "--style", "x"]) == 2
+    assert "one of --writer" in capsys.readouterr().err
+    assert main(["synthesize", "hi", "-o", str(out), "--samples-db", str(db),
+                 "--writer", "Empty"]) == 2
+    assert "no samples" in capsys.readouterr().err
+    assert main(["synthesize", "hello", "-o", str(out), "--samples-db", str(db), "--writer",
+                 "Ada", "--seed", "1"]) == 0
+    assert out.stat().st_size > 0
