@@ -199,7 +199,7 @@ def cmd_adapt(args) -> int:
     save_adapted(rec, result, out, card)
     summary = {**card, "model": str(out), "steps": result.steps_done,
                "samples": result.examples, "skipped": len(result.skipped),
-               "seconds": round(result.seconds, 1)}
+               "seconds": round(result.seconds, 1), "cpu_seconds": round(result.cpu_seconds, 1)}
     if args.json:
         print(json.dumps(summary))
     else:

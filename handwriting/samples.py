@@ -42,6 +42,17 @@ _MIGRATIONS = {  # from version k to k + 1
         "ALTER TABLE samples ADD COLUMN device TEXT NOT NULL DEFAULT ''"],
 }
 
+# Prompt sentences for collecting samples: few, yet together they hold every lower- and
+# upper-case letter, every digit and the common punctuation of the recognizer's alphabet.
+PROMPTS = (
+    "The quick brown fox jumps over the lazy dog.",
+    "Pack my box with five dozen liquor jugs!",
+    "Sphinx of black quartz, judge my vow?",
+    "THE FIVE BOXING WIZARDS JUMP QUICKLY",
+    "Call 0123 456 789 at 10:45; ask for Vic's & Zoe's aunt.",
+    '"Waltz, bad nymph, for quick jigs vex" (1998) - 25% off',
+)
+
 
 class SampleStoreError(ValueError):
     """A database file that is corrupt, not ours, or from a newer version; names the file."""

@@ -220,3 +220,14 @@ def test_killed_mid_write_keeps_every_committed_sample(tmp_path):
         assert len(texts) in (len(committed), len(committed) + 1)  # one may have committed unprinted
         assert all(s.ink == _ink(int(s.text)) for s in store.samples("k"))
         store.add_sample("k", _ink(0), "after")  # still writable
+
+
+def test_prompts_cover_the_alphabet_digits_and_punctuation():
+    from handwriting.alphabet import IAM_CHARS
+    from handwriting.samples import PROMPTS
+
+    chars = set("".join(PROMPTS))
+    assert chars <= set(IAM_CHARS)
+    import string
+
+    assert set(string.ascii_letters + string.digits + ".,;:!?\"'()-&%") <= chars
