@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handwriting import cli_synthesis, explain, page_eval
+from handwriting import cli_samples, cli_synthesis, explain, page_eval
 from handwriting.checkpoint import CheckpointError, config_from
 from handwriting.data.iam_ondb import DatasetError
 from handwriting.formats.errors import InkFormatError
@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--write", action="store_true", help="store the best settings in the checkpoint")
 
     explain.add_parser(sub)
+    cli_samples.add_parsers(sub, esub)
 
     recog = sub.add_parser("recognize", help="recognize ink files (IAM XML, InkML, JSON)")
     recog.add_argument("files", nargs="+")
@@ -454,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         ("bench", None): cli_synthesis.cmd_bench,
         ("data", "styles"): cli_synthesis.cmd_data_styles,
         ("train", "lm"): cli_synthesis.cmd_train_lm,
+        **cli_samples.HANDLERS,
     }
     key = (args.command, getattr(args, "action", None) or getattr(args, "model", None))
     handler = handlers.get(key) or handlers.get((args.command, None))
