@@ -29,6 +29,17 @@ from gui.workers.recognition import RecognitionWorker
 from gui.workers.synthesis import SynthesisWorker
 from handwriting.ink import Ink
 
+_still_running: set[QThread] = set()
+
+
+def _outlive_parent(thread: QThread) -> None:
+    """A thread still waiting on its model process (a long call on a busy machine) when the
+    window goes: detach it from the window, whose deletion would otherwise destroy a running
+    QThread (Qt aborts the process), and drop it once it has finished its call."""
+    thread.setParent(None)
+    _still_running.add(thread)
+    thread.finished.connect(lambda t=thread: (_still_running.discard(t), t.deleteLater()))
+
 
 class ModelWorkers(QObject):
     """The GUI thread's handle on the workers. Start it once; every signal arrives in the GUI
@@ -120,7 +131,8 @@ class ModelWorkers(QObject):
         for thread in self._threads:
             thread.quit()
         for thread in self._threads:
-            thread.wait(SHUTDOWN_WAIT_MS)
+            if not thread.wait(SHUTDOWN_WAIT_MS):
+                _outlive_parent(thread)
         if self._frozen:  # what this window held may be garbage now
             self._frozen = False
             gc.unfreeze()

@@ -147,3 +147,39 @@ def test_the_models_run_in_processes_of_their_own(ready_window, monkeypatch):
         assert all(mb > 0 for mb in memory["model_process_mb"].values())
     monkeypatch.setenv("HANDWRITING_IN_PROCESS", "1")
     assert isinstance(load_service("recognizer", None, 1), Recognizer)
+
+
+def test_a_window_closed_during_a_long_model_call_does_not_abort(tmp_path):
+    """Under load a model call can outlast the shutdown wait; deleting the window must not
+    then destroy a running QThread (Qt aborts the whole process: the suite's rare crash)."""
+    import subprocess
+    import sys
+
+    code = """
+import sys, time
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QEvent
+from gui.workers.models import _outlive_parent
+app = QCoreApplication([])
+class Busy(QThread):
+    def run(self):
+        time.sleep(1.0)  # a call still waiting on the model process
+parent = QObject()
+thread = Busy(parent)
+thread.start()
+thread.quit()
+if not thread.wait(10):
+    _outlive_parent(thread)
+parent.deleteLater()
+QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+deadline = time.monotonic() + 5
+while thread.isRunning() and time.monotonic() < deadline:
+    app.processEvents()
+    time.sleep(0.01)
+app.processEvents()
+print("survived")
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, env={**__import__("os").environ,
+                                          "QT_QPA_PLATFORM": "offscreen"},
+                         cwd=__import__("pathlib").Path(__file__).resolve().parents[2])
+    assert run.returncode == 0 and "survived" in run.stdout, run.stderr[-2000:]
