@@ -217,6 +217,7 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
                  f"{k}: {'loading…' if k in w.loading else 'not loaded'}"
                  for k in ("recognizer", "synthesizer")]
         self.models_label.setText("  ·  ".join(parts))
+        self.models_label.setToolTip("\n".join(parts))  # whole, where a narrow window clips
 
     @Slot(float)
     def on_recognized(self, ms: float) -> None:

@@ -3,7 +3,6 @@ character n-gram language model, an optional word lexicon and optional word-leve
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
 from dataclasses import dataclass
@@ -271,9 +270,10 @@ def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam_width: int = 16,
             nxt[node] = [spb, spnb, fr, _lae(spb, spnb)]
         # No new prefix scoring below the beam_width-th best of these can survive this frame:
         # a new l + k has no other parent, and its fusion term is at most l's + gain.
+        # (nxt holds at most beam_width prefixes here, so the beam_width-th best is the least)
         cutoff = NEG_INF
         if len(nxt) >= beam_width:
-            cutoff = heapq.nlargest(beam_width, (e[3] + node.fusion for node, e in nxt.items()))[-1]
+            cutoff = min([e[3] + node.fusion for node, e in nxt.items()])
         for node, (pb, pnb, fr) in beams.items():
             if not frame_cands:
                 break
@@ -304,8 +304,8 @@ def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam_width: int = 16,
                     if term > e[3]:  # char_frames follow the most probable contribution
                         e[2], e[3] = (t, fr), term
         scored = [(_lae(e[0], e[1]) + node.fusion, node, e) for node, e in nxt.items()]
-        if len(scored) > beam_width:
-            scored = heapq.nlargest(beam_width, scored, key=itemgetter(0))
+        if len(scored) > beam_width:  # what heapq.nlargest returns, faster for short lists
+            scored = sorted(scored, key=itemgetter(0), reverse=True)[:beam_width]
         beams = {node: (e[0], e[1], e[2]) for _, node, e in scored}
     if T > done:
         beams = _blank_frames(beams, float(blank_sums[T] - blank_sums[done]))

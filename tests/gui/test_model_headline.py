@@ -25,7 +25,7 @@ Other text | with a bar.
 
 
 def test_headline_is_the_default_decoder_on_testset_t():
-    assert card_headline(CARD) == "testset_t: CER 6.13 %, WER 23.18 %, beam + LM"
+    assert card_headline(CARD) == "testset_t CER 6.13 %, WER 23.18 %, beam + LM"
     assert card_headline("# no table") is None
 
 
@@ -35,9 +35,9 @@ def test_summary_prefers_the_card_and_labels_validation_figures():
     assert plain.summary == "recognizer.pt (4.8 MB, validation CER 8.1 %)"
     carded = ModelInfo("recognizer", Path("recognizer.pt"), 4_800_000, metrics,
                        headline=card_headline(CARD))
-    assert "testset_t: CER 6.13 %" in carded.summary and "8.1" not in carded.summary
+    assert "testset_t CER 6.13 %" in carded.summary and "8.1" not in carded.summary
 
 
 def test_shipped_card_has_a_headline():
     card = Path(__file__).parents[2] / "models" / "recognizer.md"
-    assert card_headline(card.read_text()).startswith("testset_t: CER ")
+    assert card_headline(card.read_text()).startswith("testset_t CER ")

@@ -108,3 +108,20 @@ def test_word_terms_must_not_break_the_pruning_bound():
     with pytest.raises(ValueError, match="oov_penalty"):
         beam_search(lp, DEFAULT_ALPHABET, 4, lm=lm, word_lm=WordLM.train(["a"], 0),
                     oov_penalty=1.0)
+
+
+def test_cli_builds_the_word_lm_from_trainset_lines_only(fake_iam_ondb, tmp_path, capsys):
+    from handwriting.cli import main
+    from handwriting.data.iam_ondb import load_iam_ondb
+
+    assert main(["train", "lm", "--words", "--iam-ondb", str(fake_iam_ondb.root),
+                 "--output", str(tmp_path)]) == 0
+    assert "wordlm" in capsys.readouterr().out
+    lm = WordLM.load(next(tmp_path.glob("wordlm-*.npz")))
+    ds = load_iam_ondb(fake_iam_ondb.root)
+    train = {word_key(t) for ln in ds.split("trainset") for t in ln.text.split()} - {""}
+    test = {word_key(t) for s in ("testset_v", "testset_t", "testset_f")
+            for ln in ds.split(s) for t in ln.text.split()} - train - {""}
+    bigram_words = {lm.words[w] for _, w in lm._bigrams}
+    assert train and bigram_words <= train  # every counted pair comes from trainset lines
+    assert not test & bigram_words
