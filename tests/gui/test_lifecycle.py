@@ -196,3 +196,23 @@ def test_batch_open_of_a_bad_file_prints_and_exits_2(tmp_path):
     assert run.returncode == 2, run.stderr
     assert f"handwriting-app: error: {bad}: " in run.stderr
     assert shot.is_file() and report.is_file()
+
+
+def test_a_large_file_is_read_off_the_gui_thread(window, tmp_path, monkeypatch):
+    import threading
+
+    import gui.files
+
+    path = tmp_path / "big.json"
+    write_ink(INK, path)
+    readers = []
+    real = gui.files.read_ink
+
+    def spy(p):
+        readers.append(threading.current_thread() is threading.main_thread())
+        return real(p)
+
+    monkeypatch.setattr(gui.files, "BACKGROUND_READ_BYTES", 10)  # every file is "large"
+    monkeypatch.setattr(gui.files, "read_ink", spy)
+    assert window.open_file(path)
+    assert readers == [False] and window.document.ink == INK
