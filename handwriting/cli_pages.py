@@ -1,6 +1,7 @@
-"""`handwriting evaluate pages`: whole IAM-OnDB forms read as pages, the way the app and
-`handwriting recognize` read a file (`pages.read_page`), against the same lines read one by
-one. A form's lines keep their whiteboard coordinates, so the page is the page as written."""
+"""The CLI verbs that read pages: `handwriting recognize` (each file read as the app reads
+it, `pages.read_page`) and `handwriting evaluate pages` (whole IAM-OnDB forms read as pages
+against the same lines read one by one; a form's lines keep their whiteboard coordinates,
+so the page is the page as written)."""
 
 from __future__ import annotations
 
@@ -163,4 +164,23 @@ def cmd_evaluate_pages(args: argparse.Namespace) -> int:
               f"number of lines ({result['grouping_exact']} grouped exactly); page CER "
               f"{100 * result['page_cer']:.2f} %, line CER {100 * result['line_cer']:.2f} % "
               f"({result['lines']} lines, {result['seconds']} s)")
+    return 0
+
+
+def cmd_recognize(args) -> int:
+    """Each file is read as a page (`pages.read_page`, the app's reader): one line of output
+    per line of writing, or per file `{file, text, nbest, lines: [{text, nbest, strokes}]}`."""
+    from handwriting.formats import read_ink
+    from handwriting.pages import read_page, reading_json
+    from handwriting.service import Recognizer
+
+    inks = [(f, read_ink(f)) for f in args.files]  # read all first: fail before the model loads
+    rec = Recognizer.from_checkpoint(args.checkpoint)
+    results = [reading_json(f, read_page(rec, ink, args.decoder)) for f, ink in inks]
+    if args.json:
+        print(json.dumps(results))
+    else:
+        for r in results:
+            for line in r["lines"]:
+                print(f"{r['file']}\t{line['text']}")
     return 0
