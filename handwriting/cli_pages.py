@@ -9,10 +9,12 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from handwriting.formats.errors import InkFormatWarning
 from handwriting.ink import Ink, Stroke
 
 
@@ -174,7 +176,11 @@ def cmd_recognize(args) -> int:
     from handwriting.pages import read_page, reading_json
     from handwriting.service import Recognizer
 
-    inks = [(f, read_ink(f)) for f in args.files]  # read all first: fail before the model loads
+    with warnings.catch_warnings(record=True) as caught:  # read as it is, said in one line
+        warnings.simplefilter("always", InkFormatWarning)
+        inks = [(f, read_ink(f)) for f in args.files]  # all first: fail before the model loads
+    for w in caught:
+        print(f"handwriting: warning: {w.message}", file=sys.stderr)
     rec = Recognizer.from_checkpoint(args.checkpoint)
     results = [reading_json(f, read_page(rec, ink, args.decoder)) for f, ink in inks]
     if args.json:

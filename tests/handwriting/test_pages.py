@@ -171,3 +171,14 @@ def test_paragraphs_laid_out_as_the_app_lays_out_typed_text():
     assert [len(s) for s in page_lines(page)] == counts
     assert page.bounds()[3] > 2.4  # the second line a pitch down
     assert evaluate_paragraphs(Hershey(), 5) == {"paragraphs": 5, "paragraphs_right": 5}
+
+
+def test_cli_reads_unknown_units_with_a_one_line_warning(tmp_path, capsys, shipped):
+    path = tmp_path / "odd.inkml"
+    path.write_text('<ink xmlns="http://www.w3.org/2003/InkML"><traceFormat>'
+                    '<channel name="X" units="furlong"/><channel name="Y" units="furlong"/>'
+                    "</traceFormat><trace>0 0, 10 10, 20 0</trace></ink>")
+    assert cli.main(["recognize", str(path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(e.startswith("handwriting: warning: ") and "furlong" in e
+                                 for e in err)
