@@ -154,7 +154,8 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
 
     @Slot()
     def on_write(self) -> None:
-        self.write_text()
+        if self.write_text():  # Ctrl+Z next undoes the ink, not the typing in the text box
+            self.canvas.setFocus()
 
     @Slot()
     def on_stop(self) -> None:

@@ -130,3 +130,19 @@ def test_typed_ink_landing_while_the_pen_is_down_leaves_that_stroke_alone(ready_
     assert len(doc.strokes[-1]) == 9  # press, 7 moves, release: none lost
     doc.undo()
     assert len(doc) == typed and doc.undo_label == "Write Text"
+
+
+def test_ctrl_z_right_after_write_undoes_the_ink_not_the_typing(ready_window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    win, doc = ready_window, ready_window.document
+    win.activateWindow()
+    win.write_panel.text_edit.setFocus()
+    qtbot.keyClicks(win.write_panel.text_edit, "ok")
+    win.write_panel.speed_combo.setCurrentIndex(win.write_panel.speed_combo.findData("instant"))
+    with qtbot.waitSignal(win.typed.finished, timeout=TIMEOUT_MS):
+        win.on_write()
+    assert len(doc) > 0 and doc.undo_label == "Write Text"
+    qtbot.keyClick(QApplication.focusWidget() or win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(doc) == 0
+    assert win.write_panel.text() == "ok"
