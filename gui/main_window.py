@@ -166,7 +166,7 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
 
     @Slot()
     def on_write(self) -> None:
-        self.write_text()
+        self.write_text()  # it gives the canvas the focus: Ctrl+Z then undoes the ink
 
     @Slot()
     def on_stop(self) -> None:

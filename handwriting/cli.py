@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handwriting import cli_samples, cli_synthesis, explain, page_eval
+from handwriting import cli_pages, cli_samples, cli_synthesis, explain
 from handwriting.checkpoint import CheckpointError, config_from
 from handwriting.data.iam_ondb import DatasetError
 from handwriting.formats.errors import InkFormatError
@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     esyn.add_argument("--split", default="testset_v")
     esyn.add_argument("--model", dest="checkpoint", default=None)
     esyn.add_argument("--json", action="store_true")
-    page_eval.add_parser(esub)
+    cli_pages.add_parser(esub)
 
     synth = sub.add_parser("synthesize", help="write text as handwriting (SVG, InkML, JSON, PNG)")
     synth.add_argument("text", nargs="?", help="the text to write")
@@ -340,28 +340,6 @@ def cmd_evaluate_recognizer(args) -> int:
     return 0
 
 
-def cmd_recognize(args) -> int:
-    """Each file is read as a page (`pages.read_page`, the app's reader): one line of output
-    per line of writing, or per file `{file, text, nbest, lines: [{text, nbest, strokes}]}`."""
-    from handwriting.formats import read_ink
-    from handwriting.pages import read_page, reading_json
-    from handwriting.service import Recognizer
-
-    inks = [(f, read_ink(f)) for f in args.files]  # read all first: fail before the model loads
-    for f, ink in inks:
-        if ink.is_empty:
-            raise ValueError(f"{f}: ink is empty: nothing to recognize")
-    rec = Recognizer.from_checkpoint(args.checkpoint)
-    results = [reading_json(f, read_page(rec, ink, args.decoder)) for f, ink in inks]
-    if args.json:
-        print(json.dumps(results))
-    else:
-        for r in results:
-            for line in r["lines"]:
-                print(f"{r['file']}\t{line['text']}")
-    return 0
-
-
 def cmd_tune_decoder(args) -> int:
     """Grid search of LM weight and insertion bonus on validation lines (never test lines)."""
     import itertools
@@ -445,13 +423,13 @@ def main(argv: list[str] | None = None) -> int:
         ("train", "synthesizer"): cmd_train_synthesizer,
         ("export", None): cmd_export,
         ("evaluate", "recognizer"): cmd_evaluate_recognizer,
-        ("recognize", None): cmd_recognize,
+        ("recognize", None): cli_pages.cmd_recognize,
         ("tune", None): cmd_tune_decoder,
         ("explain", None): explain.cmd_explain,
         ("synthesize", None): cli_synthesis.cmd_synthesize,
         ("evaluate", "synthesizer"): cli_synthesis.cmd_evaluate_synthesizer,
         ("evaluate", "legibility"): cli_synthesis.cmd_evaluate_legibility,
-        ("evaluate", "pages"): page_eval.cmd_evaluate_pages,
+        ("evaluate", "pages"): cli_pages.cmd_evaluate_pages,
         ("bench", None): cli_synthesis.cmd_bench,
         ("data", "styles"): cli_synthesis.cmd_data_styles,
         ("train", "lm"): cli_synthesis.cmd_train_lm,

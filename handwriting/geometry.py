@@ -226,13 +226,14 @@ def group_lines(ink: Ink) -> list[list[int]]:
     1. h is the typical letter height; strokes under `SMALL_STROKE` * h (dots, commas) wait.
     2. In document order (the order strokes were written or stored; timestamps are not
        trusted: files restart them per line), a new line starts at a carriage return: a
-       stroke that begins left of the middle of the line so far, `LINE_JUMP` * h or more
-       above or below the line's last strokes. Writing order keeps close and sloping lines
-       apart where the strokes' heights alone interleave.
+       stroke that begins left of the middle of the line so far (and a letter height or
+       more back), `LINE_JUMP` * h or more above or below the line's last strokes. Writing
+       order keeps close and sloping lines apart where the strokes' heights interleave.
     3. Pieces whose writing bands overlap by `BAND_OVERLAP` where they lie are one line (a
        word added to a line afterwards, lines written out of order).
     4. Small strokes join the line whose band is nearest them at their x (a line that ends
-       before them, or starts after, is that much further).
+       before them, or starts after, is that much further; above a band counts half, as
+       i-dots and apostrophes sit above their line).
 
     A function of the strokes and their order alone, so undo and redo give back the grouping
     they had. Strokes keep their document order inside each line."""
@@ -249,7 +250,8 @@ def group_lines(ink: Ink) -> list[list[int]]:
     lines = [[order[0]]]
     left, right = lo[order[0], 0], hi[order[0], 0]
     for i in order[1:]:
-        if lo[i, 0] < (left + right) / 2 and abs(cy[i] - np.median(cy[lines[-1][-5:]])) > LINE_JUMP * h:
+        back = lo[i, 0] < min((left + right) / 2, right - h)  # not the next letter over
+        if back and abs(cy[i] - np.median(cy[lines[-1][-5:]])) > LINE_JUMP * h:
             lines.append([i])
             left, right = lo[i, 0], hi[i, 0]
         else:
@@ -261,7 +263,8 @@ def group_lines(ink: Ink) -> list[list[int]]:
         for line in lines:  # how far above or below the line's band, and past its ends
             top, bottom = _band(line, cx[i], lo, hi, cx, h)
             beyond = max(lo[line, 0].min() - cx[i], cx[i] - hi[line, 0].max(), 0.0)
-            gaps.append(max(top - cy[i], cy[i] - bottom, 0.0) + 0.5 * beyond
+            # above a band counts half: i-dots and apostrophes sit above their line
+            gaps.append(max(0.5 * (top - cy[i]), cy[i] - bottom, 0.0) + 0.5 * beyond
                         + 0.01 * abs(cy[i] - (top + bottom) / 2))
         lines[int(np.argmin(gaps))].append(int(i))
     mids = [np.median(cy[[k for k in line if big[k]]]) for line in lines]

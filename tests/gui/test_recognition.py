@@ -183,3 +183,32 @@ print("survived")
                                           "QT_QPA_PLATFORM": "offscreen"},
                          cwd=__import__("pathlib").Path(__file__).resolve().parents[2])
     assert run.returncode == 0 and "survived" in run.stdout, run.stderr[-2000:]
+
+
+def test_close_lines_keep_their_grouping_through_undo_and_redo(ready_window):
+    # Two lines at the app's typed-text pitch, sloping: stroke by stroke the second line is
+    # undone and redone; the app's lines never mix strokes of the two.
+    from tests.handwriting.test_pages import close_lines
+
+    page, counts = close_lines(["Bright lamps lit the old stone bridge",
+                                "Seven ships sailed north in 1984"], slope=0.07)
+    doc = ready_window.document
+    doc.add_strokes(page.strokes[:counts[0]])
+    for stroke in page.strokes[counts[0]:]:
+        doc.add_stroke(stroke)
+    line_of = {id(s): int(i >= counts[0]) for i, s in enumerate(page.strokes)}
+
+    def check() -> None:
+        ready_window.recognition.on_request()  # group now (the timer would, a moment later)
+        lines = ready_window.recognition.lines
+        assert all(len({line_of[id(s)] for s in strokes}) == 1 for strokes in lines)
+
+    check()
+    assert len(ready_window.recognition.lines) == 2
+    for _ in range(counts[1]):
+        doc.undo()
+        check()
+    for _ in range(counts[1]):
+        doc.redo()
+        check()
+    assert len(ready_window.recognition.lines) == 2

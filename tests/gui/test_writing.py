@@ -153,3 +153,19 @@ def test_tries_go_with_the_job_and_the_ink_still_lands(ready_window, qtbot):
             assert win.write_text("ok", speed="instant", seed=4)
     assert job.args[0].candidates == 2
     assert done.args == [True] and len(doc) > 0
+
+
+def test_ctrl_z_right_after_write_undoes_the_ink_not_the_typing(ready_window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    win, doc = ready_window, ready_window.document
+    win.activateWindow()
+    win.write_panel.text_edit.setFocus()
+    qtbot.keyClicks(win.write_panel.text_edit, "ok")
+    win.write_panel.speed_combo.setCurrentIndex(win.write_panel.speed_combo.findData("instant"))
+    with qtbot.waitSignal(win.typed.finished, timeout=TIMEOUT_MS):
+        win.on_write()
+    assert len(doc) > 0 and doc.undo_label == "Write Text"
+    qtbot.keyClick(QApplication.focusWidget() or win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(doc) == 0
+    assert win.write_panel.text() == "ok"

@@ -121,8 +121,8 @@ def test_typed_paragraphs_at_the_apps_pitch_are_grouped_right():
 
 
 def test_evaluate_pages_reads_whole_forms_as_pages(fake_iam_ondb, capsys, shipped):
+    from handwriting.cli_pages import form_pages
     from handwriting.data.iam_ondb import load_iam_ondb
-    from handwriting.page_eval import form_pages
 
     lines, _ = load_iam_ondb(fake_iam_ondb.root).evaluation_lines("testset_t")
     (page,) = form_pages(lines, 12)  # the fake split has one form
@@ -160,8 +160,8 @@ def test_a_dot_far_right_of_a_short_line_joins_the_line_it_sits_on():
 
 
 def test_paragraphs_laid_out_as_the_app_lays_out_typed_text():
+    from handwriting.cli_pages import app_paragraph, evaluate_paragraphs
     from handwriting.geometry import normalize
-    from handwriting.page_eval import app_paragraph, evaluate_paragraphs
 
     class Hershey:  # stands in for the synthesizer: lines in writing heights from (0, 0)
         def write(self, text, seed=None):
@@ -171,3 +171,14 @@ def test_paragraphs_laid_out_as_the_app_lays_out_typed_text():
     assert [len(s) for s in page_lines(page)] == counts
     assert page.bounds()[3] > 2.4  # the second line a pitch down
     assert evaluate_paragraphs(Hershey(), 5) == {"paragraphs": 5, "paragraphs_right": 5}
+
+
+def test_cli_reads_unknown_units_with_a_one_line_warning(tmp_path, capsys, shipped):
+    path = tmp_path / "odd.inkml"
+    path.write_text('<ink xmlns="http://www.w3.org/2003/InkML"><traceFormat>'
+                    '<channel name="X" units="furlong"/><channel name="Y" units="furlong"/>'
+                    "</traceFormat><trace>0 0, 10 10, 20 0</trace></ink>")
+    assert cli.main(["recognize", str(path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(e.startswith("handwriting: warning: ") and "furlong" in e
+                                 for e in err)

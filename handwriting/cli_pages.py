@@ -1,6 +1,7 @@
-"""`handwriting evaluate pages`: whole IAM-OnDB forms read as pages, the way the app and
-`handwriting recognize` read a file (`pages.read_page`), against the same lines read one by
-one. A form's lines keep their whiteboard coordinates, so the page is the page as written."""
+"""The CLI verbs that read pages: `handwriting recognize` (each file read as the app reads
+it, `pages.read_page`) and `handwriting evaluate pages` (whole IAM-OnDB forms read as pages
+against the same lines read one by one; a form's lines keep their whiteboard coordinates,
+so the page is the page as written)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from handwriting.formats.errors import InkFormatWarning
 from handwriting.ink import Ink, Stroke
 
 
@@ -163,4 +166,30 @@ def cmd_evaluate_pages(args: argparse.Namespace) -> int:
               f"number of lines ({result['grouping_exact']} grouped exactly); page CER "
               f"{100 * result['page_cer']:.2f} %, line CER {100 * result['line_cer']:.2f} % "
               f"({result['lines']} lines, {result['seconds']} s)")
+    return 0
+
+
+def cmd_recognize(args) -> int:
+    """Each file is read as a page (`pages.read_page`, the app's reader): one line of output
+    per line of writing, or per file `{file, text, nbest, lines: [{text, nbest, strokes}]}`."""
+    from handwriting.formats import read_ink
+    from handwriting.pages import read_page, reading_json
+    from handwriting.service import Recognizer
+
+    with warnings.catch_warnings(record=True) as caught:  # read as it is, said in one line
+        warnings.simplefilter("always", InkFormatWarning)
+        inks = [(f, read_ink(f)) for f in args.files]  # all first: fail before the model loads
+    for w in caught:
+        print(f"handwriting: warning: {w.message}", file=sys.stderr)
+    for f, ink in inks:
+        if ink.is_empty:
+            raise ValueError(f"{f}: ink is empty: nothing to recognize")
+    rec = Recognizer.from_checkpoint(args.checkpoint)
+    results = [reading_json(f, read_page(rec, ink, args.decoder)) for f, ink in inks]
+    if args.json:
+        print(json.dumps(results))
+    else:
+        for r in results:
+            for line in r["lines"]:
+                print(f"{r['file']}\t{line['text']}")
     return 0
