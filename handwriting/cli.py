@@ -92,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     eleg = esub.add_parser("legibility", help="synthesize phrases, read them back, report CER")
     eleg.add_argument("--model", dest="checkpoint", default=None, help="synthesizer checkpoint")
     eleg.add_argument("--recognizer", default=None, help="recognizer checkpoint")
-    eleg.add_argument("--phrases", default=None, help="phrase file (default: shipped list)")
+    eleg.add_argument("--phrases", default=None,
+                      help="phrase file, or a shipped list: 'shipped' (default) or 'digits' "
+                           "(digits and punctuation)")
     eleg.add_argument("--bias", type=float, default=0.75)
     eleg.add_argument("--style", default=None)
     eleg.add_argument("--seed", type=int, default=0)

@@ -130,8 +130,14 @@ def cmd_evaluate_synthesizer(args) -> int:
     return 0
 
 
+RESOURCES = Path(__file__).parent / "resources"
+# `--phrases NAME` for a shipped list, or a file
+PHRASE_LISTS = {"shipped": RESOURCES / "legibility_phrases.txt",
+                "digits": RESOURCES / "legibility_phrases_digits.txt"}
+
+
 def read_phrases(path: Path | None = None) -> list[str]:
-    path = path or Path(__file__).parent / "resources" / "legibility_phrases.txt"
+    path = path or PHRASE_LISTS["shipped"]
     return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()
             if ln.strip() and not ln.startswith("#")]
 
@@ -148,7 +154,8 @@ def cmd_evaluate_legibility(args) -> int:
 
     syn = _synthesizer(args)
     rec = Recognizer.from_checkpoint(args.recognizer)
-    phrases = read_phrases(Path(args.phrases) if args.phrases else None)
+    phrases = read_phrases(Path(PHRASE_LISTS.get(args.phrases, args.phrases))
+                           if args.phrases else None)
     if args.repeats < 1:
         raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
     t0 = time.perf_counter()
