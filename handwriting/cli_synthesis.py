@@ -161,6 +161,7 @@ def cmd_evaluate_legibility(args) -> int:
     t0 = time.perf_counter()
     counts, samples, per_repeat, collapsed = ErrorCounts(), [], [], []
     classes: Counter[str] = Counter()
+    lines_written = 0
     for r in range(args.repeats):  # repeat r, phrase i: seed + r * len(phrases) + i
         once = ErrorCounts()
         for i, phrase in enumerate(phrases):
@@ -168,15 +169,18 @@ def cmd_evaluate_legibility(args) -> int:
             inks, how = syn.write_classified(phrase, bias=args.bias, style=args.style,
                                              seed=seed)
             classes.update(how)
-            hyp = " ".join(detokenize(rec.recognize(ink).text) for ink in inks)
+            reads = [detokenize(rec.recognize(ink).text) for ink in inks]
+            hyp = " ".join(reads)
             counts.add(phrase, hyp)
             once.add(phrase, hyp)
             samples.append({"text": phrase, "seed": seed, "read": hyp})
-            line = ErrorCounts()
-            line.add(phrase, hyp)
-            if line.cer > COLLAPSED_CER:
-                collapsed.append({"text": phrase, "seed": seed, "read": hyp,
-                                  "cer": round(line.cer, 3), "lines": how})
+            for ink, read, cls in zip(inks, reads, how, strict=True):  # each written line
+                line = ErrorCounts()
+                line.add(ink.meta["text"], read)
+                lines_written += 1
+                if line.cer > COLLAPSED_CER:
+                    collapsed.append({"text": ink.meta["text"], "seed": seed, "read": read,
+                                      "cer": round(line.cer, 3), "class": cls})
         per_repeat.append(round(once.cer, 4))
     result = {"phrases": len(phrases), "repeats": args.repeats, "cer": round(counts.cer, 4),
               "wer": round(counts.wer, 4), "cer_per_repeat": per_repeat,
@@ -187,8 +191,8 @@ def cmd_evaluate_legibility(args) -> int:
               if syn.candidates > 1 else None,
               "recognizer_decoder": rec.default_decoder,
               "collapsed_lines": len(collapsed), "collapsed_cer_above": COLLAPSED_CER,
-              "written_lines": counts.lines,
-              "collapsed_classes": dict(Counter(c for s in collapsed for c in s["lines"])),
+              "written_lines": lines_written,
+              "collapsed_classes": dict(Counter(s["class"] for s in collapsed)),
               "line_classes": dict(classes),
               "seconds": round(time.perf_counter() - t0, 1)}
     if args.samples:

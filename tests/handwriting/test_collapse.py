@@ -80,12 +80,13 @@ def test_legibility_json_counts_collapsed_lines_and_classes(tmp_path, capsys):
                      "alphabet": DEFAULT_ALPHABET.chars,
                      "state_dict": SynthesizerNet(cfg).state_dict()}, ckpt)
     phrases = tmp_path / "p.txt"
-    phrases.write_text("ab cd\nef\n")
+    phrases.write_text("ab cd\n" + "a longer one " * 4 + "\n")
     assert main(["evaluate", "legibility", "--model", str(ckpt), "--phrases", str(phrases),
                  "--repeats", "1", "--candidates", "1", "--json", "--samples"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["candidates"] == 1 and result["written_lines"] == 2
-    # an untrained network writes scribble: every phrase reads far off
-    assert result["collapsed_lines"] == len(result["collapsed"]) == 2
-    assert sum(result["line_classes"].values()) == 2
+    assert result["candidates"] == 1 and result["written_lines"] == 3  # "longer one" wraps
+    # an untrained network writes scribble: every line reads far off
+    assert result["collapsed_lines"] == len(result["collapsed"]) == 3
+    assert sum(result["line_classes"].values()) == 3
+    assert sum(result["collapsed_classes"].values()) == 3
     assert set(result["line_classes"]) <= {"ok", "window_stalls", "window_skips", "pen_circles"}
