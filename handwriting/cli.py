@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     eleg.add_argument("--candidates", type=int, default=None,
                       help="self-checking: candidates per line, the best-reading kept "
                            "(default: synthesize's default; 1 = off)")
+    eleg.add_argument("--via-cli", action="store_true",
+                      help="write with `handwriting synthesize --text-file` (SVG files, "
+                           "wrapped as it does) and read back with `handwriting recognize`")
     eleg.add_argument("--chooser", default=None,
                       help="recognizer checkpoint that chooses among candidates (default: "
                            "shipped); --recognizer names the one that reads back (the judge)")
