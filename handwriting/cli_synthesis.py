@@ -212,6 +212,7 @@ def cmd_evaluate_legibility(args) -> int:
     rec = None if via_cli else Recognizer.from_checkpoint(args.recognizer)
     t0 = time.perf_counter()
     counts, samples, per_repeat, collapsed = ErrorCounts(), [], [], []
+    first = ErrorCounts()  # the first word: what a style's priming hand-over can garble
     classes: Counter[str] = Counter()
     lines_written = 0
     for r in range(args.repeats):  # repeat r, phrase i: seed + r * len(phrases) + i
@@ -223,6 +224,7 @@ def cmd_evaluate_legibility(args) -> int:
             hyp = " ".join(read for _, read, _ in lines)
             counts.add(phrase, hyp)
             once.add(phrase, hyp)
+            first.add(phrase.split()[0], (hyp.split() or [""])[0])
             samples.append({"text": phrase, "seed": seed, "read": hyp})
             for text, read, cls in lines:  # each written line (each file, via the CLI)
                 line = ErrorCounts()
@@ -236,6 +238,7 @@ def cmd_evaluate_legibility(args) -> int:
     reader = args.recognizer or models_dir() / "recognizer.pt"
     result = {"phrases": len(phrases), "repeats": args.repeats, "cer": round(counts.cer, 4),
               "wer": round(counts.wer, 4), "cer_per_repeat": per_repeat,
+              "first_word_cer": round(first.cer, 4),
               "bias": args.bias, "style": args.style, "seed": args.seed,
               "candidates": k, "via_cli": via_cli, "reader": str(reader),
               "chooser": str(args.chooser or models_dir() / "recognizer.pt") if k > 1 else None,

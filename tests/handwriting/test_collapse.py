@@ -90,6 +90,7 @@ def test_legibility_json_counts_collapsed_lines_and_classes(tmp_path, capsys):
                  "--repeats", "1", "--candidates", "1", "--json", "--samples"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["candidates"] == 1 and result["written_lines"] == 3  # "longer one" wraps
+    assert 0 <= result["first_word_cer"]
     # an untrained network writes scribble: every line reads far off
     assert result["collapsed_lines"] == len(result["collapsed"]) == 3
     assert sum(result["line_classes"].values()) == 3
