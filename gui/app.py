@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from gui.settings import APP_NAME, ORGANIZATION
+from gui.startup import startup_problem
 
 SETTLE_MS = 300  # let the last layout and paint settle before grabbing
 POLL_MS = 50
@@ -91,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args, qt_args = build_parser().parse_known_args(argv)
 
+    if QApplication.instance() is None:  # before Qt loads its platform plugin
+        problem = startup_problem(qt_args, os.environ)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APP_NAME)
@@ -100,9 +107,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from gui.main_window import MainWindow
 
-    batch = bool(args.screenshot)
-    # A batch run (--screenshot) gets the default window size and no questions.
-    window = MainWindow(threads=2, offer_restore=not batch, restore_geometry=not batch)
+    batch = bool(args.screenshot or args.report_json)
+    # A batch run (--screenshot, --report-json) gets the default window size and no
+    # questions: errors go to stderr and the exit status, never to a box nobody can click.
+    window = MainWindow(threads=2, offer_restore=not batch,
+                        restore_geometry=not args.screenshot)
+    window.batch = batch
+    # Scripted runs ask no "Save changes?" on quit; the ink is still kept, as the app-data
+    # folder's last-session.json.
+    window.unattended = batch
     window.finish_work_on_close = bool(args.report_json)
     if args.color_by_char:
         window.color_action.setChecked(True)
@@ -113,10 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         host = window.insight
         host.show()
         host.dock.tabs.setCurrentIndex(("recognition", "synthesis", "lab").index(args.insight))
-    if args.open:
-        window.open_file(args.open)
+    opened = window.open_file(args.open) if args.open else True
     if args.text:
-        window.write_text(args.text, speed="instant" if batch else None, seed=args.seed)
+        window.write_text(args.text, speed="instant" if args.screenshot else None,
+                          seed=args.seed)
     window.show()
 
     status = 0
@@ -155,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(window.report()) + "\n", encoding="utf-8")
     window.deleteLater()
+    if batch and not opened:
+        return 2  # the error was printed; the screenshot and report show the empty window
     return status or code
 
 

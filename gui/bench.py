@@ -13,7 +13,10 @@
 (c) Writing speed: the seconds from asking for the typed text at instant speed to its ink
     being committed, on an empty page with nothing else going on (lower is better).
 
-(e) Start-up and memory: `models_ready_s` from creating the window to both models loaded;
+(e) Start-up and memory: `models_ready_s` from creating the window to both models loaded
+    (the recognizer's process warms it up before it reports ready); `first_recognition_s`,
+    (a)'s first stroke right after that, and `steady_recognition_s`, the same stroke in the
+    later repeats (median);
     `app_process_mb` and `model_process_mb` the peak resident memory of the app's process
     and of each model's process (see `handwriting.remote`) after (a)-(c).
 
@@ -125,8 +128,9 @@ def wait(condition, timeout_s: float = 10.0) -> bool:
     return condition()
 
 
-def pen_up_latency(window, repeats: int) -> list[float]:
-    """(a): milliseconds from each stroke's release to the text panel's next paint."""
+def pen_up_latency(window, repeats: int, first_strokes: list | None = None) -> list[float]:
+    """(a): milliseconds from each stroke's release to the text panel's next paint; each
+    repeat's first stroke's figure (None if it timed out) is also appended to `first_strokes`."""
     canvas, viewport = window.canvas, window.recognized_panel.browser.viewport()
     clock = PaintClock(viewport)
     updates: list[float] = []
@@ -145,14 +149,28 @@ def pen_up_latency(window, repeats: int) -> list[float]:
             t0 = time.perf_counter()
             QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton,
                                Qt.KeyboardModifier.NoModifier, pts[-1])
+            first = pts is strokes[0]
             if not wait(lambda n=n_updates: len(updates) > n and window.is_idle()):
+                if first and first_strokes is not None:
+                    first_strokes.append(None)
                 continue
             t_update = updates[-1]
             wait(lambda t=t_update: any(t1 >= t for t1 in clock.times[viewport]), 2.0)
             painted = [t1 for t1 in clock.times[viewport] if t1 >= t_update]
             if painted:
                 out.append(1000 * (painted[0] - t0))
+            if first and first_strokes is not None:
+                first_strokes.append(1000 * (painted[0] - t0) if painted else None)
     return out
+
+
+def first_and_steady_s(first_strokes: list) -> dict:
+    """The first recognition after the models are ready (the first stroke of the first
+    repeat) and the steady state (the median first stroke of the later repeats), seconds."""
+    later = [v for v in first_strokes[1:] if v is not None]
+    first = first_strokes[0] if first_strokes else None
+    return {"first_recognition_s": round(first / 1000, 4) if first is not None else None,
+            "steady_recognition_s": round(float(np.median(later)) / 1000, 4) if later else None}
 
 
 def paint_gaps(window, seconds: float, speed: str | None) -> dict:
@@ -373,7 +391,8 @@ def window_figures(args) -> dict:
     if not wait(lambda: not window.workers.loading, 120) or window.workers.errors:
         return {"error": window.workers.errors or "models did not load"}
     models_ready = time.perf_counter() - t0
-    latency = pen_up_latency(window, args.repeats)
+    first_strokes: list = []
+    latency = pen_up_latency(window, args.repeats, first_strokes)
     phases = {name: paint_gaps(window, args.seconds, speed)
               for name, speed in (("drag_recognizing", None), ("drag_writing_realtime", "realtime"),
                                   ("drag_writing_instant", "instant"))}
@@ -391,6 +410,7 @@ def window_figures(args) -> dict:
         **phases,
         "instant_write_s": round(float(np.median(writing)), 3) if writing else None,
         "models_ready_s": round(models_ready, 2),
+        **first_and_steady_s(first_strokes),
         **memory,
         "drag_seconds": args.seconds,
         "targets": {"pen_up_to_text_p95_ms": TARGET_P95_MS, "max_paint_gap_ms": TARGET_GAP_MS},

@@ -5,13 +5,24 @@ A mixin of `MainWindow`: it works on the window's document, canvas and preferenc
 
 from __future__ import annotations
 
+import sys
+import threading
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QCoreApplication, Qt, Slot
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
+from gui.autosave import CrashedSession
 from gui.settings import PreferencesDialog
+from handwriting.exports import (
+    DEFAULT_DPI,
+    MAX_PNG_SIDE,
+    MM_PER_INCH,
+    mm_per_unit,
+    picture_options,
+    titled,
+)
 from handwriting.formats import InkFormatError, read_ink, write_ink
 from handwriting.geometry import writing_height
 from handwriting.ink import Ink, InkError
@@ -26,18 +37,67 @@ EXPORT_FORMATS = {  # extension: (menu text, file-dialog filter)
     ".png": ("&PNG…", "PNG image (*.png)"),
 }
 FILE_ERRORS = (InkFormatError, InkError, OSError)
-PNG_LINE_PX = 48.0  # a writing height in exported PNGs
-PNG_MAX_SIDE = 8000
+BACKGROUND_READ_BYTES = 1 << 20  # larger files are read off the GUI thread, with a progress box
+OWN_FORMAT = ".json"  # Save overwrites an opened file silently only in our own format
 
 
 class FileActions:
     """Open, save, export, recent files and autosave restore for `MainWindow`."""
 
-    def open_file(self, path: str | Path) -> bool:
-        """Replace the ink with `path`'s; on failure say why and keep the current ink."""
+    # ------------------------------------------------------------------ document life cycle
+    @property
+    def is_modified(self) -> bool:
+        """The ink differs from what was last opened or saved (an empty new document is not
+        modified)."""
+        ink = self.document.ink
+        if self._saved_ink is None:
+            return not ink.is_empty
+        return ink is not self._saved_ink
+
+    def ask_save_changes(self, action: str) -> str:
+        """'save', 'discard' or 'cancel': what the user wants done with modified ink before
+        `action` (e.g. "opening another file")."""
+        name = self.current_path.name if self.current_path else "Untitled"
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self, "Save changes?",
+            f"The ink in {name} has changes that are not saved.\n\n"
+            f"Save them before {action}?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+
+    def maybe_save(self, action: str) -> bool:
+        """True when it is fine to replace the ink: it was not modified, the user saved it,
+        or chose to discard it. False (keep everything) when they cancelled."""
+        if not self.is_modified or self.unattended:
+            return True
+        self.document.cancel_stroke()
+        choice = self.ask_save_changes(action)
+        if choice == "save":
+            self.on_save()
+            return not self.is_modified  # a cancelled Save As keeps the ink
+        return choice == "discard"
+
+    def new_document(self) -> bool:
+        """An empty, untitled document (asks to save modified ink first)."""
+        if not self.maybe_save("starting a new document"):
+            return False
+        self.typed.stop()
+        self.document.replace(Ink())
+        self.current_path = None
+        self._opened_foreign = False
+        self._saved_ink = None
+        self._update_title()
+        return True
+
+    def open_file(self, path: str | Path, ask: bool = True) -> bool:
+        """Replace the ink with `path`'s (asking first to save modified ink, unless the
+        caller did); on failure say why and keep the current ink."""
         path = Path(path)
+        if ask and not self.maybe_save(f"opening {path.name}"):
+            return False
         try:
-            ink = read_ink(path)
+            ink = self._read(path)
         except FILE_ERRORS as exc:
             self._show_error("Cannot open file", f"Could not open {path.name}.", exc, path)
             return False
@@ -48,17 +108,51 @@ class FileActions:
         self.document.replace(ink)
         self.canvas.fit_to_ink()
         self.current_path = path
+        # Another program's file (or a lossy one) is not overwritten by a plain Save.
+        self._opened_foreign = path.suffix.lower() != OWN_FORMAT
         self._saved_ink = ink
         self._remember(path)
         self.statusBar().showMessage(f"Opened {path.name}", 5000)
         self._update_title()
         return True
 
+    def _read(self, path: Path) -> Ink:
+        """`read_ink(path)`; a large file is read in a thread while a progress box keeps the
+        window painted (and a FIFO or device is refused by the reader before it blocks)."""
+        try:
+            big = path.stat().st_size > BACKGROUND_READ_BYTES
+        except OSError:
+            big = False
+        if not big or self.batch:
+            return read_ink(path)
+        box: dict = {}
+
+        def work() -> None:
+            try:
+                box["ink"] = read_ink(path)
+            except BaseException as exc:  # noqa: BLE001 - handed back to the GUI thread
+                box["error"] = exc
+
+        thread = threading.Thread(target=work, name="read-ink", daemon=True)
+        progress = QProgressDialog(f"Reading {path.name}…", "", 0, 0, self)
+        progress.setCancelButton(None)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(300)
+        thread.start()
+        while thread.is_alive():
+            QCoreApplication.processEvents()
+            thread.join(0.02)
+        progress.close()
+        if "error" in box:
+            raise box["error"]
+        return box["ink"]
+
     def save_to(self, path: str | Path) -> bool:
         """Save the ink as `path` (.json, .inkml or .svg) and make it the current file."""
         path = Path(path)
         if self.export_to(path):
             self.current_path, self._saved_ink = path, self.document.ink
+            self._opened_foreign = False  # the user chose this file for this ink
             self._remember(path)
             self._update_title()
             return True
@@ -72,6 +166,8 @@ class FileActions:
         if ink.is_empty:
             self._show_error("Nothing to export", "The canvas is empty: write something first.")
             return False
+        if path.suffix.lower() in (".svg", ".png"):  # the title is the page's text, now
+            ink = titled(ink, self.document.text)
         try:
             write_ink(ink, path, **self._export_options(ink, path.suffix.lower()))
         except (*FILE_ERRORS, ValueError) as exc:
@@ -82,24 +178,32 @@ class FileActions:
         return True
 
     def _export_options(self, ink: Ink, ext: str) -> dict:
-        height = writing_height(ink) or 1.0
-        width = self.prefs.stroke_width / 100
-        if ext == ".svg":
-            return {"stroke_width": width * height, "color": self.prefs.color}
-        if ext == ".png":
+        """Pictures at their physical size (`handwriting.exports`, as the CLI writes them),
+        the preferred pen width (a share of the writing height) and colour."""
+        width_mm = self.prefs.stroke_width / 100 * (writing_height(ink) or 1.0) * mm_per_unit(ink)
+        if ext == ".png":  # the default DPI, lowered where the picture would be too large
             x0, y0, x1, y1 = ink.bounds()
-            scale = min(PNG_LINE_PX / height, PNG_MAX_SIDE / max(x1 - x0, y1 - y0, 1e-6))
-            return {"scale": scale, "stroke_width": max(1.0, width * height * scale),
-                    "color": self.prefs.color}
-        return {}
+            side_mm = max(x1 - x0, y1 - y0, 1e-6) * mm_per_unit(ink)
+            dpi = min(DEFAULT_DPI, 0.95 * MAX_PNG_SIDE * MM_PER_INCH / side_mm)
+            return picture_options(ink, ext, width_mm, self.prefs.color, dpi=dpi)
+        return picture_options(ink, ext, width_mm, self.prefs.color)
 
     def _remember(self, path: Path) -> None:
         self._last_dir = path.parent
-        self.prefs.add_recent(path)
-        self.prefs.save()
+        self.prefs.add_recent(path)  # merged with what other running apps added
 
     def _show_error(self, title: str, text: str, exc: Exception | None = None,
                     path: Path | None = None) -> None:
+        """A message box naming the file and the problem; in batch mode (--screenshot,
+        --report-json) one line on stderr instead, so nothing waits for a click."""
+        if self.batch:
+            detail = exc.problem if isinstance(exc, InkFormatError) else (
+                (exc.strerror or str(exc)) if isinstance(exc, OSError) else exc)
+            line = f"{path}: {detail}" if path is not None and detail else (
+                f"{path}: {text}" if path is not None else f"{text} {detail or ''}".strip())
+            print(f"handwriting-app: error: {line}", file=sys.stderr)
+            self.batch_errors.append(line)
+            return
         if isinstance(exc, InkFormatError):
             text = f"{text}\n\n{exc.problem}"
         elif isinstance(exc, OSError):
@@ -111,33 +215,51 @@ class FileActions:
         self.statusBar().showMessage(title, 5000)
         QMessageBox.warning(self, title, text)
 
-    def offer_restore(self, path: Path) -> bool:
-        """Ask whether to restore the autosave of a session that crashed."""
+    def offer_restore(self, session: CrashedSession | Path) -> bool:
+        """Ask whether to restore the autosave of a session that ended without a clean
+        quit. Restored or declined, its files are then removed (the restored ink lives on in
+        this session's autosave); unreadable ones are kept for the user to rescue."""
+        if isinstance(session, Path):
+            session = CrashedSession(session, (), 0.0)
         try:
-            ink = read_ink(path)
+            ink = read_ink(session.ink_path)
         except FILE_ERRORS:
+            return False
+        if ink.is_empty:
+            self.autosave.forget(session)
             return False
         answer = QMessageBox.question(
             self, "Restore unsaved ink?",
-            f"The last session ended unexpectedly. Restore its ink ({len(ink)} strokes)?\n\n"
-            f"Autosave: {path}")
+            f"A session ended unexpectedly. Restore its ink ({len(ink)} strokes)?\n\n"
+            f"Autosave: {session.ink_path}")
         if answer != QMessageBox.StandardButton.Yes:
+            self.autosave.forget(session)
             return False
         self.document.replace(ink)
         self.canvas.fit_to_ink()
-        self._saved_ink = Ink()  # restored, not saved anywhere yet
+        self.current_path = None
+        self._saved_ink = None  # restored, not saved anywhere yet
+        self.autosave.save_now()  # safe in this session before the old files go
+        self.autosave.forget(session)
         self._update_title()
         return True
 
     # ------------------------------------------------------------------ file slots
     @Slot()
+    def on_new(self) -> None:
+        self.new_document()
+
+    @Slot()
     def on_open(self) -> None:
+        if not self.maybe_save("opening another file"):
+            return
         name, _ = QFileDialog.getOpenFileName(self, "Open Ink", str(self._last_dir), OPEN_FILTER)
         if name:
-            self.open_file(name)
+            self.open_file(name, ask=False)
 
     @Slot()
     def on_fill_recent(self) -> None:
+        self.prefs.reload_recent()  # other running apps may have opened files since
         self.recent_menu.clear()
         for name in self.prefs.recent:
             self.recent_menu.addAction(name, partial(self.open_file, name))
@@ -146,10 +268,11 @@ class FileActions:
 
     @Slot()
     def on_save(self) -> None:
-        if self.current_path is not None and self.current_path.suffix.lower() in SAVE_FORMATS:
-            self.save_to(self.current_path)
+        path = self.current_path
+        if path is not None and path.suffix.lower() in SAVE_FORMATS and not self._opened_foreign:
+            self.save_to(path)
         else:
-            self.on_save_as()
+            self.on_save_as()  # a file not chosen for this ink is never overwritten silently
 
     @Slot()
     def on_save_as(self) -> None:

@@ -77,7 +77,9 @@ class InsightHost(QObject):
         self._take_menu_place(window)
         self.dock.attach_canvas(self.canvas)
         self.dock.set_saliency_provider(self.workers.saliency)
-        self._sized = False
+        self._grown: tuple[int, int, int] | None = None  # see _make_room
+        self._closed_height = window.height()  # the window's height while the dock is closed
+        window.installEventFilter(self)
 
         self.target: tuple[Stroke, ...] | None = None  # the line to inspect
         self.shown_key: object = None  # the line the dock shows
@@ -94,6 +96,7 @@ class InsightHost(QObject):
         self._job_positions: list[list[int]] | None = None  # typed_positions of the job
         self._job_text = ""
         self._feeding = False  # this synthesis job streams into the dock
+        self._following = False  # ... and its panels follow the pen (see on_revealed)
         self.workers.wants_frames = lambda: self.wanted
 
         self.dock.visibilityChanged.connect(self.on_visibility_changed)
@@ -105,6 +108,7 @@ class InsightHost(QObject):
         self.workers.synthesis_points.connect(self.on_synthesis_points)
         self.workers.synthesis_finished.connect(self.on_synthesis_finished)
         self.typed.finished.connect(self.on_typed_finished)
+        self.typed.revealed.connect(self.on_revealed)
         self.on_lines_changed()
 
     def _take_menu_place(self, window) -> None:
@@ -184,6 +188,10 @@ class InsightHost(QObject):
         return best
 
     def eventFilter(self, obj, event) -> bool:
+        if obj is self.window:
+            if event.type() == QEvent.Type.Resize and self.dock.isHidden():
+                self._closed_height = self.window.height()  # what closing gives back
+            return False
         if (event.type() == QEvent.Type.MouseMove and self.wanted
                 and event.buttons() == Qt.MouseButton.NoButton):
             p = self.canvas.to_scene(event.position())
@@ -205,24 +213,50 @@ class InsightHost(QObject):
     @Slot(bool)
     def on_visibility_changed(self, visible: bool) -> None:
         if visible:
-            if not self._sized:
-                self._sized = True
+            if not self.dock.isFloating():
                 self._make_room()
             self._request()
+        elif not (self.window.isHidden() or self.window.isMinimized()):
+            # once the layout has let go of the dock's minimum height
+            QTimer.singleShot(0, self._give_room_back)
 
     def _make_room(self) -> None:
-        """The first time the dock opens: grow the window, as far as its screen allows, so
-        that the panels get their height and the canvas keeps `CANVAS_KEEP_PX`."""
+        """When the dock opens: grow the window so the panels get their height and the
+        canvas keeps `CANVAS_KEEP_PX`, but never past the bottom of its screen's available
+        area (moving the window up first when there is room above it), so the status bar
+        stays on screen. The window's size and place before are given back when the dock
+        closes (Qt itself may have grown it to the dock's minimum first)."""
         win = self.window
         short = (max(0, self.dock.full_height() - self.dock.height())
                  + max(0, CANVAS_KEEP_PX - self.canvas.height()))
         screen = win.screen()
-        if short > 0 and screen is not None and not (win.isMaximized() or win.isFullScreen()):
-            frame = win.frameGeometry().height() - win.height()
-            room = screen.availableGeometry().height() - frame - win.height()
-            if min(short, room) > 0:
-                win.resize(win.width(), win.height() + min(short, room))
+        self._grown = None
+        if screen is not None and not (win.isMaximized() or win.isFullScreen()):
+            area, frame = screen.availableGeometry(), win.frameGeometry()
+            below = area.bottom() - frame.bottom()  # < 0: the dock's minimum pushed it off
+            above = frame.top() - area.top()
+            grow = max(0, min(short, above + below))
+            up = min(max(0, above), max(0, grow - below))
+            if up:
+                win.move(win.x(), win.y() - up)
+            if grow:
+                win.resize(win.width(), win.height() + grow)
+            if grow or up or win.height() != self._closed_height:
+                self._grown = (self._closed_height, up, win.height())
         QTimer.singleShot(0, self._size_dock)  # once the layout has the new size
+
+    def _give_room_back(self) -> None:
+        """Undo `_make_room` when the dock closes, unless the user resized the window since."""
+        grown, self._grown = self._grown, None
+        win = self.window
+        if grown is None or not self.dock.isHidden() or win.isMaximized() or win.isFullScreen():
+            return
+        closed_height, up, height = grown
+        if win.height() == height:
+            win.layout().activate()  # drop the hidden dock's minimum height first
+            win.resize(win.width(), closed_height)
+            if up:
+                win.move(win.x(), win.y() + up)
 
     def _size_dock(self) -> None:
         """Share the height of the canvas and the bottom docks: the recognized text keeps
@@ -266,7 +300,9 @@ class InsightHost(QObject):
             return
         self._job_text = self.typed.text
         self._job_positions = typed_positions(self._job_text, started.lines)
-        self.dock.begin_synthesis(started.lines)
+        # Sampling runs ahead of a pen drawn at its own pace: the panels follow the pen.
+        self._following = self.typed.speed != "instant"
+        self.dock.begin_synthesis(started.lines, follow_pen=self._following)
 
     @Slot(object)
     def on_synthesis_points(self, batch: SynthesisBatch) -> None:
@@ -275,14 +311,23 @@ class InsightHost(QObject):
 
     @Slot(object)
     def on_synthesis_finished(self, done: SynthesisDone) -> None:
-        if self._feeding:
+        if self._feeding and not self._following:
             self._feeding = False
             self.dock.end_synthesis()
 
+    @Slot(object)
+    def on_revealed(self, shown) -> None:
+        if self._feeding and self._following:
+            self.dock.reveal(shown)
+
     @Slot(bool)
     def on_typed_finished(self, _wrote: bool) -> None:
-        # Sampling runs ahead of the pen on the canvas: the mark goes once the ink is down.
+        # Sampling runs ahead of the pen on the canvas: the mark goes once the ink is down,
+        # and panels that follow the pen end with it.
         self.write_panel.highlight_char(None)
+        if self._feeding and self._following:
+            self._feeding = False
+            self.dock.end_synthesis()
 
     @Slot(int, int)
     def on_synthesis_char(self, line: int, index: int) -> None:

@@ -50,7 +50,12 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         self.current_path: Path | None = None
         self.prefs = Preferences.load()
         self._last_dir = Path(self.prefs.recent[0]).parent if self.prefs.recent else Path.cwd()
-        self._saved_ink = self.document.ink
+        self._saved_ink: Ink | None = self.document.ink
+        self._opened_foreign = False  # opened from a file Save must not overwrite silently
+        # Batch mode (--screenshot, --report-json): no dialogs; errors go to stderr.
+        self.batch = False
+        self.unattended = False  # --screenshot: the app quits by itself, asks nothing
+        self.batch_errors: list[str] = []
         self._warned: set[str] = set()
         self._unwarned: list[str] = []
         self.finish_work_on_close = False  # --report-json: let recognition finish first
@@ -95,12 +100,12 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
 
-        crashed = self.autosave.crashed_session() if offer_restore else None
+        crashed = self.autosave.crashed_sessions() if offer_restore else []
         self.autosave.start()
         self.workers.start()
         self.recognized_panel.set_placeholder("Loading the recognizer…")
-        if crashed is not None:
-            QTimer.singleShot(0, partial(self.offer_restore, crashed))
+        if crashed:  # the newest; older ones are offered at the next start
+            QTimer.singleShot(0, partial(self.offer_restore, crashed[0]))
 
     # ------------------------------------------------------------------ construction
     def _dock(self, title: str, name: str, widget: QWidget,
@@ -127,6 +132,9 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         self.typed.message.connect(self.on_message)
         self.typed.started.connect(self.on_typed_changed)
         self.typed.finished.connect(self.on_typed_changed)
+        # A message gets the width the models' summary takes (the summary comes back when
+        # the message times out), so messages are never cut off behind it.
+        self.statusBar().messageChanged.connect(self.on_status_message)
 
     # ------------------------------------------------------------------ writing
     def write_text(self, text: str | None = None, speed: str | None = None,
@@ -152,6 +160,8 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         self.typed.write(text, self.write_panel.bias(), None if style in (NO_STYLE, MY_STYLE)
                          else style, prime, speed or self.write_panel.speed(), seed,
                          self.write_panel.candidates())
+        # The ink is what Undo should act on next, not the text box's own undo history.
+        self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
         return True
 
     @Slot()
@@ -216,6 +226,11 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
     @Slot(str)
     def on_recognition_failed(self, message: str) -> None:
         self.statusBar().showMessage(f"Could not recognize a line: {message}", 8000)
+
+    @Slot(str)
+    def on_status_message(self, text: str) -> None:
+        self.models_label.setVisible(not text)
+        self.latency_label.setVisible(not text)
 
     @Slot(str)
     def on_message(self, text: str) -> None:
@@ -303,7 +318,7 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
 
     def _update_title(self) -> None:
         name = self.current_path.name if self.current_path else "Untitled"
-        modified = "*" if self.document.ink is not self._saved_ink else ""
+        modified = "*" if self.is_modified else ""
         self.setWindowTitle(f"{name}{modified} — {APP_NAME}")
 
     def _update_state(self) -> None:
@@ -324,6 +339,9 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
             self.latency_label.clear()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closed and not self.maybe_save("quitting"):
+            event.ignore()  # the user cancelled: keep the window and its ink
+            return
         if not self._closed:
             self._closed = True
             if self.finish_work_on_close:

@@ -26,6 +26,8 @@ class WindowMenus:
 
     def _build_actions(self) -> None:
         key = QKeySequence.StandardKey
+        self.new_action = self._action("&New", self.on_new, key.New,
+                                       "Start a new, empty document")
         self.open_action = self._action("&Open…", self.on_open, key.Open,
                                         "Open an ink file (IAM-OnDB XML, InkML, JSON, SVG)")
         self.save_action = self._action("&Save", self.on_save, "Ctrl+S", "Save the ink")
@@ -68,6 +70,7 @@ class WindowMenus:
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_action)
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self.on_fill_recent)

@@ -21,16 +21,44 @@ class ModelInfo:
     metrics: dict
     data: dict = field(default_factory=dict)
     styles: tuple[str, ...] = ()  # synthesizer style presets
+    headline: str | None = None  # the model card's headline figures (`card_headline`)
 
     @property
     def summary(self) -> str:
-        """'recognizer.pt (4.8 MB, CER 11.0 %)'."""
+        """'recognizer.pt (4.8 MB, testset_t: CER 6.1 %, WER 23.2 %, beam + LM)': the model
+        card's headline when there is one, else the checkpoint's own validation figure,
+        called that."""
         extra = [f"{self.size_bytes / 1e6:.1f} MB"]
-        if "val_cer" in self.metrics:
-            extra.append(f"CER {100 * self.metrics['val_cer']:.1f} %")
+        if self.headline:
+            extra.append(self.headline)
+        elif "val_cer" in self.metrics:
+            extra.append(f"validation CER {100 * self.metrics['val_cer']:.1f} %")
         elif "val_nll_per_point" in self.metrics:
             extra.append(f"NLL {self.metrics['val_nll_per_point']:.2f}/pt")
         return f"{self.path.name} ({', '.join(extra)})"
+
+
+def card_headline(card: str) -> str | None:
+    """The headline of a model card's metrics table: the row of its default decoder on the
+    test split reported (testset_t, else the first default row), as 'testset_t: CER 6.13 %,
+    WER 23.18 %, beam + LM'. None when the card has no such table."""
+    rows = []
+    header: list[str] | None = None
+    for line in card.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if "|" in line else []
+        if "split" in cells and "CER" in cells:
+            header = cells
+        elif header and len(cells) == len(header) and not set(cells[0]) <= set("-: "):
+            rows.append(dict(zip(header, cells, strict=True)))
+        elif not cells:
+            header = None
+    default = [r for r in rows if "default" in r.get("decoder", "")]
+    if not default:
+        return None
+    row = next((r for r in default if r["split"] == "testset_t"), default[0])
+    decoder = row["decoder"].replace("(default)", "").strip()
+    wer = f", WER {row['WER']}" if "WER" in row else ""
+    return f"{row['split']}: CER {row['CER']}{wer}, {decoder}"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen, QPixmap, QTransform
 
 from handwriting.document import InkDocument, TranscriptLine
+from handwriting.geometry import bezier_controls
 from handwriting.ink import Ink, Stroke
 
 PEN_WIDTH_PX = 2.6  # on screen, whatever the zoom: ink files use very different units
@@ -42,10 +43,16 @@ def pen(width: float, color: QColor) -> QPen:
 
 
 def polyline(stroke: Stroke) -> QPainterPath:
-    xy = stroke.xy.tolist()
-    path = QPainterPath(QPointF(*xy[0]))
-    for x, y in xy[1:]:
-        path.lineTo(x, y)
+    """The stroke as one path of centripetal Catmull-Rom curves through its points (the
+    same curves as the SVG and PNG exports), so round letters look round when zoomed."""
+    xy = stroke.xy
+    path = QPainterPath(QPointF(*map(float, xy[0])))
+    if len(xy) == 2:
+        path.lineTo(*map(float, xy[1]))
+        return path
+    c1, c2 = bezier_controls(xy)
+    for a, b, e in zip(c1.tolist(), c2.tolist(), xy[1:].tolist(), strict=True):
+        path.cubicTo(a[0], a[1], b[0], b[1], e[0], e[1])
     return path
 
 

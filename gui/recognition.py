@@ -1,6 +1,6 @@
 """Live recognition: keeps the document's transcript in step with its ink. After every
 committed change (pen-up, erase, undo, open, typed ink) the strokes are grouped into lines
-(`handwriting.geometry.group_lines`); lines whose strokes did not change keep their text (and the
+(`handwriting.pages.page_lines`, as the CLI reads a page); lines whose strokes did not change keep their text (and the
 candidate the user chose), the others go to the recognition worker, latest request wins."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from gui.workers import LineRequest, ModelWorkers, RecognitionResult
 from handwriting.document import DocumentEvent, InkDocument, TranscriptLine
-from handwriting.geometry import group_lines
-from handwriting.ink import Ink, Stroke
+from handwriting.ink import Stroke
+from handwriting.pages import line_ink, page_lines
 
 CACHE_LINES = 256  # recognized lines kept for reuse (undo and redo bring strokes back)
 
@@ -70,10 +70,10 @@ class LiveRecognition(QObject):
     def on_request(self) -> None:
         """Group the ink into lines and recognize the lines not seen before."""
         ink = self.document.ink
-        self._layout = [tuple(ink.strokes[i] for i in g) for g in group_lines(ink)]
+        self._layout = page_lines(ink)
         self.changed = [s for s in self._layout if line_key(s) not in self._cache]
         if self.changed and "recognizer" not in self.workers.errors:
-            self.workers.recognize([LineRequest(line_key(s), Ink(s)) for s in self.changed])
+            self.workers.recognize([LineRequest(line_key(s), line_ink(s)) for s in self.changed])
         else:
             self.workers.cancel_recognition()
             self._publish()

@@ -77,14 +77,36 @@ class Preferences:
         return prefs
 
     def save(self, store: QSettings | None = None) -> None:
+        """Store the preferences. Recent files are not written here: `add_recent` merges
+        them, so one app's quit does not drop what another running app added."""
         store = store or settings()
         for name, value in asdict(self).items():
-            store.setValue(f"prefs/{name}", value)
+            if name != "recent":
+                store.setValue(f"prefs/{name}", value)
         store.sync()
 
-    def add_recent(self, path: Path) -> None:
+    def reload_recent(self, store: QSettings | None = None) -> None:
+        """Take the recent files as stored now (another app may have added some)."""
+        store = store or settings()
+        store.sync()
+        self.recent = _recent_list(store.value("prefs/recent"))
+
+    def add_recent(self, path: Path, store: QSettings | None = None) -> None:
+        """Put `path` first in the recent files, merged with the stored list."""
+        store = store or settings()
         name = str(Path(path).resolve())
-        self.recent = [name] + [p for p in self.recent if p != name][: MAX_RECENT - 1]
+        store.sync()  # read what other running apps wrote
+        stored = _recent_list(store.value("prefs/recent"))
+        merged = [name] + [p for p in stored + self.recent if p != name]
+        self.recent = list(dict.fromkeys(merged))[:MAX_RECENT]
+        store.setValue("prefs/recent", self.recent)
+        store.sync()
+
+
+def _recent_list(value) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
 
 
 class PreferencesDialog(QDialog):

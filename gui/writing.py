@@ -95,6 +95,7 @@ class TypedInk(QObject):
     started = Signal()
     message = Signal(str)
     finished = Signal(bool)
+    revealed = Signal(object)  # list[int]: points of each line the pen has drawn so far
 
     def __init__(self, document: InkDocument, workers: ModelWorkers, canvas,
                  parent: QObject | None = None):
@@ -200,6 +201,7 @@ class TypedInk(QObject):
                 break  # lines are written one after another
             line_start += (float(line.t[-1]) if len(line) else 0.0) + LINE_PAUSE_S
         if [line.shown for line in self._lines] != before:  # else the preview is unchanged
+            self.revealed.emit([line.shown for line in self._lines])
             self.document.set_preview(self._revealed())
             box = np.array([line.bounds() for line in self._lines])
             self.canvas.ensure_box_visible((*box[:, :2].min(0), *box[:, 2:].max(0)),

@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import fields
 from pathlib import Path
 
-from handwriting import cli_synthesis, explain
-from handwriting.checkpoint import CheckpointError
+import numpy as np
+
+from handwriting import cli_samples, cli_synthesis, explain, page_eval
+from handwriting.checkpoint import CheckpointError, config_from
 from handwriting.data.iam_ondb import DatasetError
 from handwriting.formats.errors import InkFormatError
 from handwriting.ink import InkError
 
-USER_ERRORS = (DatasetError, InkFormatError, InkError, CheckpointError, ValueError,
-               FileNotFoundError)
+DESCRIPTION = ("Read handwriting from ink files (IAM-OnDB XML, InkML, JSON, SVG) and write text "
+               "as handwriting (SVG, PNG, InkML, JSON); train, evaluate and look inside the "
+               "models. The app is `handwriting-app`.")
+
+# OSError (FileNotFoundError included) is reported apart, as `PATH: reason`.
+USER_ERRORS = (DatasetError, InkFormatError, InkError, CheckpointError, ValueError)
 
 
 def _add_data_arg(p: argparse.ArgumentParser) -> None:
@@ -48,7 +55,7 @@ def _add_train_args(p: argparse.ArgumentParser, out_default: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="handwriting", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="handwriting", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="dataset preparation and statistics")
@@ -118,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     esyn.add_argument("--split", default="testset_v")
     esyn.add_argument("--model", dest="checkpoint", default=None)
     esyn.add_argument("--json", action="store_true")
+    page_eval.add_parser(esub)
 
     synth = sub.add_parser("synthesize", help="write text as handwriting (SVG, InkML, JSON, PNG)")
     synth.add_argument("text", nargs="?", help="the text to write")
@@ -131,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--prime-text", help="the text written in --prime")
     synth.add_argument("--seed", type=int, default=None)
     synth.add_argument("--model", dest="checkpoint", default=None)
+    synth.add_argument("--stroke-width", type=float, default=None, metavar="MM",
+                       help="pen width of SVG and PNG output in millimetres (default 0.4); "
+                            "SVGs get their width and height in millimetres")
+    synth.add_argument("--dpi", type=float, default=None,
+                       help="PNG resolution (default 300; a writing height is 6 mm)")
+    synth.add_argument("--png-height", type=int, default=None, metavar="PX",
+                       help="PNG height in pixels instead of --dpi")
     synth.add_argument("--candidates", type=int, default=None,
                        help="write K candidates of each line, keep the one the recognizer "
                             "reads best (default: measured, see README; 1 = off)")
@@ -150,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     lm = tsub.add_parser("lm", help="character n-gram LM and lexicon (trainset text + wordfreq)")
     _add_data_arg(lm)
     lm.add_argument("--output", default="handwriting/resources", help="folder for both files")
+    lm.add_argument("--words", action="store_true",
+                    help="build the word bigram LM instead (trainset text + wordfreq)")
 
     tune = sub.add_parser("tune", help="tune the beam search's LM weight on a validation split")
     tune.add_argument("what", choices=("decoder",))
@@ -160,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--write", action="store_true", help="store the best settings in the checkpoint")
 
     explain.add_parser(sub)
+    cli_samples.add_parsers(sub, esub)
 
     recog = sub.add_parser("recognize", help="recognize ink files (IAM XML, InkML, JSON)")
     recog.add_argument("files", nargs="+")
@@ -226,9 +244,12 @@ def _train(args, kind: str, make_task) -> int:
     out = Path(args.out)
     if (out / "last.pt").exists() and not args.resume:
         raise ValueError(f"{out}/last.pt exists: pass --resume to continue it, or another --out")
+    _check_writable_folder(out)
     ckpt = None
     if args.resume or args.init_from:
-        ckpt = load_checkpoint(out / "last.pt" if args.resume else Path(args.init_from), kind)
+        source = out / "last.pt" if args.resume else Path(args.init_from)
+        ckpt = load_checkpoint(source, kind)
+        ckpt["source_path"] = str(source)  # for config errors that name the file
     cfg = _train_config(args, ckpt.get("train_config") if args.resume and ckpt else None)
     ds = load_iam_ondb(args.iam_ondb, progress=sys.stderr.isatty())
     train = ds.split("trainset")[: cfg.max_train_lines]
@@ -238,11 +259,14 @@ def _train(args, kind: str, make_task) -> int:
     torch.manual_seed(cfg.seed)  # the initial weights follow --seed too
     task = make_task(train, val, ckpt, data_info)
     trainer = Trainer(task, cfg)
-    if args.resume:
-        trainer.resume(out / "last.pt")
-    elif args.init_from:
-        init_from(task.model, args.init_from, kind)
-    print(json.dumps(_final(trainer.fit())))
+    try:
+        if args.resume:
+            trainer.resume(out / "last.pt")
+        elif args.init_from:
+            init_from(task.model, args.init_from, kind)
+        print(json.dumps(_final(trainer.fit())))
+    finally:
+        trainer.close()
     return 0
 
 
@@ -257,7 +281,7 @@ def cmd_train_recognizer(args) -> int:
                                      conv_layers=args.conv_layers, dropout=args.dropout)
         standardizer = None
         if ckpt is not None:
-            model_cfg = RecognizerConfig(**ckpt["model_config"])
+            model_cfg = config_from(ckpt["source_path"], RecognizerConfig, ckpt["model_config"])
             standardizer = Standardizer.from_dict(ckpt["standardizer"])
         return RecognizerTask(train, val, model_cfg,
                               augment=None if args.no_augment else Augment(), seed=args.seed,
@@ -276,7 +300,8 @@ def cmd_train_synthesizer(args) -> int:
                                       window_gaussians=args.window_gaussians)
         offset_scale = None
         if ckpt is not None:
-            model_cfg = SynthesizerConfig(**ckpt["model_config"])
+            model_cfg = config_from(ckpt["source_path"], SynthesizerConfig,
+                                    ckpt["model_config"])
             offset_scale = ckpt["offset_scale"]
         return SynthesizerTask(train, val, model_cfg, offset_scale=offset_scale,
                                data_info=data_info)
@@ -321,22 +346,24 @@ def cmd_evaluate_recognizer(args) -> int:
 
 
 def cmd_recognize(args) -> int:
+    """Each file is read as a page (`pages.read_page`, the app's reader): one line of output
+    per line of writing, or per file `{file, text, nbest, lines: [{text, nbest, strokes}]}`."""
     from handwriting.formats import read_ink
+    from handwriting.pages import read_page, reading_json
     from handwriting.service import Recognizer
 
     inks = [(f, read_ink(f)) for f in args.files]  # read all first: fail before the model loads
-    rec = Recognizer.from_checkpoint(args.checkpoint)
-    results = []
     for f, ink in inks:
-        r = rec.recognize(ink, args.decoder)
-        results.append({"file": f, "text": r.text,
-                        "nbest": [{"text": h.text, "score": round(float(h.score), 4)}
-                                  for h in r.nbest]})
+        if ink.is_empty:
+            raise ValueError(f"{f}: ink is empty: nothing to recognize")
+    rec = Recognizer.from_checkpoint(args.checkpoint)
+    results = [reading_json(f, read_page(rec, ink, args.decoder)) for f, ink in inks]
     if args.json:
         print(json.dumps(results))
     else:
         for r in results:
-            print(f"{r['file']}\t{r['text']}")
+            for line in r["lines"]:
+                print(f"{r['file']}\t{line['text']}")
     return 0
 
 
@@ -349,20 +376,29 @@ def cmd_tune_decoder(args) -> int:
     from handwriting.metrics import ErrorCounts
     from handwriting.service import DecoderSettings, Recognizer
 
-    rec = Recognizer.from_checkpoint(args.checkpoint)
+    rec = Recognizer.from_checkpoint(args.checkpoint, use_word_lm=True)
     lines = load_iam_ondb(args.iam_ondb).split(args.split)
     lines = lines[:: max(1, len(lines) // args.max_lines)][: args.max_lines]
     posteriors = []
     for i in range(0, len(lines), 32):
         posteriors += rec.log_posteriors([ln.ink for ln in lines[i:i + 32]])
     results = []
-    for width, lw, ib in itertools.product((8,), (0.3, 0.5, 0.7, 1.0), (0.0, 0.5, 1.0, 1.5, 2.0)):
-        s = DecoderSettings(width, lw, ib)
+
+    def trial(s: DecoderSettings) -> None:
         counts = ErrorCounts()
         for ln, lp in zip(lines, posteriors, strict=True):
             counts.add(ln.text, rec.decode(lp, "beam", settings=s)[0].text)
         results.append((counts.cer, s))
-        print(json.dumps({"cer": round(counts.cer, 5), **s.__dict__}), file=sys.stderr)
+        print(json.dumps({"cer": round(counts.cer, 5), "wer": round(counts.wer, 5),
+                          **s.__dict__}), file=sys.stderr)
+
+    # character LM first, then the word LM's terms around the best character-LM setting
+    for width, lw, ib in itertools.product((8,), (0.3, 0.5, 0.7, 1.0), (0.0, 0.5, 1.0, 1.5, 2.0)):
+        trial(DecoderSettings(width, lw, ib))
+    char_best = min(results, key=lambda r: r[0])[1]
+    for ww, oov, wb in itertools.product((0.1, 0.2, 0.3), (-3.0, -5.0, -8.0), (0.0, 1.0, 2.0)):
+        trial(DecoderSettings(char_best.beam_width, char_best.lm_weight,
+                              char_best.insertion_bonus, ww, oov, wb))
     greedy = ErrorCounts()
     for ln, lp in zip(lines, posteriors, strict=True):
         greedy.add(ln.text, rec.decode(lp, "greedy")[0].text)
@@ -385,6 +421,27 @@ def cmd_export(args) -> int:
     return 0
 
 
+def os_error_line(exc: OSError) -> str:
+    """`PATH: reason` for an OS error, as one line (`[Errno 28] ...` spelled out)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    name = exc.filename if exc.filename is not None else ""
+    return f"{name}: {reason}" if name else reason
+
+
+def _check_writable_folder(folder: Path) -> None:
+    """Refuse a run folder that cannot be written before minutes of data loading; creates
+    nothing (the folder itself is made when the first checkpoint is written)."""
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise ValueError(f"--out {folder}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {folder}: {probe} is not writable")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {
@@ -399,9 +456,11 @@ def main(argv: list[str] | None = None) -> int:
         ("synthesize", None): cli_synthesis.cmd_synthesize,
         ("evaluate", "synthesizer"): cli_synthesis.cmd_evaluate_synthesizer,
         ("evaluate", "legibility"): cli_synthesis.cmd_evaluate_legibility,
+        ("evaluate", "pages"): page_eval.cmd_evaluate_pages,
         ("bench", None): cli_synthesis.cmd_bench,
         ("data", "styles"): cli_synthesis.cmd_data_styles,
         ("train", "lm"): cli_synthesis.cmd_train_lm,
+        **cli_samples.HANDLERS,
     }
     key = (args.command, getattr(args, "action", None) or getattr(args, "model", None))
     handler = handlers.get(key) or handlers.get((args.command, None))
@@ -410,9 +469,15 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     try:
-        return handler(args)
+        # Overflow in float32 pen arithmetic on hostile files is handled where it matters
+        # (finite checks, bounded sizes); numpy's warnings would only reach users as noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return handler(args)
     except USER_ERRORS as exc:
         print(f"handwriting: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # disk full, read-only file system, permission, a folder as -o
+        print(f"handwriting: error: {os_error_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("handwriting: interrupted", file=sys.stderr)

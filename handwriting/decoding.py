@@ -1,5 +1,5 @@
 """CTC decoding (Graves et al. 2009): greedy best path, and prefix beam search with a
-character n-gram language model and an optional word lexicon."""
+character n-gram language model, an optional word lexicon and optional word-level scores."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 
 from handwriting.alphabet import Alphabet
 from handwriting.lm import CharNgramLM, Lexicon
+from handwriting.wordlm import LINE_START, WordLM, word_key
 
 NEG_INF = -math.inf
 
@@ -20,7 +21,8 @@ NEG_INF = -math.inf
 @dataclass(frozen=True)
 class Hypothesis:
     """One decoded line. `score` ranks hypotheses: ctc_logprob + lm_weight * lm_logprob +
-    insertion_bonus * len(text), the last two terms only when an LM is used."""
+    insertion_bonus * len(text) (+ the word terms of a word LM: `beam_search`), the LM terms
+    only when an LM is used."""
 
     text: str
     score: float
@@ -88,10 +90,14 @@ class _Prefix:
     """A node of the prefix tree: one candidate text, its LM and lexicon states, and its
     fusion term lm_weight * ln P_LM(text) + bonus * len(text). Children are made once."""
 
-    __slots__ = ("text", "last", "lm_state", "lm_logprob", "lex_state", "fusion", "children")
+    __slots__ = ("text", "last", "lm_state", "lm_logprob", "lex_state", "fusion", "children",
+                 "word_prev", "oov")
 
-    def __init__(self, text, last, lm_state, lm_logprob, lex_state, fusion):
+    def __init__(self, text, last, lm_state, lm_logprob, lex_state, fusion,
+                 word_prev=LINE_START, oov=False):
         self.text = text
+        self.word_prev = word_prev  # word key of the last complete word (word LM context)
+        self.oov = oov  # the current token already left the word LM's vocabulary
         self.last = last  # label of the last character; 0 for the empty prefix
         self.lm_state = lm_state
         self.lm_logprob = lm_logprob
@@ -109,6 +115,38 @@ class _Fusion:
     lexicon: Lexicon | None
     lm_weight: float
     bonus: float
+    word_lm: WordLM | None = None
+    word_weight: float = 0.0
+    oov_penalty: float = 0.0
+    word_bonus: float = 0.0
+
+    def word_end(self, token: str, prev: str, oov: bool) -> tuple[float, str]:
+        """(fusion term, new context) for a finished whitespace token: the word bonus plus
+        word_weight * ln P_word(key | prev) for a vocabulary word, or plus the OOV penalty for
+        any other word (once: a token that left the vocabulary's prefixes has paid it already);
+        0 for a token with no letters (numbers, punctuation: the character LM's business)."""
+        key = word_key(token)
+        if not key:
+            return 0.0, prev
+        if oov:
+            return self.word_bonus, "<unk>"
+        lp = self.word_lm.logprob(prev, key)
+        if lp is None:
+            return self.oov_penalty + self.word_bonus, "<unk>"
+        return self.word_weight * lp + self.word_bonus, key
+
+    def _word_step(self, text: str, prev: str, oov: bool, ch: str) -> tuple[float, str, bool]:
+        token = text[text.rfind(" ") + 1:]
+        if ch == " ":
+            delta, prev = self.word_end(token, prev, oov)
+            return delta, prev, False
+        if oov:
+            return 0.0, prev, True
+        # Charge the OOV penalty as soon as a token cannot become a vocabulary word, so that
+        # the beam drops non-words early rather than at the space.
+        if not self.word_lm.token_may_be_word(token + ch):
+            return self.oov_penalty, prev, True
+        return 0.0, prev, False
 
     def child(self, node: _Prefix, k: int) -> _Prefix | None:
         ch = self.chars[k - 1]
@@ -124,7 +162,11 @@ class _Fusion:
             state, lp = self.lm.advance(node.lm_state, ch)
             lm_lp = node.lm_logprob + lp
             fusion = node.fusion + self.lm_weight * lp + self.bonus
-        out = _Prefix(node.text + ch, k, state, lm_lp, lex, fusion)
+        prev, oov = node.word_prev, node.oov
+        if self.word_lm is not None:
+            delta, prev, oov = self._word_step(node.text, prev, oov, ch)
+            fusion += delta
+        out = _Prefix(node.text + ch, k, state, lm_lp, lex, fusion, prev, oov)
         node.children[k] = out
         return out
 
@@ -159,7 +201,8 @@ def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam_width: int = 16,
                 insertion_bonus: float = 1.0, lexicon: Lexicon | None = None, nbest: int = 5,
                 prune_threshold: float | None = math.log(1e-4),
                 blank_skip: float | None = 0.999, max_candidates: int | None = None,
-                complete: bool = True) -> list[Hypothesis]:
+                complete: bool = True, word_lm: WordLM | None = None, word_weight: float = 0.0,
+                oov_penalty: float = 0.0, word_bonus: float = 0.0) -> list[Hypothesis]:
     """CTC prefix beam search (Graves et al. 2009; Hannun et al. 2014) over (T, K)
     natural-log posteriors, best first, at most `nbest` distinct texts.
 
@@ -170,6 +213,10 @@ def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam_width: int = 16,
     only with `lm`), and at the end of a `complete` line the LM's end-of-line term. With a
     `lexicon`, characters that leave no lexicon-conforming token are never appended, and a
     complete line's hypotheses must end in a complete token (if any does).
+    With a `word_lm` (and `lm`), each finished token adds `word_weight` * ln P_word(word |
+    previous word) if it is a vocabulary word, else `oov_penalty` (charged as soon as the
+    token can no longer become one), so out-of-vocabulary words stay possible; and every
+    finished word adds `word_bonus`, which balances the word LM's cost per word.
     Set `complete=False` for a line still being written (last word may be unfinished).
 
     Approximations, for speed (both off with None; exact with a wide beam):
@@ -185,8 +232,16 @@ def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam_width: int = 16,
         raise ValueError(f"beam_width and nbest must be >= 1, got {beam_width} and {nbest}")
     if lm is not None and lm.alphabet != alphabet:
         raise ValueError("the language model was trained for a different alphabet")
+    if word_weight < 0 or oov_penalty > 0 or word_bonus < 0:
+        # the pruning bound below needs word terms <= word_bonus
+        raise ValueError(f"word_weight and word_bonus must be >= 0 and oov_penalty <= 0, got "
+                         f"{word_weight}, {word_bonus} and {oov_penalty}")
     bonus = insertion_bonus if lm is not None else 0.0
-    fusion = _Fusion(alphabet.chars, lm, lexicon, lm_weight, bonus)
+    word_lm = word_lm if lm is not None else None
+    fusion = _Fusion(alphabet.chars, lm, lexicon, lm_weight, bonus, word_lm, word_weight,
+                     oov_penalty, word_bonus)
+    # the most a character can add to a prefix's fusion term (its LM log-probability is <= 0)
+    gain = bonus + (word_bonus if word_lm is not None else 0.0)
     root = _Prefix("", 0, lm.initial_state() if lm is not None else None, 0.0,
                    lexicon.initial_state() if lexicon is not None else None, 0.0)
     # prefix -> (ln p_b, ln p_nb, frames): frames is a cons list (t, rest) of emission frames
@@ -215,7 +270,7 @@ def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam_width: int = 16,
             spnb = pnb + row[node.last] if node.last else NEG_INF
             nxt[node] = [spb, spnb, fr, _lae(spb, spnb)]
         # No new prefix scoring below the beam_width-th best of these can survive this frame:
-        # a new l + k has no other parent, and its fusion term is at most l's + bonus.
+        # a new l + k has no other parent, and its fusion term is at most l's + gain.
         cutoff = NEG_INF
         if len(nxt) >= beam_width:
             cutoff = heapq.nlargest(beam_width, (e[3] + node.fusion for node, e in nxt.items()))[-1]
@@ -224,7 +279,7 @@ def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam_width: int = 16,
                 break
             ptot = _lae(pb, pnb)
             children, last = node.children, node.last
-            bound = cutoff - node.fusion - bonus
+            bound = cutoff - node.fusion - gain
             for k, y in frame_cands:
                 # l + k: a repeat of l's last character needs a blank between (p_b only).
                 term = (pb if k == last else ptot) + y
@@ -254,18 +309,21 @@ def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam_width: int = 16,
         beams = {node: (e[0], e[1], e[2]) for _, node, e in scored}
     if T > done:
         beams = _blank_frames(beams, float(blank_sums[T] - blank_sums[done]))
-    return _finish(beams, lm, lm_weight, lexicon, nbest, complete)
+    return _finish(beams, fusion, nbest, complete)
 
 
-def _finish(beams: dict, lm: CharNgramLM | None, lm_weight: float, lexicon: Lexicon | None,
-            nbest: int, complete: bool) -> list[Hypothesis]:
+def _finish(beams: dict, fusion: _Fusion, nbest: int, complete: bool) -> list[Hypothesis]:
+    lm, lexicon = fusion.lm, fusion.lexicon
     out = []
     for node, (pb, pnb, fr) in beams.items():
         ctc = _lae(pb, pnb)
         lm_lp, score = node.lm_logprob, ctc + node.fusion
         if lm is not None and complete:
             end = lm.advance(node.lm_state, lm.END)[1]
-            lm_lp, score = lm_lp + end, score + lm_weight * end
+            lm_lp, score = lm_lp + end, score + fusion.lm_weight * end
+            token = node.text[node.text.rfind(" ") + 1:]
+            if fusion.word_lm is not None and not token.endswith("-"):  # "-": word goes on
+                score += fusion.word_end(token, node.word_prev, node.oov)[0]
         final = lexicon is None or not complete or lexicon.is_final(node.lex_state)
         frames = []
         while fr is not None:

@@ -334,7 +334,9 @@ class InkDocument:
         """Remove all strokes (undoable); does nothing on empty ink."""
         self.cancel_stroke()
         if not self._ink.is_empty:
-            self._push(_ReplaceInk(self._ink, self._ink.with_strokes(()), "Clear"))
+            # the page's text goes with its strokes (an opened file's transcription, say)
+            meta = {k: v for k, v in self._ink.meta.items() if k != "text"}
+            self._push(_ReplaceInk(self._ink, Ink((), meta), "Clear"))
 
     def replace(self, ink: Ink, *, undoable: bool = False, label: str = "Replace Ink") -> None:
         """Replace all ink, e.g. after opening a file. By default this starts a new history

@@ -41,20 +41,25 @@ def preprocess(ink: Ink, cfg: FeatureConfig | None = None) -> np.ndarray:
         ink = geometry.correct_slope(ink)
     if cfg.deslant:
         ink = geometry.correct_slant(ink)
-    ink = geometry.resample(geometry.normalize(ink), cfg.spacing)
+    ink = _bounded_resample(geometry.normalize(ink), cfg.spacing, cfg.max_points)
     parts = []
     for s in ink.strokes:
         p = np.zeros((len(s), 3), np.float32)
         p[:, :2] = s.xy
         p[0, 2] = 1.0
         parts.append(p)
-    pts = np.concatenate(parts)
-    if len(pts) > cfg.max_points:
+    return np.concatenate(parts)
+
+
+def _bounded_resample(ink: Ink, spacing: float, max_points: int) -> Ink:
+    """`geometry.resample`, refused with an `InkError` before any work when it would give
+    more than `max_points` points (the count follows from the arc lengths alone)."""
+    n = geometry.resampled_count(ink, spacing)
+    if n > max_points:
         raise InkError(
-            f"ink too long: {len(pts)} resampled points (limit {cfg.max_points}); "
-            "split it into lines"
+            f"ink too long: {n} resampled points (limit {max_points}); split it into lines"
         )
-    return pts
+    return geometry.resample(ink, spacing)
 
 
 def point_features(points: np.ndarray) -> np.ndarray:
@@ -130,6 +135,7 @@ class SynthesisFeatureConfig:
 
     spacing: float = 0.14  # in writing heights
     deslope: bool = True
+    max_points: int = 4000  # bounded work for primes as for inputs (about 400 characters)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -144,7 +150,7 @@ def synthesis_offsets(ink: Ink, cfg: SynthesisFeatureConfig | None = None) -> np
         raise InkError("ink is empty")
     if cfg.deslope:
         ink = geometry.correct_slope(ink)
-    ink = geometry.resample(geometry.normalize(ink), cfg.spacing)
+    ink = _bounded_resample(geometry.normalize(ink), cfg.spacing, cfg.max_points)
     off = ink_to_offsets(ink)
     off[0, :2] = 0.0
     return off

@@ -24,16 +24,43 @@ def ink_height(ink: Ink) -> float:
     return float(hi - lo)
 
 
+# A line is never taken to be flatter than this: a 100-point line 1e-5 units tall would
+# otherwise be scaled up a million times and resampled into billions of points.
+MAX_ASPECT = 200.0
+
+
+def normalize_scale(ink: Ink) -> float:
+    """The factor `normalize` multiplies coordinates by for unit height: 1 / the robust
+    y-range, the range taken to be at least 1/MAX_ASPECT of the ink's larger extent."""
+    xy = _all_xy(ink)
+    extent = max(float(np.ptp(xy[:, 0])), float(np.ptp(xy[:, 1])))
+    return 1.0 / max(ink_height(ink), extent / MAX_ASPECT, 1e-9)
+
+
 def normalize(ink: Ink, height: float = 1.0) -> Ink:
     """Translate and scale so the robust y-range becomes `height`, the median y sits at 0
-    and the leftmost point at x = 0 (aspect ratio kept)."""
+    and the leftmost point at x = 0 (aspect ratio kept). The y-range is taken to be at least
+    1/MAX_ASPECT of the ink's larger extent, which bounds the work of resampling after it."""
     xy = _all_xy(ink)
-    h = ink_height(ink)
-    if h <= 1e-9:
-        h = max(float(np.ptp(xy[:, 0])), float(np.ptp(xy[:, 1])), 1e-9)
-    scale = height / h
+    scale = height * normalize_scale(ink)
     x0, y0 = xy[:, 0].min(), np.median(xy[:, 1])
     return ink.map_xy(lambda p: ((p - (x0, y0)) * scale).astype(np.float32))
+
+
+def resampled_count(ink: Ink, spacing: float) -> int:
+    """How many points `resample(ink, spacing)` will return, computed from the arc lengths
+    alone, so callers can refuse oversized work before allocating it."""
+    if spacing <= 0:
+        raise ValueError(f"resample spacing must be positive, got {spacing}")
+    total = 0
+    for s in ink.strokes:
+        xy = s.xy.astype(np.float64)
+        arc = float(np.hypot(*np.diff(xy, axis=0).T).sum()) if len(xy) > 1 else 0.0
+        if arc < spacing:
+            total += 2 if len(xy) > 1 and arc > 0 else 1
+        else:
+            total += int(np.floor(arc / spacing + 1e-6)) + 1
+    return total
 
 
 def resample(ink: Ink, spacing: float) -> Ink:
@@ -166,27 +193,22 @@ def join_lines(lines: list[Ink], gap: float = 0.6) -> Ink:
 
 # --------------------------------------------------------------------------- lines of a page
 
-# A new line starts where the sorted stroke centres jump by more than this many typical
-# letter heights. Within a line centres are dense (every letter or word has one); between
-# lines they jump by the line spacing, which people keep at well over one letter height.
-LINE_GAP = 0.8
 # A stroke is "small" (an i-dot, a comma, a dash) below this fraction of the typical height;
-# a group holding only small strokes is not a line and joins the nearest real one.
+# small strokes never make a line of their own and join the line nearest them.
 SMALL_STROKE = 0.45
-LINE_OVERLAP = 0.5  # of the shorter group's height
-MAX_LINE_SLOPE = 0.3  # steeper writing is not corrected (tan of about 17 degrees)
+# A carriage return: the pen goes back left of the middle of the line so far and lands more
+# than this many typical heights above or below the line's last strokes.
+LINE_JUMP = 0.7
+# Two pieces of writing are one line where their writing bands overlap by this much of the
+# narrower band (a word added to a line later, strokes written out of order).
+BAND_OVERLAP = 0.5
 
 
-def _stroke_stats(strokes: Sequence[Stroke]) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 2) top and bottom y and (N,) mean x of every stroke, in a few numpy calls."""
-    if not strokes:
-        return np.zeros((0, 2)), np.zeros(0)
+def _stroke_boxes(strokes: Sequence[Stroke]) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 2) minimum x, y and (N, 2) maximum x, y of every stroke, in a few numpy calls."""
     xy = np.concatenate([s.xy for s in strokes]).astype(np.float64)
-    lengths = np.array([len(s) for s in strokes])
-    starts = np.r_[0, np.cumsum(lengths)[:-1]]
-    ext = np.stack([np.minimum.reduceat(xy[:, 1], starts),
-                    np.maximum.reduceat(xy[:, 1], starts)], axis=1)
-    return ext, np.add.reduceat(xy[:, 0], starts) / lengths
+    starts = np.r_[0, np.cumsum([len(s) for s in strokes])[:-1]]
+    return np.minimum.reduceat(xy, starts), np.maximum.reduceat(xy, starts)
 
 
 def typical_height(extents: np.ndarray) -> float:
@@ -201,64 +223,86 @@ def typical_height(extents: np.ndarray) -> float:
 def group_lines(ink: Ink) -> list[list[int]]:
     """Group the stroke indices of `ink` into lines of writing, top line first.
 
-    1. Each stroke is reduced to its centre; h is the typical letter height.
-    2. Sorted by vertical centre, a new group starts where consecutive centres are more than
-       `LINE_GAP` * h apart.
-    3. Neighbouring groups whose vertical extents overlap by more than `LINE_OVERLAP` of the
-       shorter one's height are one line (quotes and capitals reach above a line's centres).
-    4. A group of only small strokes (dots, commas, a dash) joins the group whose median
-       centre is nearest.
-    5. Lines written uphill or downhill: the slope of the centres within the groups found is
-       removed and steps 2-4 run once more.
+    1. h is the typical letter height; strokes under `SMALL_STROKE` * h (dots, commas) wait.
+    2. In document order (the order strokes were written or stored; timestamps are not
+       trusted: files restart them per line), a new line starts at a carriage return: a
+       stroke that begins left of the middle of the line so far, `LINE_JUMP` * h or more
+       above or below the line's last strokes. Writing order keeps close and sloping lines
+       apart where the strokes' heights alone interleave.
+    3. Pieces whose writing bands overlap by `BAND_OVERLAP` where they lie are one line (a
+       word added to a line afterwards, lines written out of order).
+    4. Small strokes join the line whose band is nearest them at their x (a line that ends
+       before them, or starts after, is that much further).
 
-    Strokes keep their document (writing) order inside each line."""
+    A function of the strokes and their order alone, so undo and redo give back the grouping
+    they had. Strokes keep their document order inside each line."""
     strokes = ink.strokes
     if not strokes:
         return []
-    ext, cx = _stroke_stats(strokes)
-    cy = ext.mean(1)
-    groups = _group(cy, ext)
-    if len(strokes) > 2:
-        dx = np.concatenate([cx[g] - cx[g].mean() for g in groups])
-        dy = np.concatenate([cy[g] - cy[g].mean() for g in groups])
-        slope = float(np.clip((dx * dy).sum() / max((dx * dx).sum(), 1e-9), -MAX_LINE_SLOPE, MAX_LINE_SLOPE))
-        shear = (slope * (cx - cx.mean()))[:, None]
-        groups = _group(cy - shear[:, 0], ext - shear)
-    return [sorted(g) for g in groups]
-
-
-def _group(centre: np.ndarray, ext: np.ndarray) -> list[list[int]]:
-    """Steps 2-4 of `group_lines` on (deskewed) centres and extents, top group first."""
-    height = ext[:, 1] - ext[:, 0]
-    h = max(typical_height(ext), 1e-6)
-    order = np.argsort(centre, kind="stable")
-    breaks = np.flatnonzero(np.diff(centre[order]) > LINE_GAP * h) + 1
-    groups: list[list[int]] = [g.tolist() for g in np.split(order, breaks)]
-    groups = _merge_overlapping(groups, ext)
-    real = [g for g in groups if height[g].max() >= SMALL_STROKE * h]
-    if not real:  # nothing but dots: one line
-        return [list(range(len(centre)))]
-    mids = np.array([np.median(centre[g]) for g in real])
-    for g in groups:
-        if height[g].max() < SMALL_STROKE * h:
-            real[int(np.argmin(np.abs(mids - np.median(centre[g]))))].extend(g)
-    return [real[k] for k in np.argsort(mids, kind="stable")]
-
-
-def _merge_overlapping(groups: list[list[int]], ext: np.ndarray) -> list[list[int]]:
-    """Join neighbouring groups whose vertical extents overlap by more than `LINE_OVERLAP` of the
-    shorter one: quotes, accents and a capital's top sit above a line's centres, not apart."""
-    out = [groups[0]]
-    for g in groups[1:]:
-        a, b = out[-1], g
-        top = max(ext[a, 0].min(), ext[b, 0].min())
-        bottom = min(ext[a, 1].max(), ext[b, 1].max())
-        shorter = min(np.ptp(ext[a]), np.ptp(ext[b]))
-        if bottom - top > LINE_OVERLAP * max(shorter, 1e-9):
-            a.extend(b)
+    lo, hi = _stroke_boxes(strokes)
+    h = max(typical_height(np.stack([lo[:, 1], hi[:, 1]], axis=1)), 1e-6)
+    big = hi[:, 1] - lo[:, 1] >= SMALL_STROKE * h
+    if not big.any():  # nothing but dots: one line
+        return [list(range(len(strokes)))]
+    cx, cy = (lo[:, 0] + hi[:, 0]) / 2, (lo[:, 1] + hi[:, 1]) / 2
+    order = [int(i) for i in np.flatnonzero(big)]
+    lines = [[order[0]]]
+    left, right = lo[order[0], 0], hi[order[0], 0]
+    for i in order[1:]:
+        if lo[i, 0] < (left + right) / 2 and abs(cy[i] - np.median(cy[lines[-1][-5:]])) > LINE_JUMP * h:
+            lines.append([i])
+            left, right = lo[i, 0], hi[i, 0]
         else:
-            out.append(b)
-    return out
+            lines[-1].append(i)
+            left, right = min(left, lo[i, 0]), max(right, hi[i, 0])
+    lines = _merge_bands(lines, lo, hi, cx, h)
+    for i in np.flatnonzero(~big):
+        gaps = []
+        for line in lines:  # how far above or below the line's band, and past its ends
+            top, bottom = _band(line, cx[i], lo, hi, cx, h)
+            beyond = max(lo[line, 0].min() - cx[i], cx[i] - hi[line, 0].max(), 0.0)
+            gaps.append(max(top - cy[i], cy[i] - bottom, 0.0) + 0.5 * beyond
+                        + 0.01 * abs(cy[i] - (top + bottom) / 2))
+        lines[int(np.argmin(gaps))].append(int(i))
+    mids = [np.median(cy[[k for k in line if big[k]]]) for line in lines]
+    return [sorted(lines[k]) for k in np.argsort(mids, kind="stable")]
+
+
+def _band(line: list[int], x: float, lo: np.ndarray, hi: np.ndarray, cx: np.ndarray,
+          h: float) -> tuple[float, float]:
+    """Top and bottom of the writing of `line` (stroke indices) near `x`: its strokes within
+    3 h of x (at least its three nearest), quartiles of their tops and bottoms."""
+    idx = np.asarray(line)
+    d = np.abs(cx[idx] - x)
+    near = idx[d <= max(3 * h, np.sort(d)[min(2, len(d) - 1)])]
+    return float(np.percentile(lo[near, 1], 25)), float(np.percentile(hi[near, 1], 75))
+
+
+def _merge_bands(lines: list[list[int]], lo: np.ndarray, hi: np.ndarray, cx: np.ndarray,
+                 h: float) -> list[list[int]]:
+    """Step 3 of `group_lines`: smallest piece first, join the piece whose band overlaps its
+    own most (by `BAND_OVERLAP` at least), until no piece joins another."""
+    lines = [list(line) for line in lines]
+    merged = True
+    while merged and len(lines) > 1:
+        merged = False
+        for a in sorted(range(len(lines)), key=lambda k: len(lines[k])):
+            own = np.asarray(lines[a])
+            top, bottom = np.percentile(lo[own, 1], 25), np.percentile(hi[own, 1], 75)
+            best, into = BAND_OVERLAP, None
+            for b, other in enumerate(lines):
+                if b == a or len(other) < len(own):
+                    continue
+                t, bt = _band(other, float(np.median(cx[own])), lo, hi, cx, h)
+                overlap = (min(bottom, bt) - max(top, t)) / max(min(bottom - top, bt - t), 1e-9)
+                if overlap >= best:
+                    best, into = overlap, b
+            if into is not None:
+                lines[into] += lines[a]
+                del lines[a]
+                merged = True
+                break
+    return lines
 
 
 def line_ink(ink: Ink, indices: Sequence[int]) -> Ink:
@@ -273,3 +317,46 @@ def writing_height(ink: Ink) -> float | None:
     heights = [ink_height(line_ink(ink, g)) for g in group_lines(ink)]
     heights = [h for h in heights if h > 0]
     return float(np.median(heights)) if heights else None
+
+
+# --------------------------------------------------------------------------- curves
+
+
+def bezier_controls(xy: np.ndarray, alpha: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """The two inner control points, each (N-1, 2), of the cubic Béziers that make up a
+    centripetal Catmull-Rom spline through the N points `xy` (alpha = 0.5: no cusps or
+    self-intersections within a segment, Yuksel et al. 2011). The ends are extended by
+    repeating the end points, so the curve starts and stops along its first and last
+    segments. Drawing these instead of straight segments makes round letters round."""
+    p = np.asarray(xy, dtype=np.float64)
+    if len(p) < 2:
+        return np.zeros((0, 2)), np.zeros((0, 2))
+    q = np.concatenate([p[:1], p, p[-1:]])
+    d = np.hypot(*np.diff(q, axis=0).T) ** alpha  # (N+1,) knot spacings
+    p0, p1, p2, p3 = q[:-3], q[1:-2], q[2:-1], q[3:]
+    d1, d2, d3 = d[:-2], d[1:-1], d[2:]
+    eps = 1e-12
+    straight1 = p1 + (p2 - p1) / 3
+    straight2 = p2 - (p2 - p1) / 3
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c1 = ((d1**2)[:, None] * p2 - (d2**2)[:, None] * p0
+              + (2 * d1**2 + 3 * d1 * d2 + d2**2)[:, None] * p1) / (3 * d1 * (d1 + d2))[:, None]
+        c2 = ((d3**2)[:, None] * p1 - (d2**2)[:, None] * p3
+              + (2 * d3**2 + 3 * d3 * d2 + d2**2)[:, None] * p2) / (3 * d3 * (d3 + d2))[:, None]
+    c1 = np.where(((d1 > eps) & (d2 > eps))[:, None], c1, straight1)
+    c2 = np.where(((d3 > eps) & (d2 > eps))[:, None], c2, straight2)
+    return c1, c2
+
+
+def smooth_points(xy: np.ndarray, per_segment: int = 4, alpha: float = 0.5) -> np.ndarray:
+    """Points along the centripetal Catmull-Rom spline through `xy`: every original point
+    and `per_segment - 1` between each pair, for renderers that draw polylines (PNG)."""
+    p = np.asarray(xy, dtype=np.float64)
+    if len(p) < 3 or per_segment < 2:
+        return p.copy()
+    c1, c2 = bezier_controls(p, alpha)
+    t = (np.arange(per_segment) / per_segment)[None, :, None]  # (1, S, 1)
+    a, b, c, e = p[:-1, None], c1[:, None], c2[:, None], p[1:, None]
+    u = 1 - t
+    seg = u**3 * a + 3 * u**2 * t * b + 3 * u * t**2 * c + t**3 * e  # (N-1, S, 2)
+    return np.concatenate([seg.reshape(-1, 2), p[-1:]])

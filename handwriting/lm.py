@@ -11,6 +11,7 @@ import math
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -260,7 +261,7 @@ class CharNgramLM:
             with np.load(path, allow_pickle=False) as z:
                 header = json.loads(str(z["header"]))
                 arrays = {k: z[k] for k in z.files if k != "header"}
-        except (OSError, ValueError, KeyError) as exc:  # JSONDecodeError is a ValueError
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{path}: not a character LM file ({exc})") from None
         if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
             version = header.get("format_version") if isinstance(header, dict) else None

@@ -51,8 +51,11 @@ def load(kind: str, path: Path, threads: int | None):
     """The service of `kind` itself, in this process (what the child runs)."""
     from handwriting.service import Recognizer, Synthesizer
 
-    cls = Recognizer if kind == "recognizer" else Synthesizer
-    return cls.from_checkpoint(path, threads=threads)
+    if kind == "recognizer":
+        service = Recognizer.from_checkpoint(path, threads=threads)
+        service.warm_up()  # the first line a user writes is then as fast as the tenth
+        return service
+    return Synthesizer.from_checkpoint(path, threads=threads)
 
 
 def _serve(conn, kind: str, path: Path, threads: int | None, nice: int, cancel) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from handwriting.alphabet import Alphabet
-from handwriting.checkpoint import CheckpointError, load_checkpoint
+from handwriting.checkpoint import CheckpointError, config_from, load_checkpoint
 from handwriting.decoding import Hypothesis, beam_search, greedy_hypothesis
 from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
 from handwriting.ink import Ink
@@ -22,9 +22,21 @@ from handwriting.results import Inspection, Recognition, SynthesisPlan, models_d
 MAX_RAW_POINTS = 200_000  # ~50 lines of whiteboard ink; beyond that we refuse, never hang
 
 
-def _load_weights(net: torch.nn.Module, ckpt: dict, path) -> torch.nn.Module:
-    """Load (possibly fp16) weights into `net` in eval mode; a mismatch names the file."""
+def _load_weights(make_net, ckpt: dict, path) -> torch.nn.Module:
+    """The network `make_net()` builds, with the checkpoint's (possibly fp16) weights, in eval
+    mode. Its shapes are compared on torch's "meta" device first, which allocates nothing,
+    so a config that does not fit its weights (say `hidden=100000`) is a one-line
+    `CheckpointError` naming the file, not gigabytes allocated and then a traceback."""
     state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+    with torch.device("meta"):
+        shapes = {k: tuple(v.shape) for k, v in make_net().state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in state.items()}
+    if shapes != theirs:
+        bad = sorted(k for k in shapes.keys() | theirs.keys() if shapes.get(k) != theirs.get(k))
+        raise CheckpointError(f"{path}: weights do not match the config (first mismatch: "
+                              f"{bad[0]}, config {shapes.get(bad[0])}, weights "
+                              f"{theirs.get(bad[0])})")
+    net = make_net()
     try:
         net.load_state_dict(state)
     except RuntimeError as exc:
@@ -40,6 +52,9 @@ class DecoderSettings:
     beam_width: int = 8
     lm_weight: float = 0.5
     insertion_bonus: float = 1.0
+    word_weight: float = 0.0  # word LM weight at word ends (0: character LM only)
+    oov_penalty: float = 0.0  # added once per word outside the word LM's vocabulary
+    word_bonus: float = 0.0  # added per finished word when the word LM is used
 
 
 def char_points_of(char_frames: tuple[int, ...], frame_points: tuple[np.ndarray, ...]
@@ -92,16 +107,17 @@ class Recognizer:
     """A trained recognizer (weights, features, alphabet) plus its decoder and language model."""
 
     def __init__(self, ckpt: dict, path: Path | None = None, lm=None, lexicon=None,
-                 threads: int | None = None):
+                 threads: int | None = None, word_lm=None):
         self.path = path
-        self.config = RecognizerConfig(**ckpt["model_config"])
-        self.feature_config = FeatureConfig(**ckpt["feature_config"])
+        self.config = config_from(path, RecognizerConfig, ckpt["model_config"])
+        self.feature_config = config_from(path, FeatureConfig, ckpt["feature_config"],
+                                          "feature_config")
         self.standardizer = Standardizer.from_dict(ckpt["standardizer"])
         self.alphabet = Alphabet(ckpt["alphabet"])
         self.metrics = dict(ckpt.get("metrics", {}))
         self.data = dict(ckpt.get("data", {}))
-        self.net = _load_weights(RecognizerNet(self.config), ckpt, path)
-        self.lm, self.lexicon = lm, lexicon
+        self.net = _load_weights(lambda: RecognizerNet(self.config), ckpt, path)
+        self.lm, self.lexicon, self.word_lm = lm, lexicon, word_lm
         # Decoder settings tuned on the validation split (`handwriting tune decoder`).
         tuned = {k: v for k, v in ckpt.get("decoder", {}).items()
                  if k in DecoderSettings.__dataclass_fields__}
@@ -111,10 +127,15 @@ class Recognizer:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None = None, lm_path: str | Path | None = None,
-                        use_lm: bool = True, use_lexicon: bool = False, **kw) -> Recognizer:
-        """Load a self-describing checkpoint (default: the shipped `models/recognizer.pt`) and
-        the character LM (default: the one shipped in `handwriting/resources`)."""
+                        use_lm: bool = True, use_lexicon: bool = False,
+                        word_lm_path: str | Path | None = None, use_word_lm: bool | None = None,
+                        **kw) -> Recognizer:
+        """Load a self-describing checkpoint (default: the shipped `models/recognizer.pt`), the
+        character LM and the word LM (defaults: those shipped in `handwriting/resources`; the
+        word LM, unless `use_word_lm` says otherwise, when the checkpoint's tuned decoder gives
+        it a weight)."""
         from handwriting.lm import CharNgramLM, load_default_lexicon, load_default_lm
+        from handwriting.wordlm import WordLM, load_default_word_lm
 
         path = Path(path) if path else models_dir() / "recognizer.pt"
         ckpt = load_checkpoint(path, "recognizer")
@@ -122,11 +143,26 @@ class Recognizer:
         if use_lm:
             lm = CharNgramLM.load(lm_path) if lm_path else load_default_lm()
         lexicon = load_default_lexicon() if use_lexicon else None
-        return cls(ckpt, path, lm=lm, lexicon=lexicon, **kw)
+        word_lm = None
+        if use_word_lm is None:
+            use_word_lm = bool(word_lm_path or ckpt.get("decoder", {}).get("word_weight"))
+        if use_lm and use_word_lm:
+            word_lm = WordLM.load(word_lm_path) if word_lm_path else load_default_word_lm()
+        return cls(ckpt, path, lm=lm, lexicon=lexicon, word_lm=word_lm, **kw)
 
     @property
     def default_decoder(self) -> str:
         return "beam" if self.lm is not None else "greedy"
+
+    def warm_up(self) -> None:
+        """Pay the first call's costs before a user's first line: torch's first forward pass
+        (allocator, kernels), the LMs' lookup tables, the decoder on a synthetic line."""
+        from handwriting.bench import scribble_line
+
+        if self.word_lm is not None:
+            self.word_lm.warm_up()
+        for points in (1000, 400):  # two lengths: torch caches per input size
+            self.recognize(scribble_line(points))
 
     def _check(self, ink: Ink) -> None:
         if not isinstance(ink, Ink):
@@ -172,7 +208,9 @@ class Recognizer:
             s = settings or self.decoder_settings
             return beam_search(log_probs, self.alphabet, beam_width=s.beam_width, lm=self.lm,
                                lm_weight=s.lm_weight, insertion_bonus=s.insertion_bonus,
-                               lexicon=self.lexicon, nbest=nbest, complete=complete)
+                               lexicon=self.lexicon, nbest=nbest, complete=complete,
+                               word_lm=self.word_lm, word_weight=s.word_weight,
+                               oov_penalty=s.oov_penalty, word_bonus=s.word_bonus)
         raise ValueError(f"unknown decoder {decoder!r}; expected 'greedy' or 'beam'")
 
     def inspect(self, ink: Ink) -> Inspection:
@@ -249,12 +287,13 @@ class Synthesizer:
         from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
 
         self.path = path
-        self.config = SynthesizerConfig(**ckpt["model_config"])
-        self.feature_config = SynthesisFeatureConfig(**ckpt["feature_config"])
+        self.config = config_from(path, SynthesizerConfig, ckpt["model_config"])
+        self.feature_config = config_from(path, SynthesisFeatureConfig, ckpt["feature_config"],
+                                          "feature_config")
         self.offset_scale = float(ckpt["offset_scale"])
         self.alphabet = Alphabet(ckpt["alphabet"])
         self.metrics = dict(ckpt.get("metrics", {}))
-        self.net = _load_weights(SynthesizerNet(self.config), ckpt, path)
+        self.net = _load_weights(lambda: SynthesizerNet(self.config), ckpt, path)
         self.styles = dict(styles or {})
         self.candidates = self._check_candidates(candidates)
         self._reader = reader

@@ -62,3 +62,11 @@ def real_iam_ondb(real_iam_ondb_path):
     from handwriting.data.iam_ondb import load_iam_ondb
 
     return load_iam_ondb(real_iam_ondb_path)
+
+
+# Property tests run beside training jobs on a shared 2-core CPU: a per-example deadline
+# would fail on scheduling noise, not on the code.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("shared-cpu", deadline=None)
+settings.load_profile("shared-cpu")

@@ -93,6 +93,9 @@ class InsightDock(QDockWidget):
         self.lines: list[str] = []
         self._line_frames: list[list[LineFrame]] = []
         self._text_offset = 0
+        self._follow_pen = False  # see begin_synthesis
+        self._revealed: list[int] = []
+        self._pushed = 0
 
         # recognition
         self.posteriors = PosteriorPanel(self.state)
@@ -182,10 +185,15 @@ class InsightDock(QDockWidget):
         return InkHoverBridge(canvas, self.state)
 
     # ------------------------------------------------------------------ synthesis
-    def begin_synthesis(self, lines, text_offset: int = 0) -> None:
-        """A new synthesis job writing `lines` (as the service split them)."""
+    def begin_synthesis(self, lines, text_offset: int = 0, follow_pen: bool = False) -> None:
+        """A new synthesis job writing `lines` (as the service split them). With
+        `follow_pen` the panels show a line's steps only as far as `reveal` says the pen
+        has drawn it (sampling runs ahead of the pen in real-time writing)."""
         self.lines = list(lines)
         self._line_frames = [[] for _ in self.lines]
+        self._follow_pen = follow_pen
+        self._revealed = [0] * len(self.lines)
+        self._pushed = 0  # frames of the shown line already in the panels
         self._text_offset = text_offset
         self.line_box.blockSignals(True)
         self.line_box.clear()
@@ -202,13 +210,32 @@ class InsightDock(QDockWidget):
             if lf is None:
                 continue
             self._line_frames[b].append(lf)
-            if b == line:
-                for panel in (self.attention, self.mixture, self.eos):
-                    panel.append_frame(lf)
+        if not self._follow_pen:
+            self._push(line, len(self._line_frames[line]) if 0 <= line < len(self.lines) else 0)
 
     def append_synthesis_frames(self, frames) -> None:
         for frame in frames:
             self.append_synthesis_frame(frame)
+
+    def reveal(self, shown) -> None:
+        """How many points of each line the pen has drawn so far (`follow_pen` jobs)."""
+        if not self._follow_pen:
+            return
+        self._revealed = [max(a, int(b)) for a, b in zip(self._revealed, shown, strict=False)]
+        line = self.line_box.currentIndex()
+        if 0 <= line < len(self._revealed):
+            self._push(line, self._revealed[line])
+
+    def _push(self, line: int, upto: int) -> None:
+        """Give the panels the shown line's frames up to `upto`."""
+        if not 0 <= line < len(self._line_frames):
+            return
+        frames = self._line_frames[line]
+        upto = min(upto, len(frames))
+        for lf in frames[self._pushed:upto]:
+            for panel in (self.attention, self.mixture, self.eos):
+                panel.append_frame(lf)
+        self._pushed = max(self._pushed, upto)
 
     def end_synthesis(self) -> None:
         """The job finished or was cancelled: draw the final state now."""
@@ -229,9 +256,9 @@ class InsightDock(QDockWidget):
             return
         finished = self.attention.finished
         self._begin_panels()
-        for lf in self._line_frames[line]:
-            for panel in (self.attention, self.mixture, self.eos):
-                panel.append_frame(lf)
+        self._pushed = 0
+        self._push(line, self._revealed[line] if self._follow_pen and not finished
+                   else len(self._line_frames[line]))
         if finished:
             self.end_synthesis()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from gui.messages import ModelInfo
+from gui.messages import ModelInfo, card_headline
 
 SHUTDOWN_WAIT_MS = 5000
 
@@ -62,8 +62,12 @@ def _close_services() -> None:
 
 def model_info(kind: str, service) -> ModelInfo:
     path = Path(service.path)
+    card = path.with_suffix(".md")  # the shipped model card's figures, not validation's
+    headline = card_headline(card.read_text(encoding="utf-8", errors="replace")
+                             ) if card.is_file() else None
     return ModelInfo(kind, path, path.stat().st_size, dict(service.metrics),
-                     dict(getattr(service, "data", {})), tuple(getattr(service, "styles", ())))
+                     dict(getattr(service, "data", {})), tuple(getattr(service, "styles", ())),
+                     headline)
 
 
 def error_text(exc: Exception) -> str:

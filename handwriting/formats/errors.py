@@ -13,3 +13,7 @@ class InkFormatError(ValueError):
         self.problem = problem
         where = f"{self.path}: " if self.path else ""
         super().__init__(f"{where}{problem}")
+
+
+class InkFormatWarning(UserWarning):
+    """A file read with an assumption (an unknown unit, say): the message names the file."""

@@ -4,7 +4,9 @@ atomic writes, and exact float32 text."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -13,12 +15,30 @@ import numpy as np
 from handwriting.formats.errors import InkFormatError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a line of ink is ~100 kB; refuse absurd files early
+# A page of handwriting has hundreds of strokes and tens of thousands of points; these
+# bounds refuse a hostile file before per-stroke objects are built for it.
+MAX_STROKES = 50_000
+MAX_POINTS = 2_000_000
+
 
 def read_bytes(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of `path`; a missing, unreadable or oversized file is an `InkFormatError`."""
+    """The bytes of `path`; a missing, unreadable, oversized or non-regular file (a FIFO
+    would block the reader forever, a device never ends) is an `InkFormatError`."""
     path = Path(path)
     try:
-        with open(path, "rb") as f:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise InkFormatError(path, "is a directory, not an ink file")
+        if not stat.S_ISREG(mode):
+            raise InkFormatError(path, "is not a regular file (a pipe or device?)")
+        if os.stat(path).st_size > max_bytes:
+            raise InkFormatError(path, f"file is larger than {max_bytes} bytes")
+        # O_NONBLOCK: should the path be swapped for a FIFO after the check, open() must
+        # not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise InkFormatError(path, "is not a regular file (a pipe or device?)")
             data = f.read(max_bytes + 1)
     except OSError as exc:
         raise InkFormatError(path, f"cannot read file ({exc.strerror or exc})") from None
@@ -27,15 +47,28 @@ def read_bytes(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     return data
 
 
+def check_counts(n_strokes: int, n_points: int, source) -> None:
+    """An `InkFormatError` when a file holds more strokes or points than any page could."""
+    if n_strokes > MAX_STROKES:
+        raise InkFormatError(source, f"{n_strokes} strokes (limit {MAX_STROKES})")
+    if n_points > MAX_POINTS:
+        raise InkFormatError(source, f"{n_points} points (limit {MAX_POINTS})")
+
+
 def atomic_write(path: str | Path, data: bytes) -> None:
     """Write `data` to a temporary file beside `path`, then rename it over `path`, so readers
     never see a half-written file. An existing file's permissions are kept."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
     try:
         mode = path.stat().st_mode & 0o777
     except OSError:
         mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:  # no such folder, read-only, no permission
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -43,9 +76,12 @@ def atomic_write(path: str | Path, data: bytes) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            # name the file the user asked for, not our temporary one (disk full, quota...)
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
 
 

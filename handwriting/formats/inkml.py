@@ -1,23 +1,34 @@
 """W3C InkML (http://www.w3.org/2003/InkML) reader and writer: one `<trace>` per stroke, channels
-X Y and optional T (seconds, or `units="ms"`) and F (pressure, kept raw).
+X Y and optional T and F (pressure).
 
-Reading takes the first `<traceFormat>` in the document (without one, traces hold X Y or
-X Y T), decodes the trace value qualifiers (`!` explicit, `'` first and `"` second
-differences), skips `penUp` traces, and makes times relative to the first timestamp so
-float32 keeps millisecond precision (as the IAM-OnDB reader does). Top-level
-`<annotation type="truth">` becomes `meta["text"]`; other typed annotations become
-`meta[type]`. Writing stores every string `meta` entry as such an annotation.
+Reading follows the files other software writes (Microsoft Office, CROHME, MathWriting):
+any namespace prefix (`<inkml:ink>`), contexts in `<definitions>` that traces, trace groups
+and later `<context>` elements name by `contextRef` (a trace without one uses the current
+context, at first the document's first `<traceFormat>`; without any, traces hold X Y or
+X Y T), `traceFormatRef`/`inkSourceRef`, and brushes (read past: ink has no brush). The
+trace value qualifiers are decoded (`!` explicit, `'` first and `"` second differences),
+`penUp` traces skipped. Units: X and Y in physical units (himetric, mm, cm, in, m, pt, or
+device units with a `channelProperties` resolution in them) become millimetres; without
+units they stay the file's numbers. T in s, ms or us; in device units (Office) milliseconds
+are assumed, or the resolution's time unit. F is scaled to 0-1 where the channel gives its
+`max`. An unknown unit is read past with an `InkFormatWarning` while X and Y are usable.
+Times become relative to the first timestamp so float32 keeps millisecond precision (as the
+IAM-OnDB reader does). Top-level `<annotation type="truth">` becomes `meta["text"]`; other
+typed annotations become `meta[type]`. Writing stores every string `meta` entry as such an
+annotation.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import numpy as np
 
-from handwriting.formats.errors import InkFormatError
+from handwriting.formats.errors import InkFormatError, InkFormatWarning
 from handwriting.formats.fileio import (
     atomic_write,
     check_finite_f32,
@@ -28,7 +39,6 @@ from handwriting.formats.xmlsafe import local_name, parse_xml
 from handwriting.ink import Ink, InkError, Stroke
 
 INKML_NS = "http://www.w3.org/2003/InkML"
-_TIME_UNITS = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6}
 # A qualifier (! explicit, ' first difference, " second difference) and a decimal or double.
 _VALUE = re.compile(r"\s*([!'\"]?)\s*([-+]?\s*(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)")
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -51,48 +61,186 @@ def ink_from_inkml_root(root: ET.Element, source="<bytes>") -> Ink:
     """Ink from an already parsed (safely, see `xmlsafe`) InkML `<ink>` element."""
     if local_name(root.tag) != "ink":
         raise InkFormatError(source, f"root element is <{local_name(root.tag)}>, not InkML <ink>")
-    channels, t_scale = _trace_format(root, source)
-    rows, time_known = [], None
-    for el in root.iter():
-        if local_name(el.tag) != "trace" or el.get("type", "penDown") == "penUp":
-            continue
-        values = _decode_trace(el.text or "", source, len(channels) if channels else None)
-        if values is None:
-            continue
-        if channels is None:  # no traceFormat: X Y or X Y T, decided by the first trace
-            if values.shape[1] not in (2, 3):
-                raise InkFormatError(source, f"without a <traceFormat> a point needs 2 or 3 "
-                                             f"values (X Y [T]), got {values.shape[1]}")
-            time_known = values.shape[1] == 3 if time_known is None else time_known
-            if values.shape[1] != (3 if time_known else 2):
-                raise InkFormatError(source, "traces mix points with and without times")
-            cols = {"X": 0, "Y": 1, **({"T": 2} if time_known else {})}
-        else:
-            cols = {name: i for i, name in enumerate(channels)}
-        rows.append({k: values[:, i] for k, i in cols.items() if k in ("X", "Y", "T", "F")})
-    return Ink(_strokes(rows, t_scale, source), _annotations(root) | {
-        "format": "inkml", "source": str(source)})
+    contexts, first = _contexts(root, source)
+    rows: list[dict] = []
+    time_known: list[bool | None] = [None]
+
+    def walk(el: ET.Element, fmt: _Format | None) -> None:
+        for child in el:
+            name = local_name(child.tag)
+            ref = _ref(child.get("contextRef"))
+            if name == "trace":
+                if child.get("type", "penDown") != "penUp":
+                    _read_trace(child, contexts.get(ref, fmt) if ref else fmt, rows,
+                                time_known, source)
+            elif name == "traceGroup":
+                walk(child, contexts.get(ref, fmt) if ref else fmt)
+            elif name == "context" and el is root:  # the current context from here on
+                fmt = _context_format(child, contexts, source) or contexts.get(ref, fmt)
+            elif name not in ("definitions", "annotation", "annotationXML"):
+                walk(child, fmt)
+
+    walk(root, first)
+    meta = _annotations(root) | {"format": "inkml", "source": str(source)}
+    physical = [row.pop("mm") for row in rows]
+    if physical and all(physical):
+        meta["units"] = "mm"  # X and Y were in physical units: exports keep the size
+    return Ink(_strokes(rows, source), meta)
 
 
-def _trace_format(root: ET.Element, source) -> tuple[list[str] | None, float]:
-    """Regular channel names of the first `<traceFormat>` and the scale of T to seconds."""
-    fmt = next((el for el in root.iter() if local_name(el.tag) == "traceFormat"), None)
-    if fmt is None:
-        return None, 1.0
-    channels, t_scale = [], 1.0
-    for ch in fmt:  # direct children only: <intermittentChannels> values may be absent
-        if local_name(ch.tag) != "channel":
-            continue
-        name = (ch.get("name") or "").strip()
-        channels.append(name)
-        if name == "T":
-            units = (ch.get("units") or "s").strip()
-            if units not in _TIME_UNITS:
-                raise InkFormatError(source, f"unsupported time units {units!r}")
-            t_scale = _TIME_UNITS[units]
+def _read_trace(el: ET.Element, fmt: _Format | None, rows: list, time_known: list, source) -> None:
+    values = _decode_trace(el.text or "", source, len(fmt.channels) if fmt else None)
+    if values is None:
+        return
+    if fmt is None:  # no traceFormat: X Y or X Y T, decided by the first trace
+        if values.shape[1] not in (2, 3):
+            raise InkFormatError(source, f"without a <traceFormat> a point needs 2 or 3 "
+                                         f"values (X Y [T]), got {values.shape[1]}")
+        if time_known[0] is None:
+            time_known[0] = values.shape[1] == 3
+        if values.shape[1] != (3 if time_known[0] else 2):
+            raise InkFormatError(source, "traces mix points with and without times")
+        fmt = _Format(["X", "Y", "T"][: values.shape[1]], {})
+    cols = {name: i for i, name in enumerate(fmt.channels)}
+    rows.append({k: values[:, i] * fmt.scale.get(k, 1.0) + fmt.offset.get(k, 0.0)
+                 for k, i in cols.items() if k in ("X", "Y", "T", "F")} | {"mm": fmt.mm})
+
+
+# Channels, units and contexts
+
+_LENGTH_MM = {"himetric": 0.01, "mm": 1.0, "cm": 10.0, "m": 1000.0, "in": 25.4,
+              "pt": 25.4 / 72, "pc": 25.4 / 6, "um": 1e-3, "µm": 1e-3}
+_TIME_S = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0}
+_DEVICE = ("", "dev", "device")
+_XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
+
+
+@dataclass(frozen=True)
+class _Format:
+    """A trace format: channel names in order, and per channel the factor (and offset) that
+    takes a value to millimetres (X, Y), seconds (T) or 0-1 (F)."""
+
+    channels: list[str]
+    scale: dict[str, float]
+    offset: dict[str, float] = field(default_factory=dict)
+    mm: bool = False  # X and Y are in millimetres (they had physical units)
+
+
+def _ref(value: str | None) -> str:
+    return (value or "").strip().lstrip("#")
+
+
+def _contexts(root: ET.Element, source) -> tuple[dict[str, _Format], _Format | None]:
+    """Every identified context (and trace format, ink source) as a `_Format`, by id; and the
+    format of the document's first `<traceFormat>` (traces use it unless told otherwise)."""
+    by_id = {el.get(_XML_ID): el for el in root.iter() if el.get(_XML_ID)}
+    out: dict[str, _Format] = {}
+    for key, el in by_id.items():
+        if local_name(el.tag) in ("context", "inkSource", "traceFormat"):
+            fmt = _context_format(el, out, source, by_id)
+            if fmt is not None:
+                out[key] = fmt
+    first = next((el for el in root.iter() if local_name(el.tag) == "traceFormat"), None)
+    if first is None:
+        return out, None
+    holder = next((el for el in root.iter() if local_name(el.tag) in ("inkSource", "context")
+                   and any(c is first for c in el.iter())), None)
+    return out, _format(first, _properties(holder), source)
+
+
+def _context_format(el: ET.Element, known: dict[str, _Format], source,
+                    by_id: dict | None = None) -> _Format | None:
+    """The format a `<context>`, `<inkSource>` or `<traceFormat>` element defines or names."""
+    if local_name(el.tag) == "traceFormat":
+        return _format(el, {}, source)
+    fmt_el = next((c for c in el.iter() if local_name(c.tag) == "traceFormat"), None)
+    if fmt_el is not None:
+        return _format(fmt_el, _properties(el), source)
+    for attr in ("traceFormatRef", "inkSourceRef", "contextRef"):
+        key = _ref(el.get(attr))
+        if key in known:
+            return known[key]
+        if by_id and key in by_id and by_id[key] is not el:
+            return _context_format(by_id[key], known, source, by_id)
+    return None
+
+
+def _properties(holder: ET.Element | None) -> dict[str, tuple[float, str]]:
+    """Channel resolutions of an ink source or context: {channel: (value, units)}."""
+    out: dict[str, tuple[float, str]] = {}
+    for el in holder.iter() if holder is not None else ():
+        if local_name(el.tag) == "channelProperty" and el.get("name") == "resolution":
+            try:
+                out[el.get("channel", "")] = (float(el.get("value", "")), el.get("units", ""))
+            except ValueError:
+                continue
+    return out
+
+
+def _format(fmt: ET.Element, resolution: dict[str, tuple[float, str]], source) -> _Format:
+    """Channel names of `fmt` (direct children: `<intermittentChannels>` values may be
+    absent) with the factors that take X, Y to millimetres, T to seconds and F to 0-1."""
+    channels, attrs = [], {}
+    for ch in fmt:
+        if local_name(ch.tag) == "channel":
+            name = (ch.get("name") or "").strip()
+            channels.append(name)
+            attrs[name] = ch
     if "X" not in channels or "Y" not in channels:
         raise InkFormatError(source, f"<traceFormat> lacks an X or Y channel (has {channels})")
-    return channels, t_scale
+    scale: dict[str, float] = {}
+    offset: dict[str, float] = {}
+    xy = [_unit_factor(attrs[c], resolution.get(c), _LENGTH_MM, source) for c in ("X", "Y")]
+    mm = all(f is not None for f in xy)
+    if mm:
+        scale["X"], scale["Y"] = xy
+    elif all(resolution.get(c, (0, ""))[0] > 0 for c in ("X", "Y")):  # device units: aspect
+        scale["X"], scale["Y"] = (1.0 / resolution[c][0] for c in ("X", "Y"))
+    if "T" in attrs:
+        t = _unit_factor(attrs["T"], resolution.get("T"), _TIME_S, source, device=1e-3)
+        if t is None:
+            channels = [c if c != "T" else "T?" for c in channels]  # unusable: synthetic times
+        else:
+            scale["T"] = t
+    if "F" in attrs:
+        lo, hi = (_number(attrs["F"].get(k)) for k in ("min", "max"))
+        if hi is not None and hi > (lo or 0.0):
+            scale["F"], offset["F"] = 1.0 / (hi - (lo or 0.0)), -(lo or 0.0) / (hi - (lo or 0.0))
+    return _Format(channels, scale, offset, mm)
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _unit_factor(channel: ET.Element, resolution: tuple[float, str] | None, table: dict,
+                 source, device: float | None = None) -> float | None:
+    """Factor from a channel's values to the unit of `table`; None when unknown (device
+    units without a resolution in a known unit, where `device` is not given). A resolution
+    `value` in `1/U` means values count U / value."""
+    name = channel.get("name")
+    if resolution is not None and resolution[0] > 0:
+        per = resolution[1].strip()
+        unit = per[2:].strip() if per.startswith("1/") else per
+        if unit in table:
+            return table[unit] / resolution[0]
+        if unit not in _DEVICE:
+            _warn(source, f"channel {name} resolution in unknown units {per!r}: ignored")
+    units = (channel.get("units") or "").strip()
+    if units in table:
+        return table[units]
+    if units in _DEVICE:
+        return device if units else (1.0 if device is not None else None)
+    _warn(source, f"channel {name} in unknown units {units!r}: "
+                  + ("read as plain numbers" if device is None else "times left out"))
+    return None
+
+
+def _warn(source, problem: str) -> None:
+    warnings.warn(f"{source}: {problem}", InkFormatWarning, stacklevel=4)
 
 
 def _decode_trace(text: str, source, n_channels: int | None) -> np.ndarray | None:
@@ -135,14 +283,14 @@ def _split_point(point: str, source, i: int) -> tuple[list[str], list[float]]:
     return qualifiers, values
 
 
-def _strokes(rows: list[dict], t_scale: float, source) -> tuple[Stroke, ...]:
-    has_t = bool(rows) and "T" in rows[0]
-    t0 = float(rows[0]["T"][0]) * t_scale if has_t else 0.0
+def _strokes(rows: list[dict], source) -> tuple[Stroke, ...]:
+    has_t = bool(rows) and all("T" in row for row in rows)
+    t0 = float(rows[0]["T"][0]) if has_t else 0.0
     strokes, t_next = [], 0.0
     for row in rows:
         n = len(row["X"])
         if has_t:
-            t = row["T"] * t_scale - t0
+            t = row["T"] - t0
         else:  # synthetic times, spaced as `Ink.from_strokes` spaces them
             t = t_next + 0.01 * np.arange(n)
             t_next = float(t[-1]) + 0.05

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image, ImageColor, ImageDraw, PngImagePlugin
 
 from handwriting.formats.fileio import atomic_write
+from handwriting.geometry import smooth_points
 from handwriting.ink import Ink
 
 DEFAULT_HEIGHT = 128
@@ -36,6 +37,7 @@ def render_ink(
     background: str | None = "white",
     margin: float | None = None,
     supersample: int = 4,
+    smooth: bool = True,
 ) -> Image.Image:
     """An RGB image of `ink` (RGBA with a transparent background when `background` is None).
 
@@ -43,7 +45,8 @@ def render_ink(
     a missing side follows the ink's aspect), or `scale` in pixels per ink unit; with none,
     the height is 128. `stroke_width` and `margin` (space beyond the stroke edges) are in
     pixels and default to 2 % and 5 % of the image height (of the ink's height under `scale`).
-    Empty ink gives a blank image.
+    Empty ink gives a blank image. `smooth` (the default) draws curves through the points
+    (`geometry.smooth_points`), as the SVG export and the canvas do; False, straight segments.
     """
     if not 1 <= supersample <= 8:
         raise ValueError(f"supersample must be 1 to 8, got {supersample}")
@@ -57,7 +60,9 @@ def render_ink(
     draw = ImageDraw.Draw(coverage)
     r = lay.stroke_width * k / 2
     for s in ink.strokes:
-        pts = (s.xy.astype(np.float64) * lay.scale + lay.offset) * k  # (N, 2) supersampled px
+        # Curves through the points (centripetal Catmull-Rom), so round letters look round
+        xy = smooth_points(s.xy) if smooth else s.xy.astype(np.float64)
+        pts = (xy * lay.scale + lay.offset) * k  # (M, 2) supersampled px
         if len(pts) > 1:
             draw.line([tuple(p) for p in pts], fill=255, width=max(1, round(2 * r)),
                       joint="curve")
@@ -72,15 +77,15 @@ def render_ink(
                            mask)
 
 
-def write_png(ink: Ink, path: str | Path, **options) -> None:
+def write_png(ink: Ink, path: str | Path, dpi: float | None = None, **options) -> None:
     """Render `ink` (options as `render_ink`) and write it as PNG atomically; `meta["text"]`
-    goes into the PNG's Title text chunk."""
+    goes into the PNG's Title text chunk, `dpi` (when given) into its pHYs chunk."""
     image = render_ink(ink, **options)
     info = PngImagePlugin.PngInfo()
     if isinstance(ink.meta.get("text"), str):
         info.add_text("Title", ink.meta["text"])
     buf = io.BytesIO()
-    image.save(buf, format="PNG", pnginfo=info)
+    image.save(buf, format="PNG", pnginfo=info, **({"dpi": (dpi, dpi)} if dpi else {}))
     atomic_write(path, buf.getvalue())
 
 

@@ -24,6 +24,7 @@ from handwriting.formats.fileio import (
     read_bytes,
 )
 from handwriting.formats.xmlsafe import local_name, parse_xml
+from handwriting.geometry import bezier_controls
 from handwriting.ink import Ink, InkError
 
 # Parameters per path command; the last two are the end point (H and V take one coordinate).
@@ -40,15 +41,19 @@ def ink_to_svg_string(
     margin: float | None = None,
     line_gap: float | None = None,
     scale: float | None = None,
-    smooth: bool = False,
+    smooth: bool = True,
+    unit: str | None = None,
 ) -> str:
     """SVG text for one ink or several lines of ink placed one below another (left-aligned).
 
     All lengths are in ink units. By default `stroke_width` is 3 % and `margin` (the space
     beyond the stroke edges) 10 % of the line height (see `_reference_size`); `line_gap` defaults to
     `margin`. Without `scale` the SVG has only a viewBox; with it, width and height are the
-    viewBox size times `scale`. `smooth` draws Catmull-Rom curves through the points
-    instead of straight segments.
+    viewBox size times `scale`, in `unit` ("mm", "in", ...; None: user units). `smooth`
+    (the default) draws each stroke as one path of centripetal Catmull-Rom curves through
+    its points (`geometry.bezier_controls`), so round letters look round; the points
+    themselves are the curve's end points, so reading the file back gives the same ink.
+    `smooth=False` draws straight segments.
     """
     lines = [ink_or_list] if isinstance(ink_or_list, Ink) else list(ink_or_list)
     lines = [line for line in lines if not line.is_empty]
@@ -66,7 +71,10 @@ def ink_to_svg_string(
         x0 = y0 = x1 = y1 = 0.0
     pad = margin + sw / 2
     box = (x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
-    size = None if scale is None else (f"{box[2] * scale:g}", f"{box[3] * scale:g}")
+    if unit is not None and unit not in ("mm", "cm", "in", "pt", "pc", "px"):
+        raise ValueError(f"unknown SVG length unit {unit!r}")
+    size = None if scale is None else (f"{box[2] * scale:.6g}{unit or ''}",
+                                       f"{box[3] * scale:.6g}{unit or ''}")
     dwg = svgwrite.Drawing(size=size, viewBox=" ".join(f32_strings(box)), debug=False)
     texts = [line.meta["text"] for line in lines if isinstance(line.meta.get("text"), str)]
     if texts:
@@ -128,11 +136,8 @@ def _path_data(xy: np.ndarray, smooth: bool) -> str:
         return f"M {pt(xy[0])} L {pt(xy[0])}"
     if not smooth:
         return f"M {pt(xy[0])} L " + " ".join(pt(p) for p in xy[1:])
-    # Catmull-Rom through every point as cubic Béziers; end tangents use the end points.
-    p = np.concatenate([xy[:1], xy, xy[-1:]]).astype(np.float64)
-    c1 = p[1:-2] + (p[2:-1] - p[:-3]) / 6
-    c2 = p[2:-1] - (p[3:] - p[1:-2]) / 6
-    segs = (f"{pt(a)} {pt(b)} {pt(e)}" for a, b, e in zip(c1, c2, p[2:-1], strict=True))
+    c1, c2 = bezier_controls(xy)
+    segs = (f"{pt(a)} {pt(b)} {pt(e)}" for a, b, e in zip(c1, c2, xy[1:], strict=True))
     return f"M {pt(xy[0])} C " + " ".join(segs)
 
 

@@ -26,6 +26,10 @@ def parse_xml(data: bytes, source) -> Element:
         raise InkFormatError(source, f"unsafe XML refused ({type(exc).__name__})") from None
     except ParseError as exc:
         raise InkFormatError(source, f"malformed XML: {exc}") from None
+    except LookupError as exc:  # <?xml encoding="..."?> naming no known encoding
+        raise InkFormatError(source, f"malformed XML: {exc}") from None
+    except (UnicodeError, ValueError) as exc:
+        raise InkFormatError(source, f"malformed XML: {type(exc).__name__}: {exc}") from None
 
 
 def local_name(tag: str) -> str:

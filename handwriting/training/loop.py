@@ -94,9 +94,11 @@ class Trainer:
         if cfg.schedule not in ("plateau", "cosine"):
             raise ValueError(f"unknown schedule {cfg.schedule!r}; expected 'plateau' or 'cosine'")
         self._steps_per_epoch = 1
+        self._owns_group = False
         if self.world > 1 and not torch.distributed.is_initialized():
             backend = "nccl" if self.device.type == "cuda" else "gloo"
             torch.distributed.init_process_group(backend)
+            self._owns_group = True
         self.model = task.model.to(self.device)
         decay = [p for n, p in self.model.named_parameters() if p.ndim >= 2]
         no_decay = [p for n, p in self.model.named_parameters() if p.ndim < 2]
@@ -140,6 +142,17 @@ class Trainer:
         self.state = TrainerState(**ckpt["trainer"])
         per_rank = ckpt.get("rng_per_rank") or [ckpt["rng"]]
         torch.set_rng_state(per_rank[self.rank] if self.rank < len(per_rank) else ckpt["rng"])
+        if self.rank == 0:
+            truncate_log(self.out / "log.jsonl", self.state.step)
+
+    def close(self) -> None:
+        """Leave the process group this trainer joined. Every rank must call it: a gloo
+        group left to the interpreter's exit can abort the process while its threads are
+        still running ("terminate called without an active exception")."""
+        if self._owns_group and torch.distributed.is_initialized():
+            torch.distributed.barrier()
+            torch.distributed.destroy_process_group()
+            self._owns_group = False
 
     # ------------------------------------------------------------------ loop
     def _emit(self, event: str, info: dict) -> None:
@@ -262,6 +275,24 @@ class Trainer:
         st.batch_in_epoch = 0
         if improved:
             self.save("best.pt")
+
+
+def truncate_log(path: Path, step: int) -> None:
+    """Drop the log lines written after `step`: a resumed run repeats those steps, and a log
+    with each step once is what plots and readers expect. Rewritten atomically."""
+    if not path.is_file():
+        return
+    keep = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short when the run was killed
+        if not isinstance(event, dict) or event.get("step", 0) <= step:
+            keep.append(line)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(k + "\n" for k in keep), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def init_from(model: nn.Module, path: str | Path, kind: str) -> dict:

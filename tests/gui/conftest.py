@@ -28,6 +28,14 @@ def _isolated_app_state(tmp_path, monkeypatch):
                       str(tmp_path / "settings"))
 
 
+@pytest.fixture(autouse=True)
+def _discard_on_close(monkeypatch):
+    """Windows left with modified ink are closed at teardown: answer "Save changes?" with
+    Discard (a refused close would leave a window with running threads to be destroyed).
+    Tests of the question itself patch `ask_save_changes` again."""
+    monkeypatch.setattr(MainWindow, "ask_save_changes", lambda self, action: "discard")
+
+
 @pytest.fixture
 def document() -> InkDocument:
     return InkDocument()

@@ -140,3 +140,19 @@ def test_an_iam_ondb_line_reads_as_the_cli_reads_it(real_iam_ondb, tmp_path):
     got = json.loads(report.read_text())
     assert got["recognized"] == json.loads(cli.stdout)[0]["text"]
     assert got["strokes"] == len(line.ink) and got["points"] == line.ink.num_points
+
+
+def test_the_app_and_the_cli_read_a_two_line_page_alike(tmp_path, capsys):
+    from handwriting import cli
+    from tests.handwriting.test_pages import two_line_page
+
+    path = tmp_path / "page.json"
+    write_ink(two_line_page(), path)
+    assert cli.main(["recognize", str(path), "--json"]) == 0
+    (read,) = json.loads(capsys.readouterr().out)
+    report = tmp_path / "report.json"
+    assert main(["--open", str(path), "--report-json", str(report),
+                 "--screenshot", str(tmp_path / "s.png")]) == 0
+    got = json.loads(report.read_text())
+    assert len(read["lines"]) == 2 and got["recognized"].count("\n") == 1
+    assert got["recognized"] == read["text"]

@@ -163,3 +163,22 @@ def test_a_big_page_is_redrawn_over_frames_after_a_zoom(qtbot, canvas, document)
     document.add_stroke(Ink.from_strokes([[(30, 300), (200, 310)]]).strokes[0])
     qtbot.waitUntil(lambda: not canvas.painter.redrawing)  # no grab: the canvas went on
     np.testing.assert_array_equal(rgb(canvas), fresh_rendering(qtbot, canvas))
+
+
+def test_strokes_are_painted_as_curves_through_their_points():
+    """Round letters look round on the canvas: one cubic per segment, through every point."""
+    import numpy as np
+    from PySide6.QtGui import QPainterPath
+
+    from gui.painting import polyline
+    from handwriting.ink import Stroke
+
+    a = np.linspace(0, 2 * np.pi, 11)
+    xy = np.stack([100 * np.cos(a), 100 * np.sin(a)], 1).astype(np.float32)
+    path = polyline(Stroke(xy, np.arange(11) * 0.01))
+    kinds = [path.elementAt(i).type for i in range(path.elementCount())]
+    assert kinds.count(QPainterPath.ElementType.CurveToElement) == 10
+    ends = [(path.elementAt(i).x, path.elementAt(i).y) for i in range(3, path.elementCount(), 3)]
+    np.testing.assert_allclose(ends, xy[1:], atol=1e-3)
+    mid = path.pointAtPercent(0.55)  # away from the ends, between two points
+    assert abs(np.hypot(mid.x(), mid.y()) - 100) < 1.0  # a chord would be ~5 units inside

@@ -67,25 +67,32 @@ def test_preferences_persist_across_sessions(qtbot, messages):
     assert second.write_panel.speed() == "fast"
 
 
+def _crash(win: MainWindow) -> None:
+    """The window's process dies: no clean exit, its lock is gone with it."""
+    win.autosave.timer.stop()
+    win._closed = True
+    win.workers.shutdown()
+    win.autosave._lock.release()
+
+
 def test_autosave_and_restore_after_a_crash(qtbot, messages, monkeypatch):
     folder = Path(os.environ["HANDWRITING_APP_DATA"])
     first = new_window(qtbot)
     first.document.replace(INK)
     assert first.autosave.save_now()
-    assert read_ink(folder / "autosave.json") == INK
-    assert (folder / "session.running").is_file()
-    # A crash: the window goes away without a clean exit, leaving the marker behind.
-    first.autosave.timer.stop()
-    first._closed = True
-    first.workers.shutdown()
-    (folder / "session.running").write_text("0")
+    assert read_ink(first.autosave.path) == INK
+    assert first.autosave.path.parent == folder / "sessions"
+    _crash(first)
 
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *a, **k: QMessageBox.StandardButton.Yes)
     second = new_window(qtbot)
     qtbot.waitUntil(lambda: second.document.ink == INK, timeout=5000)
-    second.close()  # a clean exit: nothing is offered next time
-    assert not (folder / "session.running").exists()
+    assert not first.autosave.path.exists()  # restored into the second session's autosave
+    assert second.is_modified  # restored ink is not saved anywhere yet
+    second.close()  # a clean exit: nothing is offered next time, the ink is kept
+    assert read_ink(folder / "last-session.json") == INK
+    assert list((folder / "sessions").iterdir()) == []
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a))
     third = new_window(qtbot)

@@ -184,7 +184,7 @@ def test_the_text_box_marks_the_character_the_attention_is_on(host, qtbot):
     typed = "ab  c€d"
     line = "ab cd"
     win.write_panel.text_edit.setPlainText(typed)
-    host.typed.text = typed  # as `TypedInk.write` sets it
+    host.typed.text, host.typed.speed = typed, "instant"  # as `TypedInk.write` sets them
     workers = win.workers
     workers.synthesis_started.emit(SynthesisStarted(1, (line,), ("€",)))
     marks = []
@@ -197,6 +197,47 @@ def test_the_text_box_marks_the_character_the_attention_is_on(host, qtbot):
     assert [typed[m] for m in marks] == list(line)
     workers.synthesis_finished.emit(SynthesisDone(1, False, None, len(line), 0.1))
     assert host.dock.attention.finished
+
+
+def test_in_real_time_the_panels_follow_the_pen_not_the_sampler(host, qtbot):
+    """Sampling runs ahead of a pen drawn at its own pace: the panels show a step only
+    once the canvas has drawn its point ("step 404: reading end" under "Bright m")."""
+    workers = host.window.workers
+    line = "ab cd"
+    host.typed.text, host.typed.speed = line, "realtime"
+    workers.synthesis_started.emit(SynthesisStarted(1, (line,), ()))
+    for k in range(10):
+        phi = np.zeros(len(line) + 1)
+        phi[min(k // 2, len(line) - 1)] = 1.0
+        workers.synthesis_points.emit(SynthesisBatch(1, (np.zeros((1, 3), np.float32),),
+                                                     np.zeros(1, bool), (_frame(k, phi),)))
+    workers.synthesis_finished.emit(SynthesisDone(1, False, None, 10, 0.1))
+    assert len(host.dock.attention.track) == 0  # all sampled, nothing drawn yet
+    host.typed.revealed.emit([4])
+    assert len(host.dock.attention.track) == 4 and not host.dock.attention.finished
+    host.typed.revealed.emit([7])
+    assert len(host.dock.attention.track) == 7
+    host.typed.finished.emit(True)
+    assert host.dock.attention.finished
+
+
+def test_the_dock_keeps_the_window_on_its_screen_and_gives_the_room_back(ready_window,
+                                                                         qtbot):
+    win = ready_window
+    area = win.screen().availableGeometry()
+    win.resize(900, 420)
+    win.move(area.left(), area.bottom() - win.frameGeometry().height() - 10)
+    qtbot.wait(20)
+    before = win.geometry()
+    win.on_show_insight()
+    dock = win.insight.dock
+    qtbot.waitUntil(dock.isVisible, timeout=5000)
+    qtbot.wait(50)
+    assert win.frameGeometry().bottom() <= area.bottom()  # the status bar stays on screen
+    assert win.height() > before.height()  # it did grow, upwards
+    dock.hide()
+    qtbot.waitUntil(lambda: win.height() == before.height(), timeout=2000)
+    assert win.geometry().top() == before.top()
 
 
 def test_typed_positions_follow_the_planned_lines():

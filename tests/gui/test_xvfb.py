@@ -85,7 +85,7 @@ def test_real_pointer_writes_a_line_that_is_recognized(display, tmp_path, recogn
     assert app.returncode == 0, err
 
     got = json.loads(report.read_text())
-    ink = read_ink(tmp_path / "app-data" / "autosave.json")  # the final autosave: the ink
+    ink = read_ink(tmp_path / "app-data" / "last-session.json")  # kept at the clean quit
     assert got["strokes"] == len(ink) >= 10 and got["points"] == ink.num_points
     expected = "\n".join(recognizer.recognize(line_ink(ink, g)).text
                          for g in group_lines(ink))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import tarfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -145,10 +144,8 @@ def test_held_back_testset_f_is_listed_but_has_no_lines(fake_iam_ondb_dev):
 def test_second_load_comes_from_the_cache(fake_iam_ondb, loaded, monkeypatch):
     assert loaded.cache_path is not None and (loaded.cache_path / "meta.json").is_file()
     assert loaded.cache_path.is_relative_to(iam_ondb.cache_root())
-    monkeypatch.setattr(iam_ondb, "_prepare", _refuse_prepare)
-    start = time.perf_counter()
+    monkeypatch.setattr(iam_ondb, "_prepare", _refuse_prepare)  # the cache, or a failure
     again = load_iam_ondb(fake_iam_ondb.root)
-    assert time.perf_counter() - start < 5
     assert again.cache_path == loaded.cache_path
     assert _lines(again) == _lines(loaded)
     assert again.excluded == loaded.excluded

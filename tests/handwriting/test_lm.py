@@ -147,3 +147,13 @@ def test_shipped_resources_load():
     assert math.fsum(lm.distribution("the ").values()) == pytest.approx(1.0, abs=1e-9)
     assert lm.score("the end") > lm.score("tha end")
     assert "the" in lex and lex.accepts("Mr. Foot's line, 1960.")
+
+
+def test_truncated_lm_file_names_the_file(tmp_path):
+    lm = CharNgramLM.train(["the cat"], order=2)
+    path = tmp_path / "lm.npz"
+    lm.save(path)
+    bad = tmp_path / "cut.npz"
+    bad.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ValueError, match="cut.npz"):
+        CharNgramLM.load(bad)

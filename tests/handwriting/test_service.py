@@ -137,3 +137,27 @@ def test_dense_ink_is_covered_without_gaps(recognizer):
     ins = recognizer.inspect(ink)
     assert all(np.array_equal(a, b) for a, b in zip(ins.frame_points, r.frame_points,
                                                       strict=True))
+
+
+def test_word_lm_loads_with_a_tuned_word_weight_and_warm_up_fills_its_tables(tmp_path,
+                                                                            tiny_checkpoint):
+    from handwriting.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(tiny_checkpoint, "recognizer")
+    ckpt["decoder"] = {"beam_width": 4, "lm_weight": 0.5, "insertion_bonus": 0.5,
+                       "word_weight": 0.2, "oov_penalty": -4.0, "word_bonus": 1.0}
+    path = tmp_path / "tuned.pt"
+    save_checkpoint({k: v for k, v in ckpt.items() if k != "format_version"}, path)
+    rec = Recognizer.from_checkpoint(path)
+    assert rec.word_lm is not None and rec.decoder_settings.word_bonus == 1.0
+    assert rec.word_lm._prefixes is None
+    rec.warm_up()
+    assert rec.word_lm._prefixes and rec.lm._step  # built before the first user line
+    assert Recognizer.from_checkpoint(tiny_checkpoint).word_lm is None  # untuned: char LM only
+
+
+def test_bench_reports_first_and_steady_recognition(recognizer):
+    from handwriting.bench import bench_recognize
+
+    out = bench_recognize(recognizer, repeats=2, points=700)
+    assert out["first_recognition_s"] > 0 and out["steady_recognition_s"] > 0

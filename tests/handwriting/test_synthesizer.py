@@ -266,6 +266,39 @@ def test_chunks_carry_every_point_once_and_end_with_all_lines_finished():
     assert not any(c.frames for c in lean) and lean[-1].steps == len(frames)
 
 
+def test_nll_in_raw_offsets_follows_the_files_units(monkeypatch, capsys):
+    """`evaluate synthesizer` reports NLL over raw pen offsets (Graves 2013's units) beside
+    ours: scaling a file's coordinates by 10 leaves our NLL unchanged and adds exactly
+    2 log 10 nats per point (the Jacobian of two continuous coordinates)."""
+    import handwriting.data.iam_ondb as iam
+    from handwriting.cli import main
+    from handwriting.data.iam_ondb import IamLine
+    from tests.fixtures import hershey_ink
+
+    texts = ["the cat sat", "on a mat", "with a hat"]
+
+    class Fake:
+        def __init__(self, k):
+            self.k = k
+
+        def split(self, name):
+            return [IamLine(f"a01-000-{i:02d}", name, t,
+                            hershey_ink(t).map_xy(lambda xy: (xy * self.k).astype(np.float32)))
+                    for i, t in enumerate(texts)]
+
+    results = []
+    for k in (1.0, 10.0):
+        monkeypatch.setattr(iam, "load_iam_ondb", lambda *a, k=k, **kw: Fake(k))
+        assert main(["evaluate", "synthesizer", "--split", "testset_v", "--json"]) == 0
+        results.append(json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
+    a, b = results
+    assert a["nll_per_line"] == pytest.approx(b["nll_per_line"], abs=0.02)
+    per_line_points = a["points"] / a["lines"]
+    expected = 2 * np.log(10.0) * per_line_points
+    assert b["nll_per_line_raw_offsets"] - a["nll_per_line_raw_offsets"] == pytest.approx(
+        expected, abs=0.05)
+
+
 def test_cli_batch_names_dropped_characters_once_and_an_unwritable_line(
         tmp_path, tiny_synth_checkpoint, capsys):
     from handwriting.cli import main

@@ -138,8 +138,6 @@ def test_pen_up_traces_are_skipped_and_trace_groups_read():
     ("<trace>1 2 3 4</trace>", "2 or 3 values"),
     ("<trace>1 2 3</trace><trace>1 2</trace>", "mix points"),
     ('<traceFormat><channel name="X"/></traceFormat><trace>1</trace>', "lacks an X or Y"),
-    ('<traceFormat><channel name="X"/><channel name="Y"/><channel name="T" units="fortnight"/>'
-     "</traceFormat><trace>1 2 3</trace>", "time units"),
 ])
 def test_bad_traces_name_the_file_and_problem(body, problem):
     with pytest.raises(InkFormatError, match=problem) as err:

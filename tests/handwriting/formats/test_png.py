@@ -24,7 +24,7 @@ def _px(image: Image.Image, x: float, y: float) -> np.ndarray:
 
 def test_written_file_opens_with_requested_size_and_ink_on_the_strokes(tmp_path):
     path = tmp_path / "square.png"
-    write_png(SQUARE, path, width=200, height=200, stroke_width=4, margin=10)
+    write_png(SQUARE, path, width=200, height=200, stroke_width=4, margin=10, smooth=False)
     with Image.open(path) as image:
         image.load()
     assert image.format == "PNG" and image.size == (200, 200) and image.mode == "RGB"
@@ -63,7 +63,7 @@ def test_default_size_and_stroke_width():
 
 def test_colour_and_transparent_background():
     image = render_ink(SQUARE, width=100, height=100, color="red", background=None,
-                       stroke_width=6, margin=2)
+                       stroke_width=6, margin=2, smooth=False)  # a square keeps its corners
     assert image.mode == "RGBA"
     assert image.getpixel((0, 0))[3] == 0  # transparent corner
     r, g, b, a = image.getpixel((50, 5))  # top edge: pad 5, so y = 5

@@ -35,7 +35,10 @@ def test_one_unfilled_round_path_per_stroke(small_ink):
     root = _tree(ink_to_svg_string(small_ink, stroke_width=1.5, color="#c00000", margin=4))
     paths = list(root.iter(SVG + "path"))
     assert len(paths) == len(small_ink)
-    assert all(re.fullmatch(r"M [-\d.,]+ L[-\d., ]+", p.get("d")) for p in paths)
+    assert all(re.fullmatch(r"M [-\d.,]+ [LC][-\d., ]+", p.get("d")) for p in paths)
+    straight = _tree(ink_to_svg_string(small_ink, smooth=False))
+    assert all(re.fullmatch(r"M [-\d.,]+ L[-\d., ]+", p.get("d"))
+               for p in straight.iter(SVG + "path"))
     (group,) = root.iter(SVG + "g")
     assert group.get("fill") == "none"
     assert group.get("stroke") == "#c00000" and group.get("stroke-width") == "1.5"
