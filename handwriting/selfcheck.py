@@ -71,11 +71,13 @@ def kept_frames(frames: Sequence[SynthesisFrame], rows: np.ndarray) -> Iterator[
 
 
 def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidates: int,
-                 read: Reader, report: list | None = None) -> Iterator[SynthesisFrame]:
+                 read: Reader, report: list | None = None, should_stop=None
+                 ) -> Iterator[SynthesisFrame]:
     """From the frames of `lines` each repeated `candidates` times (see `candidate_rows`), the
     frames of the best-reading candidate of each line. The whole batch is sampled before the
-    first frame comes out. `report`, when given, receives one dict per line: the readings,
-    character errors, log-likelihoods and the kept index."""
+    first frame comes out; cancelled (`should_stop()`), nothing does. `report`, when given,
+    receives one dict per line: the readings, character errors, log-likelihoods and the
+    kept index."""
     from handwriting.synthesis import collect_lines
 
     n = len(lines)
@@ -85,7 +87,7 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
     for f in frames:
         kept.append(f)
         ll += np.where(f.active, point_log_likelihood(f), 0.0)
-    if not kept:
+    if not kept or (should_stop is not None and should_stop()):
         return
     offsets = collect_lines(iter(kept), n * candidates)
     inks = [offsets_to_line_ink(o, lines[r // candidates]) for r, o in enumerate(offsets)]
@@ -120,7 +122,8 @@ def _padded(f: SynthesisFrame, rows: np.ndarray, n: int, width: int) -> Synthesi
 
 def self_checked_groups(sample: Callable[[list[str], int], Iterator[SynthesisFrame]],
                         lines: Sequence[str], candidates: int, read: Reader,
-                        rows: int | None = None) -> Iterator[SynthesisFrame]:
+                        rows: int | None = None, should_stop=None
+                        ) -> Iterator[SynthesisFrame]:
     """`self_checked` a group of lines at a time, at most `rows` lines x candidates per batch,
     so that a long text keeps a bounded number of frames in memory; each group's frames come
     out as frames of all lines (see `_padded`), group after group. `sample(group, g)` samples
@@ -132,7 +135,8 @@ def self_checked_groups(sample: Callable[[list[str], int], Iterator[SynthesisFra
         group = list(lines[first:first + per])
         reps = [t for t in group for _ in range(candidates)]
         idx = np.arange(first, first + len(group))
-        for f in self_checked(sample(reps, g), group, candidates, read):
+        for f in self_checked(sample(reps, g), group, candidates, read,
+                              should_stop=should_stop):
             f = _padded(f, idx, len(lines), f.text_offset + longest + 1)
             f.step = step
             step += 1

@@ -397,7 +397,7 @@ class Synthesizer:
             return sample(list(plan.lines))
         from handwriting.selfcheck import self_checked_groups
 
-        return self_checked_groups(sample, plan.lines, k, self.read)
+        return self_checked_groups(sample, plan.lines, k, self.read, should_stop=should_stop)
 
     def stream_chunks(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
                       seed: int | None = None, should_stop=None, seconds: float = 1 / 60,

@@ -122,3 +122,16 @@ def test_a_long_text_is_self_checked_a_group_of_lines_at_a_time(monkeypatch):
             assert not c.finished[4]
         seen += len(c.frames)
     assert chunks[-1].finished.all()
+
+
+def test_cancelled_self_checking_yields_nothing_and_reads_nothing():
+    reader = LongestReader()
+    syn = tiny_service(reader)
+    calls = []
+
+    def should_stop():
+        calls.append(1)
+        return len(calls) > 5  # cancelled while sampling
+
+    assert list(syn.stream("ab", seed=0, candidates=3, should_stop=should_stop)) == []
+    assert reader.calls == []
