@@ -99,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     eleg = esub.add_parser("legibility", help="synthesize phrases, read them back, report CER")
     eleg.add_argument("--model", dest="checkpoint", default=None, help="synthesizer checkpoint")
     eleg.add_argument("--recognizer", default=None, help="recognizer checkpoint")
-    eleg.add_argument("--phrases", default=None, help="phrase file (default: shipped list)")
+    eleg.add_argument("--phrases", default=None,
+                      help="phrase file, or a shipped list: 'shipped' (default) or 'digits' "
+                           "(digits and punctuation)")
     eleg.add_argument("--bias", type=float, default=0.75)
     eleg.add_argument("--style", default=None)
     eleg.add_argument("--seed", type=int, default=0)
@@ -111,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     eleg.add_argument("--candidates", type=int, default=None,
                       help="self-checking: candidates per line, the best-reading kept "
                            "(default: synthesize's default; 1 = off)")
+    eleg.add_argument("--via-cli", action="store_true",
+                      help="write with `handwriting synthesize --text-file` (SVG files, "
+                           "wrapped as it does) and read back with `handwriting recognize`")
     eleg.add_argument("--chooser", default=None,
                       help="recognizer checkpoint that chooses among candidates (default: "
                            "shipped); --recognizer names the one that reads back (the judge)")

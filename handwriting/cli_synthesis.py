@@ -166,8 +166,14 @@ def cmd_evaluate_synthesizer(args) -> int:
     return 0
 
 
+RESOURCES = Path(__file__).parent / "resources"
+# `--phrases NAME` for a shipped list, or a file
+PHRASE_LISTS = {"shipped": RESOURCES / "legibility_phrases.txt",
+                "digits": RESOURCES / "legibility_phrases_digits.txt"}
+
+
 def read_phrases(path: Path | None = None) -> list[str]:
-    path = path or Path(__file__).parent / "resources" / "legibility_phrases.txt"
+    path = path or PHRASE_LISTS["shipped"]
     return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()
             if ln.strip() and not ln.startswith("#")]
 
@@ -175,49 +181,107 @@ def read_phrases(path: Path | None = None) -> list[str]:
 COLLAPSED_CER = 0.30  # a line whose reading is this far off is counted as collapsed
 
 
+def _written_in_process(args, syn, rec, phrases: list[str], seeds: list[int]):
+    """(phrase, seed, [(line text, its reading, its failure class)]) per phrase, written and
+    read back through the library, line by line."""
+    from handwriting.alphabet import detokenize
+
+    for phrase, seed in zip(phrases, seeds, strict=True):
+        inks, how = syn.write_classified(phrase, bias=args.bias, style=args.style, seed=seed)
+        yield phrase, seed, [(ink.meta["text"], detokenize(rec.recognize(ink).text), cls)
+                             for ink, cls in zip(inks, how, strict=True)]
+
+
+def _written_via_cli(args, k: int, phrases: list[str], seeds: list[int]):
+    """The same, the way a user does it: `handwriting synthesize --text-file` writes one SVG
+    per phrase (wrapping as it does), `handwriting recognize` reads the files back; one
+    reading per file, failure classes unknown."""
+    import os
+    import subprocess
+    import tempfile
+
+    from handwriting.alphabet import detokenize
+
+    def run(*cli: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "handwriting", *cli], capture_output=True,
+                              text=True, env=os.environ.copy())
+        if done.returncode:
+            raise ValueError(f"handwriting {cli[0]} failed: {done.stderr.strip()[-300:]}")
+        return done.stdout
+
+    with tempfile.TemporaryDirectory() as tmp:
+        texts = Path(tmp) / "phrases.txt"
+        texts.write_text("\n".join(phrases) + "\n", encoding="utf-8")
+        # batch mode seeds line i (from 1) with --seed + i: the in-process seeds exactly
+        cli = ["synthesize", "--text-file", str(texts), "--out-dir", tmp, "--format", "svg",
+               "--seed", str(seeds[0] - 1), "--bias", str(args.bias), "--candidates", str(k)]
+        cli += ["--style", args.style] if args.style else []
+        cli += ["--model", args.checkpoint] if args.checkpoint else []
+        run(*cli)
+        files = [str(Path(tmp) / f"{i:04d}.svg") for i in range(1, len(phrases) + 1)]
+        cli = ["recognize", *files, "--json"]
+        cli += ["--model", args.recognizer] if args.recognizer else []
+        read = {r["file"]: " ".join(detokenize(r["text"]).split())
+                for r in json.loads(run(*cli))}
+    for phrase, seed, f in zip(phrases, seeds, files, strict=True):
+        yield phrase, seed, [(phrase, read[f], "unknown")]
+
+
 def cmd_evaluate_legibility(args) -> int:
     from collections import Counter
 
-    from handwriting.alphabet import detokenize
     from handwriting.metrics import ErrorCounts
     from handwriting.service import Recognizer, models_dir
 
-    syn = _synthesizer(args)
-    rec = Recognizer.from_checkpoint(args.recognizer)
-    phrases = read_phrases(Path(args.phrases) if args.phrases else None)
+    phrases = read_phrases(Path(PHRASE_LISTS.get(args.phrases, args.phrases))
+                           if args.phrases else None)
     if args.repeats < 1:
         raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
+    via_cli = getattr(args, "via_cli", False)
+    if via_cli and args.chooser:
+        raise ValueError("--chooser does not apply to --via-cli: the CLI chooses with the "
+                         "shipped recognizer")
+    from handwriting.selfcheck import DEFAULT_CANDIDATES
+
+    k = DEFAULT_CANDIDATES if args.candidates is None else args.candidates
+    syn = None if via_cli else _synthesizer(args)
+    rec = None if via_cli else Recognizer.from_checkpoint(args.recognizer)
     t0 = time.perf_counter()
     counts, samples, per_repeat, collapsed = ErrorCounts(), [], [], []
+    first = ErrorCounts()  # the first word: what a style's priming hand-over can garble
     classes: Counter[str] = Counter()
+    lines_written = 0
     for r in range(args.repeats):  # repeat r, phrase i: seed + r * len(phrases) + i
         once = ErrorCounts()
-        for i, phrase in enumerate(phrases):
-            seed = args.seed + r * len(phrases) + i
-            inks, how = syn.write_classified(phrase, bias=args.bias, style=args.style,
-                                             seed=seed)
-            classes.update(how)
-            hyp = " ".join(detokenize(rec.recognize(ink).text) for ink in inks)
+        seeds = [args.seed + r * len(phrases) + i for i in range(len(phrases))]
+        written = (_written_via_cli(args, k, phrases, seeds) if via_cli else
+                   _written_in_process(args, syn, rec, phrases, seeds))
+        for phrase, seed, lines in written:
+            hyp = " ".join(read for _, read, _ in lines)
             counts.add(phrase, hyp)
             once.add(phrase, hyp)
+            first.add(phrase.split()[0], (hyp.split() or [""])[0])
             samples.append({"text": phrase, "seed": seed, "read": hyp})
-            line = ErrorCounts()
-            line.add(phrase, hyp)
-            if line.cer > COLLAPSED_CER:
-                collapsed.append({"text": phrase, "seed": seed, "read": hyp,
-                                  "cer": round(line.cer, 3), "lines": how})
+            for text, read, cls in lines:  # each written line (each file, via the CLI)
+                line = ErrorCounts()
+                line.add(text, read)
+                lines_written += 1
+                classes[cls] += 1
+                if line.cer > COLLAPSED_CER:
+                    collapsed.append({"text": text, "seed": seed, "read": read,
+                                      "cer": round(line.cer, 3), "class": cls})
         per_repeat.append(round(once.cer, 4))
+    reader = args.recognizer or models_dir() / "recognizer.pt"
     result = {"phrases": len(phrases), "repeats": args.repeats, "cer": round(counts.cer, 4),
               "wer": round(counts.wer, 4), "cer_per_repeat": per_repeat,
+              "first_word_cer": round(first.cer, 4),
               "bias": args.bias, "style": args.style, "seed": args.seed,
-              "candidates": syn.candidates,
-              "reader": str(rec.path), "chooser": str(args.chooser or models_dir()
-                                                      / "recognizer.pt")
-              if syn.candidates > 1 else None,
-              "recognizer_decoder": rec.default_decoder,
+              "candidates": k, "via_cli": via_cli, "reader": str(reader),
+              "chooser": str(args.chooser or models_dir() / "recognizer.pt") if k > 1 else None,
+              "recognizer_decoder": rec.default_decoder if rec else "the CLI's default",
               "collapsed_lines": len(collapsed), "collapsed_cer_above": COLLAPSED_CER,
-              "written_lines": counts.lines,
-              "collapsed_classes": dict(Counter(c for s in collapsed for c in s["lines"])),
+              "written_lines": lines_written,
+              "collapsed_classes": dict(Counter(s["class"] for s in collapsed)),
               "line_classes": dict(classes),
               "seconds": round(time.perf_counter() - t0, 1)}
     if args.samples:
@@ -225,7 +289,7 @@ def cmd_evaluate_legibility(args) -> int:
         result["collapsed"] = collapsed
     print(json.dumps(result) if args.json else
           f"legibility: CER {100 * counts.cer:.1f} %  WER {100 * counts.wer:.1f} % "
-          f"({len(phrases)} phrases x {args.repeats}, {syn.candidates} candidates, "
+          f"({len(phrases)} phrases x {args.repeats}, {k} candidates, "
           f"{len(collapsed)} collapsed)")
     return 0
 

@@ -15,6 +15,7 @@ from handwriting.results import SynthesisFrame
 
 DEFAULT_CANDIDATES = 3  # the CLI's and the app's default: measured, see models/synthesizer.md
 MAX_CANDIDATES = 16  # a batch of lines x candidates; beyond this the cost outgrows the gain
+GROUP_ROWS = 32  # lines x candidates sampled at once: bounds the frames kept for choosing
 
 Reader = Callable[[list[Ink]], list[str]]  # inks -> what a recognizer reads in each
 
@@ -70,11 +71,13 @@ def kept_frames(frames: Sequence[SynthesisFrame], rows: np.ndarray) -> Iterator[
 
 
 def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidates: int,
-                 read: Reader, report: list | None = None) -> Iterator[SynthesisFrame]:
+                 read: Reader, report: list | None = None, should_stop=None
+                 ) -> Iterator[SynthesisFrame]:
     """From the frames of `lines` each repeated `candidates` times (see `candidate_rows`), the
     frames of the best-reading candidate of each line. The whole batch is sampled before the
-    first frame comes out. `report`, when given, receives one dict per line: the readings,
-    character errors, log-likelihoods and the kept index."""
+    first frame comes out; cancelled (`should_stop()`), nothing does. `report`, when given,
+    receives one dict per line: the readings, character errors, log-likelihoods and the
+    kept index."""
     from handwriting.synthesis import collect_lines
 
     n = len(lines)
@@ -84,7 +87,7 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
     for f in frames:
         kept.append(f)
         ll += np.where(f.active, point_log_likelihood(f), 0.0)
-    if not kept:
+    if not kept or (should_stop is not None and should_stop()):
         return
     offsets = collect_lines(iter(kept), n * candidates)
     inks = [offsets_to_line_ink(o, lines[r // candidates]) for r, o in enumerate(offsets)]
@@ -99,3 +102,42 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
                            "log_likelihood": [round(float(v), 2) for v in ll[grid[i]]],
                            "kept": int(best[i])})
     yield from kept_frames(kept, grid[np.arange(n), best])
+
+
+def _padded(f: SynthesisFrame, rows: np.ndarray, n: int, width: int) -> SynthesisFrame:
+    """`f` of a group of lines as a frame of all `n` lines (the others inactive, zeros)."""
+
+    def pad(a: np.ndarray) -> np.ndarray:
+        out = np.zeros((n, *a.shape[1:]), a.dtype)
+        out[rows] = a
+        return out
+
+    phi = np.zeros((n, width), f.phi.dtype)
+    phi[rows, :f.phi.shape[1]] = f.phi
+    return SynthesisFrame(step=f.step, offsets=pad(f.offsets), active=pad(f.active), phi=phi,
+                          kappa=pad(f.kappa), eos=pad(f.eos), log_pi=pad(f.log_pi),
+                          mu=pad(f.mu), sigma=pad(f.sigma), rho=pad(f.rho),
+                          text_offset=f.text_offset)
+
+
+def self_checked_groups(sample: Callable[[list[str], int], Iterator[SynthesisFrame]],
+                        lines: Sequence[str], candidates: int, read: Reader,
+                        rows: int | None = None, should_stop=None
+                        ) -> Iterator[SynthesisFrame]:
+    """`self_checked` a group of lines at a time, at most `rows` lines x candidates per batch,
+    so that a long text keeps a bounded number of frames in memory; each group's frames come
+    out as frames of all lines (see `_padded`), group after group. `sample(group, g)` samples
+    the lines of group g, each repeated `candidates` times."""
+    per = max(1, (rows or GROUP_ROWS) // candidates)
+    longest = max(len(t) for t in lines)
+    step = 0
+    for g, first in enumerate(range(0, len(lines), per)):
+        group = list(lines[first:first + per])
+        reps = [t for t in group for _ in range(candidates)]
+        idx = np.arange(first, first + len(group))
+        for f in self_checked(sample(reps, g), group, candidates, read,
+                              should_stop=should_stop):
+            f = _padded(f, idx, len(lines), f.text_offset + longest + 1)
+            f.step = step
+            step += 1
+            yield f

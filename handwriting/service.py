@@ -386,15 +386,18 @@ class Synthesizer:
         if not 0.0 <= bias <= 10.0:
             raise ValueError(f"bias must be between 0 and 10, got {bias}")
         k = self.candidates if candidates is None else self._check_candidates(candidates)
-        lines = list(plan.lines)
-        frames = sample_stream(self.net, self.alphabet, [ln for ln in lines for _ in range(k)],
-                               self.offset_scale, bias=bias, style=self.style(style), seed=seed,
-                               should_stop=should_stop)
-        if k == 1:
-            return frames
-        from handwriting.selfcheck import self_checked
+        style = self.style(style)
 
-        return self_checked(frames, lines, k, self.read)
+        def sample(lines: list[str], group: int = 0):
+            return sample_stream(self.net, self.alphabet, lines, self.offset_scale, bias=bias,
+                                 style=style, seed=None if seed is None else seed + group,
+                                 should_stop=should_stop)
+
+        if k == 1:
+            return sample(list(plan.lines))
+        from handwriting.selfcheck import self_checked_groups
+
+        return self_checked_groups(sample, plan.lines, k, self.read, should_stop=should_stop)
 
     def stream_chunks(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
                       seed: int | None = None, should_stop=None, seconds: float = 1 / 60,

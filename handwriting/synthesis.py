@@ -249,6 +249,7 @@ def chunk_stream(frames: Iterator[SynthesisFrame], n_lines: int, seconds: float 
     pending: list[list[np.ndarray]] = [[] for _ in range(n_lines)]
     kept: list[SynthesisFrame] = []
     finished = np.zeros(n_lines, bool)
+    started = np.zeros(n_lines, bool)  # self-checked text comes a group of lines at a time
     steps, last = 0, time.perf_counter()
 
     def chunk() -> SynthesisChunk:
@@ -271,7 +272,8 @@ def chunk_stream(frames: Iterator[SynthesisFrame], n_lines: int, seconds: float 
             last = now
         # A line is done once its window has passed its last character (the stream marks
         # it inactive from the next step on; see `sample_stream`).
-        finished |= ~frame.active
+        started |= frame.active
+        finished |= started & ~frame.active
     finished[:] = True
     yield chunk()
 

@@ -63,29 +63,53 @@ def test_traces_from_frames_are_in_the_lines_own_characters():
     assert a.offsets[:, 0].tolist() == [0, 1, 2] and (a.n_chars, b.n_chars) == (4, 3)
 
 
-def test_legibility_json_counts_collapsed_lines_and_classes(tmp_path, capsys):
+def _tiny_checkpoint(path) -> None:
     import torch
 
     from handwriting.alphabet import DEFAULT_ALPHABET
     from handwriting.checkpoint import save_checkpoint
-    from handwriting.cli import main
     from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
 
     torch.manual_seed(0)
     cfg = SynthesizerConfig(n_chars=len(DEFAULT_ALPHABET), hidden=16, layers=2, mixtures=3,
                             window_gaussians=2)
-    ckpt = tmp_path / "syn.pt"
     save_checkpoint({"kind": "synthesizer", "model_config": cfg.to_dict(),
                      "feature_config": {"spacing": 0.14, "deslope": True}, "offset_scale": 0.1,
                      "alphabet": DEFAULT_ALPHABET.chars,
-                     "state_dict": SynthesizerNet(cfg).state_dict()}, ckpt)
+                     "state_dict": SynthesizerNet(cfg).state_dict()}, path)
+
+
+def test_legibility_json_counts_collapsed_lines_and_classes(tmp_path, capsys):
+    from handwriting.cli import main
+
+    ckpt = tmp_path / "syn.pt"
+    _tiny_checkpoint(ckpt)
     phrases = tmp_path / "p.txt"
-    phrases.write_text("ab cd\nef\n")
+    phrases.write_text("ab cd\n" + "a longer one " * 4 + "\n")
     assert main(["evaluate", "legibility", "--model", str(ckpt), "--phrases", str(phrases),
                  "--repeats", "1", "--candidates", "1", "--json", "--samples"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["candidates"] == 1 and result["written_lines"] == 2
-    # an untrained network writes scribble: every phrase reads far off
-    assert result["collapsed_lines"] == len(result["collapsed"]) == 2
-    assert sum(result["line_classes"].values()) == 2
+    assert result["candidates"] == 1 and result["written_lines"] == 3  # "longer one" wraps
+    assert 0 <= result["first_word_cer"]
+    # an untrained network writes scribble: every line reads far off
+    assert result["collapsed_lines"] == len(result["collapsed"]) == 3
+    assert sum(result["line_classes"].values()) == 3
+    assert sum(result["collapsed_classes"].values()) == 3
     assert set(result["line_classes"]) <= {"ok", "window_stalls", "window_skips", "pen_circles"}
+
+
+def test_legibility_via_the_cli_writes_files_and_reads_them_back(tmp_path, capsys):
+    from handwriting.cli import main
+
+    ckpt = tmp_path / "syn.pt"
+    _tiny_checkpoint(ckpt)
+    phrases = tmp_path / "p.txt"
+    phrases.write_text("ab\ncd\n")
+    base = ["evaluate", "legibility", "--model", str(ckpt), "--phrases", str(phrases),
+            "--repeats", "1", "--candidates", "1", "--json", "--samples", "--seed", "3"]
+    assert main([*base, "--via-cli"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["via_cli"] is True and result["written_lines"] == 2
+    assert [s["seed"] for s in result["samples"]] == [3, 4]
+    assert result["line_classes"] == {"unknown": 2}
+    assert main([*base, "--via-cli", "--chooser", "x.pt"]) == 2

@@ -98,3 +98,40 @@ def test_point_log_likelihood_matches_a_direct_density():
     z = (x[0, :2] - mu[0, 0]) / sigma[0, 0]
     want = -0.5 * (z ** 2).sum() - np.log(2 * np.pi * sigma[0, 0].prod()) + np.log(0.25)
     assert point_log_likelihood(f)[0] == pytest.approx(want, rel=1e-6)
+
+
+def test_a_long_text_is_self_checked_a_group_of_lines_at_a_time(monkeypatch):
+    from handwriting import selfcheck
+
+    monkeypatch.setattr(selfcheck, "GROUP_ROWS", 4)  # two lines x two candidates a batch
+    reader = LongestReader()
+    syn = tiny_service(reader)
+    plan = syn.plan("ab\ncd\nef\ngh\nij")
+    chunks = list(syn.stream_chunks(plan, seed=2, candidates=2, seconds=0.0))
+    assert reader.calls == [4, 4, 2]  # the lines' candidates, read group by group
+    frames = [f for c in chunks for f in c.frames]
+    assert all(f.offsets.shape == (5, 3) for f in frames)
+    assert [f.step for f in frames] == list(range(len(frames)))
+    lines = collect_lines(iter(frames), 5)
+    assert all(len(line) > 0 for line in lines)
+    # a line of a later group is not reported finished before it is written
+    first_active = next(i for i, f in enumerate(frames) if f.active[4])
+    seen = 0
+    for c in chunks:
+        if seen + len(c.frames) <= first_active:
+            assert not c.finished[4]
+        seen += len(c.frames)
+    assert chunks[-1].finished.all()
+
+
+def test_cancelled_self_checking_yields_nothing_and_reads_nothing():
+    reader = LongestReader()
+    syn = tiny_service(reader)
+    calls = []
+
+    def should_stop():
+        calls.append(1)
+        return len(calls) > 5  # cancelled while sampling
+
+    assert list(syn.stream("ab", seed=0, candidates=3, should_stop=should_stop)) == []
+    assert reader.calls == []
