@@ -140,6 +140,15 @@ def test_cli_samples_and_adapt(tiny_checkpoint, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["steps"] == 2 and out["samples"] == 2
     assert load_checkpoint(out["model"], "recognizer")["adaptation"]["writer"] == "Ada"
+    capsys.readouterr()
+    assert main(["recognize", str(tmp_path / "0.inkml"), "--samples-db", str(db), "--writer",
+                 "Ada", "--decoder", "greedy", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["file"] == str(tmp_path / "0.inkml")
+    with SampleStore(db) as store:
+        store.add_writer("Bob")
+    assert main(["recognize", str(tmp_path / "0.inkml"), "--samples-db", str(db), "--writer",
+                 "Bob"]) == 2
+    assert "no adapted model" in capsys.readouterr().err
     assert main(["samples", "export", "--samples-db", str(db), "--writer", "Ada",
                  str(tmp_path / "ada.zip")]) == 0
     with SampleStore(tmp_path / "t.db") as other:
