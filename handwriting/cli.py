@@ -177,13 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--write", action="store_true", help="store the best settings in the checkpoint")
 
     explain.add_parser(sub)
-    cli_samples.add_parsers(sub, esub)
 
     recog = sub.add_parser("recognize", help="recognize ink files (IAM XML, InkML, JSON)")
     recog.add_argument("files", nargs="+")
     recog.add_argument("--model", dest="checkpoint", default=None)
     recog.add_argument("--decoder", choices=("greedy", "beam"), default=None)
     recog.add_argument("--json", action="store_true")
+    cli_samples.add_parsers(sub, esub)  # also adds --samples-db/--writer to the verbs above
     return parser
 
 

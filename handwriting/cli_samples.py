@@ -92,6 +92,10 @@ def add_parsers(sub, evaluate_sub) -> None:
     synth.add_argument("--writer", default=None,
                        help="write in this stored writer's hand (primes with their sample that "
                             "covers most of the text's characters)")
+    recog = sub.choices["recognize"]
+    _add_db_arg(recog)
+    recog.add_argument("--writer", default=None,
+                       help="use this stored writer's adapted recognizer (`handwriting adapt`)")
 
 
 def _config(args):
@@ -275,7 +279,28 @@ def cmd_synthesize(args) -> int:
     return cli_synthesis.cmd_synthesize(args)
 
 
+def cmd_recognize(args) -> int:
+    """`handwriting recognize`, with a stored writer's adapted model when --writer is given."""
+    from handwriting import cli
+    from handwriting.adaptation import adapted_model_path
+    from handwriting.samples import default_db_path
+
+    if args.writer is not None:
+        if args.checkpoint:
+            raise ValueError("give either --writer or --model")
+        db_path = Path(args.samples_db or default_db_path())
+        with _store(args) as store:
+            writer = store.writer(args.writer)
+        path = adapted_model_path(db_path, writer.id)
+        if not path.is_file():
+            raise ValueError(f"writer {writer.name!r} has no adapted model ({path}): run "
+                             f"`handwriting adapt --samples-db {db_path} --writer NAME` first")
+        args.checkpoint = str(path)
+    return cli.cmd_recognize(args)
+
+
 HANDLERS = {
+    ("recognize", None): cmd_recognize,
     ("synthesize", None): cmd_synthesize,
     ("samples", None): cmd_samples,
     ("adapt", None): cmd_adapt,

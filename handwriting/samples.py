@@ -151,9 +151,12 @@ class SampleStore:
             if version > SCHEMA_VERSION:
                 raise SampleStoreError(f"{self.path}: schema version {version} is newer than "
                                        f"this program's {SCHEMA_VERSION}; update handwriting")
+            # checked before anything is written: a damaged file is reported, not changed
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise SampleStoreError(f"{self.path}: database fails its integrity check")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, never corrupt
+            db.execute("PRAGMA synchronous=FULL")  # a commit survives a power cut, not only a kill
             with self._write():
                 # re-read inside the write lock: another process may have created it meanwhile
                 version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -171,8 +174,6 @@ class SampleStore:
                         db.execute(stmt)
                     version += 1
                 db.execute(f"PRAGMA user_version={version}")
-            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise SampleStoreError(f"{self.path}: database fails its integrity check")
         except sqlite3.DatabaseError as exc:
             raise SampleStoreError(f"{self.path}: unreadable database ({exc})") from None
 

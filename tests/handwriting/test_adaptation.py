@@ -57,7 +57,8 @@ def _state(net):
 def test_adaptation_learns_and_leaves_the_base_untouched(recognizer):
     base = _state(recognizer.net)
     seen = []
-    result = adapt(recognizer, EXAMPLES, AdaptConfig(steps=40, lr=3e-3, augment=False),
+    config = AdaptConfig(steps=40, lr=3e-3, augment=False, trainable="top")
+    result = adapt(recognizer, EXAMPLES, config,
                    progress=lambda step, steps, loss: seen.append((step, steps)))
     assert seen == [(k, 40) for k in range(1, 41)]
     assert result.steps_done == 40 and not result.cancelled and result.examples == 2
@@ -71,6 +72,15 @@ def test_adaptation_learns_and_leaves_the_base_untouched(recognizer):
     adapted = adapted_recognizer(recognizer, result)
     assert adapted.net is not recognizer.net
     assert torch.equal(adapted.net.head.weight, result.state_dict["head.weight"])
+
+
+def test_lstm_adaptation_keeps_the_front_end(recognizer):
+    base = _state(recognizer.net)
+    result = adapt(recognizer, EXAMPLES, AdaptConfig(steps=2, trainable="lstm"))
+    changed = {k.rsplit(".", 2)[0] for k, v in result.state_dict.items()
+               if not torch.equal(v, base[k])}
+    assert not any(k.startswith("frontend") for k in changed)
+    assert {"layers.0", "layers.1", "head"} <= changed
 
 
 def test_samples_outside_the_alphabet_are_skipped(recognizer):
@@ -140,6 +150,15 @@ def test_cli_samples_and_adapt(tiny_checkpoint, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["steps"] == 2 and out["samples"] == 2
     assert load_checkpoint(out["model"], "recognizer")["adaptation"]["writer"] == "Ada"
+    capsys.readouterr()
+    assert main(["recognize", str(tmp_path / "0.inkml"), "--samples-db", str(db), "--writer",
+                 "Ada", "--decoder", "greedy", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["file"] == str(tmp_path / "0.inkml")
+    with SampleStore(db) as store:
+        store.add_writer("Bob")
+    assert main(["recognize", str(tmp_path / "0.inkml"), "--samples-db", str(db), "--writer",
+                 "Bob"]) == 2
+    assert "no adapted model" in capsys.readouterr().err
     assert main(["samples", "export", "--samples-db", str(db), "--writer", "Ada",
                  str(tmp_path / "ada.zip")]) == 0
     with SampleStore(tmp_path / "t.db") as other:
