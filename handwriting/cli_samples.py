@@ -281,7 +281,7 @@ def cmd_synthesize(args) -> int:
 
 def cmd_recognize(args) -> int:
     """`handwriting recognize`, with a stored writer's adapted model when --writer is given."""
-    from handwriting import cli
+    from handwriting import cli_pages
     from handwriting.adaptation import adapted_model_path
     from handwriting.samples import default_db_path
 
@@ -296,7 +296,7 @@ def cmd_recognize(args) -> int:
             raise ValueError(f"writer {writer.name!r} has no adapted model ({path}): run "
                              f"`handwriting adapt --samples-db {db_path} --writer NAME` first")
         args.checkpoint = str(path)
-    return cli.cmd_recognize(args)
+    return cli_pages.cmd_recognize(args)
 
 
 HANDLERS = {
