@@ -261,3 +261,22 @@ def make_fake_iam_ondb(
         ids = [f for f, (s, _, _) in forms.items() if s == split]
         (lists / f"{split}.txt").write_text("".join(f"{f}\n" for f in ids))
     return fake
+
+
+def write_tiny_recognizer(path: Path) -> Path:
+    """An untrained 2x16 recognizer checkpoint at `path` (seeded): a model that loads and
+    runs in milliseconds, for tests of the paths around a model rather than its accuracy."""
+    import torch
+
+    from handwriting.alphabet import IAM_CHARS
+    from handwriting.checkpoint import save_checkpoint
+    from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
+    from handwriting.models.recognizer import RecognizerConfig, RecognizerNet
+
+    torch.manual_seed(0)
+    cfg = RecognizerConfig(hidden=16, layers=2, conv_channels=16)
+    std = Standardizer.fit([point_features(preprocess(hershey_ink("hello world")))])
+    save_checkpoint({"kind": "recognizer", "model_config": cfg.to_dict(),
+                     "feature_config": FeatureConfig().to_dict(), "standardizer": std.to_dict(),
+                     "alphabet": IAM_CHARS, "state_dict": RecognizerNet(cfg).state_dict()}, path)
+    return path

@@ -18,28 +18,17 @@ from handwriting.adaptation import (
     benchmark_forms,
     save_adapted,
 )
-from handwriting.alphabet import IAM_CHARS
-from handwriting.checkpoint import load_checkpoint, save_checkpoint
+from handwriting.checkpoint import load_checkpoint
 from handwriting.cli import main
-from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
 from handwriting.formats import write_ink
-from handwriting.models.recognizer import RecognizerConfig, RecognizerNet
 from handwriting.samples import SampleStore
 from handwriting.service import Recognizer
-from tests.fixtures import hershey_ink
+from tests.fixtures import hershey_ink, write_tiny_recognizer
 
 
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    cfg = RecognizerConfig(hidden=16, layers=2, conv_channels=16)
-    ink = hershey_ink("hello world")
-    std = Standardizer.fit([point_features(preprocess(ink))])
-    path = tmp_path_factory.mktemp("ckpt") / "rec.pt"
-    save_checkpoint({"kind": "recognizer", "model_config": cfg.to_dict(),
-                     "feature_config": FeatureConfig().to_dict(), "standardizer": std.to_dict(),
-                     "alphabet": IAM_CHARS, "state_dict": RecognizerNet(cfg).state_dict()}, path)
-    return path
+    return write_tiny_recognizer(tmp_path_factory.mktemp("ckpt") / "rec.pt")
 
 
 @pytest.fixture()

@@ -8,17 +8,12 @@ import argparse
 import json
 
 import pytest
-import torch
 from PIL import Image
 
 from handwriting import explain
-from handwriting.alphabet import IAM_CHARS
-from handwriting.checkpoint import save_checkpoint
-from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
 from handwriting.formats import InkFormatError, write_ink
-from handwriting.models.recognizer import RecognizerConfig, RecognizerNet
 from handwriting.service import Recognizer, models_dir
-from tests.fixtures import hershey_ink
+from tests.fixtures import hershey_ink, write_tiny_recognizer
 
 SHIPPED = models_dir() / "recognizer.pt"
 
@@ -27,15 +22,7 @@ SHIPPED = models_dir() / "recognizer.pt"
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    torch.manual_seed(0)
-    cfg = RecognizerConfig(hidden=16, layers=2, conv_channels=16)
-    ink = hershey_ink("hello world")
-    std = Standardizer.fit([point_features(preprocess(ink))])
-    path = tmp_path_factory.mktemp("ckpt") / "rec.pt"
-    save_checkpoint({"kind": "recognizer", "model_config": cfg.to_dict(),
-                     "feature_config": FeatureConfig().to_dict(), "standardizer": std.to_dict(),
-                     "alphabet": IAM_CHARS, "state_dict": RecognizerNet(cfg).state_dict()}, path)
-    return path
+    return write_tiny_recognizer(tmp_path_factory.mktemp("ckpt") / "rec.pt")
 
 
 @pytest.fixture(scope="module")
