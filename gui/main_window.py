@@ -267,6 +267,20 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
     def on_about(self) -> None:
         AboutDialog(self.workers.models, self.workers.errors, self).exec()
 
+    @Slot()
+    def on_samples(self) -> None:
+        """Open the Samples dialog on the database in the app's data folder."""
+        from gui.samples_dialog import SamplesDialog
+        from gui.settings import app_data_dir
+        from handwriting.samples import SampleStoreError
+
+        try:
+            self.samples_dialog = SamplesDialog(app_data_dir() / "samples.db", self)
+        except (SampleStoreError, OSError) as exc:
+            QMessageBox.warning(self, "Samples", str(exc))
+            return
+        self.samples_dialog.show()
+
     # ------------------------------------------------------------------ insight dock
     def ensure_insight(self) -> InsightHost | None:
         """The insight dock's host, made on first use (None if it cannot load); its dock's

@@ -41,6 +41,8 @@ class WindowMenus:
             for ext, (text, _) in EXPORT_FORMATS.items()
         }
         self.prefs_action = self._action("&Preferences…", self.on_preferences, key.Preferences)
+        self.samples_action = self._action("Handwriting &Samples…", self.on_samples,
+                                           tip="Write prompt sentences and store them as your samples")
         self.quit_action = self._action("&Quit", self.close, key.Quit, "Quit the application")
         self.undo_action = self._action("&Undo", self.on_undo, "Ctrl+Z", "Undo the last edit")
         self.redo_action = self._action("&Redo", self.on_redo, "Ctrl+Shift+Z",
@@ -81,6 +83,7 @@ class WindowMenus:
         for action in self.export_actions.values():
             export_menu.addAction(action)
         file_menu.addSeparator()
+        file_menu.addAction(self.samples_action)
         file_menu.addAction(self.prefs_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)

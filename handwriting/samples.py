@@ -111,6 +111,7 @@ class SampleStore:
     def __init__(self, path: str | Path, timeout: float = 30.0):
         self.path = Path(path)
         self._check_file()
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # the app-data folder, first time
         self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         try:
             self._open()
@@ -360,17 +361,21 @@ def _float(value, default: float) -> float:
 
 
 def default_db_path() -> Path:
-    """The samples database in the user's app-data folder ($HANDWRITING_SAMPLES_DB wins)."""
+    """The samples database in the app's data folder: $HANDWRITING_SAMPLES_DB, else
+    $HANDWRITING_APP_DATA/samples.db, else the folder Qt's AppDataLocation names for the app
+    (organization "handwriting", application "Handwriting"), so the CLI and the app share it."""
     import os
     import sys
 
     env = os.environ.get("HANDWRITING_SAMPLES_DB")
     if env:
         return Path(env)
+    if os.environ.get("HANDWRITING_APP_DATA"):
+        return Path(os.environ["HANDWRITING_APP_DATA"]) / "samples.db"
     if sys.platform == "win32":
         base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
     elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Application Support"
     else:
         base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return base / "handwriting" / "samples.db"
+    return base / "handwriting" / "Handwriting" / "samples.db"

@@ -45,3 +45,24 @@ def test_a_sample_needs_a_writer(dialog, messages):
     assert not dialog.on_save()
     assert "name" in messages[-1][1]
     assert not dialog.document.ink.is_empty  # the ink is kept
+
+
+def test_the_file_menu_opens_the_dialog_on_the_app_data_database(window, tmp_path):
+    window.samples_action.trigger()
+    dialog = window.samples_dialog
+    assert dialog.isVisible()
+    assert dialog.store.path == tmp_path / "app-data" / "samples.db"
+    dialog.writer_box.setEditText("Ada")
+    drag(dialog.canvas, zigzag(40, 80))
+    assert dialog.on_save()
+    dialog.accept()
+    with SampleStore(tmp_path / "app-data" / "samples.db") as store:
+        assert [s.text for s in store.samples("Ada")] == [PROMPTS[0]]
+
+
+def test_a_foreign_database_is_reported_not_opened(window, tmp_path, messages):
+    (tmp_path / "app-data").mkdir(exist_ok=True)
+    (tmp_path / "app-data" / "samples.db").write_text("not a database\n" * 10)
+    window.samples_action.trigger()
+    assert "not a SQLite database" in messages[-1][1]
+    assert (tmp_path / "app-data" / "samples.db").read_text() == "not a database\n" * 10
