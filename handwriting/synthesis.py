@@ -65,6 +65,34 @@ def _encode_batch(texts: list[str], alphabet: Alphabet, n_chars: int):
 
 ENGINES = ("auto", "jit", "numpy", "torch")
 JIT_MAX_LINES = 8
+# A prime longer than this (characters of text) is cut to its last words. A whole IAM line as
+# prime puts the new text where lines end (40+ characters in) and its first word after
+# another writer's last one: first words came out garbled (issue 14); see `trim_style`.
+PRIME_MAX_CHARS = 16
+
+
+def trim_style(style: Style, max_chars: int = PRIME_MAX_CHARS) -> Style:
+    """`style` cut to its last words (at most `max_chars` characters of text, at least one
+    word) and the ink of exactly those words. The ink is cut at word gaps found in the pen
+    itself: the widest forward jumps between strokes, one fewer than the text has words (the
+    attention window lags the pen by about a character, too much to cut by). A style whose
+    ink does not show one gap per word space is kept whole."""
+    text = style.text.strip()
+    words = text.split()
+    keep = 0
+    while keep < len(words) and len(" ".join(words[len(words) - keep - 1:])) <= max_chars:
+        keep += 1
+    keep = max(keep, 1)
+    if keep >= len(words):
+        return style
+    off = style.offsets
+    starts = np.flatnonzero(off[:-1, 2] > 0.5) + 1  # rows that jump to a new stroke
+    if len(starts) < len(words) - 1:
+        return style
+    gaps = np.sort(starts[np.argsort(-off[starts, 0], kind="stable")[: len(words) - 1]])
+    out = off[int(gaps[len(words) - keep - 1]):].copy()
+    out[0, :2] = 0.0  # the first point of a line: no jump into it
+    return Style(style.name, out, " ".join(words[len(words) - keep:]))
 
 
 def choose_engine(engine: str, n_lines: int) -> str:
@@ -93,6 +121,8 @@ def sample_stream(net: SynthesizerNet, alphabet: Alphabet, lines: list[str], off
     (default) is `choose_engine`'s pick. All sample the same distribution (their steps agree
     to ~1e-6); "jit" and "numpy" also make the same draws for one seed, "torch" others."""
     engine = choose_engine(engine, len(lines))
+    if style is not None:
+        style = trim_style(style)
     prefix = (style.text.strip() + " ") if style is not None else ""
     texts = [prefix + ln for ln in lines]
     text, mask, lens = _encode_batch(texts, alphabet, net.cfg.n_chars)

@@ -1,0 +1,56 @@
+"""Priming with a style keeps its last words only, cut at the word gaps of its own ink, so
+the new text starts near a line's beginning, after words the window has read (issue 14:
+a whole preset line as prime garbled the first word)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from handwriting.features import synthesis_offsets
+from handwriting.results import Style
+from handwriting.synthesis import PRIME_MAX_CHARS, sample_stream, trim_style
+from tests.fixtures import hershey_ink
+
+
+def _style(text: str) -> Style:
+    return Style("t", synthesis_offsets(hershey_ink(text)), text)
+
+
+def _strokes(offsets: np.ndarray) -> int:
+    return int((offsets[:-1, 2] > 0.5).sum()) + 1
+
+
+def test_the_last_words_are_kept_with_exactly_their_ink():
+    full = _style("the cat sat on the mat")
+    short = trim_style(full, max_chars=7)
+    assert short.text == "the mat"
+    # the cut lands on the gap before "the": the kept ink has the strokes of "the mat"
+    assert _strokes(short.offsets) == _strokes(_style("the mat").offsets)
+    assert np.all(short.offsets[0, :2] == 0)
+    assert len(short.offsets) < len(full.offsets)
+
+
+def test_short_styles_and_single_long_words_are_kept_whole_or_to_one_word():
+    s = _style("a hen")
+    assert trim_style(s, max_chars=12) is s
+    assert trim_style(_style("extraordinary"), max_chars=5).text == "extraordinary"
+    assert trim_style(_style("on extraordinary"), max_chars=5).text == "extraordinary"
+
+
+def test_ink_without_a_gap_per_space_is_kept_whole():
+    s = _style("the cat sat on the mat")
+    one_stroke = Style("t", np.concatenate([s.offsets[:, :2], np.zeros((len(s.offsets), 1))],
+                                           1).astype(np.float32), s.text)
+    assert trim_style(one_stroke, max_chars=7) is one_stroke
+
+
+def test_sampling_primes_with_the_trimmed_style(monkeypatch):
+    from handwriting.service import Synthesizer
+
+    syn = Synthesizer.from_checkpoint()
+    style = next(iter(syn.styles.values()))
+    assert len(style.text) > PRIME_MAX_CHARS  # the presets are whole lines
+    frames = sample_stream(syn.net, syn.alphabet, ["ok"], syn.offset_scale, style=style,
+                           seed=1, engine="numpy")
+    first = next(iter(frames))
+    assert first.text_offset == len(trim_style(style).text) + 1  # the prefix and its space
