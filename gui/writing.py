@@ -14,6 +14,7 @@ from gui.layout import Placement, place_below
 from gui.panels import SPEED_FACTORS
 from gui.workers import ModelWorkers, SynthesisBatch, SynthesisDone, SynthesisStarted
 from handwriting.document import STROKE_GAP_S, InkDocument
+from handwriting.geometry import equal_heights
 from handwriting.ink import PEN_UP_SECONDS, POINT_SECONDS, Ink, Stroke
 
 FRAME_MS = 16  # reveal at about 60 frames per second
@@ -254,6 +255,9 @@ class TypedInk(QObject):
         each other on the page: a line that drifted into the one above (a sampled baseline
         can wander) moves down until `LINE_CLEARANCE` writing heights separate them."""
         clearance = LINE_CLEARANCE * self._placement.height
+        # one size for the whole text, as the library writes it (`geometry.equal_heights`)
+        lines = [list(ink.strokes) if not ink.is_empty else strokes for ink, strokes in
+                 zip(equal_heights([Ink(tuple(s)) for s in lines]), lines, strict=True)]
         out: list[Stroke] = []
         bottom = None
         for strokes in lines:

@@ -322,6 +322,27 @@ def writing_height(ink: Ink) -> float | None:
     return float(np.median(heights)) if heights else None
 
 
+def equal_heights(lines: Sequence[Ink]) -> list[Ink]:
+    """The lines of one text scaled (about each line's left end and median height, aspect
+    kept) to their median writing height (5-95 % y-range), so a wrapped text is written at
+    one size: sampled lines of one text varied by 20-160 % from one another."""
+    heights = [ink_height(line) if not line.is_empty else 0.0 for line in lines]
+    good = [h for h in heights if h > 1e-9]
+    if len(good) < 2:
+        return list(lines)
+    target = float(np.median(good))
+    out = []
+    for line, h in zip(lines, heights, strict=True):
+        if h <= 1e-9:
+            out.append(line)
+            continue
+        xy = _all_xy(line)
+        origin = np.array([xy[:, 0].min(), np.median(xy[:, 1])])
+        k = target / h
+        out.append(line.map_xy(lambda p, o=origin, k=k: ((p - o) * k + o).astype(np.float32)))
+    return out
+
+
 # --------------------------------------------------------------------------- curves
 
 

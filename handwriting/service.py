@@ -421,6 +421,7 @@ class Synthesizer:
         """`write`, and how each line went: 'ok' or the failure its window and pen show
         (`handwriting.collapse.classify`)."""
         from handwriting.collapse import TraceRecorder, classify
+        from handwriting.geometry import equal_heights
         from handwriting.synthesis import collect_lines, offsets_to_line_ink
 
         plan = self.plan(text)
@@ -428,4 +429,4 @@ class Synthesizer:
         offsets = collect_lines(rec.watch(self.stream(plan, bias, style, seed,
                                                       candidates=candidates)), len(plan.lines))
         inks = [offsets_to_line_ink(o, t) for o, t in zip(offsets, plan.lines, strict=True)]
-        return inks, [classify(t) for t in rec.traces()]
+        return equal_heights(inks), [classify(t) for t in rec.traces()]

@@ -5,6 +5,7 @@ a whole preset line as prime garbled the first word)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from handwriting.features import synthesis_offsets
 from handwriting.results import Style
@@ -54,3 +55,26 @@ def test_sampling_primes_with_the_trimmed_style(monkeypatch):
                            seed=1, engine="numpy")
     first = next(iter(frames))
     assert first.text_offset == len(trim_style(style).text) + 1  # the prefix and its space
+
+
+def test_a_wrapped_text_is_written_at_one_size():
+    """Sampled lines of one text varied by 20-160 % in writing height (issue 14, item 4)."""
+    from handwriting.geometry import ink_height
+    from handwriting.service import Synthesizer
+
+    syn = Synthesizer.from_checkpoint()
+    text = ("The weather was fine so we walked to the old harbour and watched the boats "
+            "come in before dinner")
+    inks = syn.write(text, seed=1, candidates=1)
+    heights = [ink_height(i) for i in inks]
+    assert len(inks) >= 2 and max(heights) / min(heights) < 1.1, heights
+
+
+def test_equal_heights_scales_about_each_lines_own_place():
+    from handwriting.geometry import equal_heights, ink_height
+
+    small, big = hershey_ink("small"), hershey_ink("big", scale=2.0)
+    a, b = equal_heights([small, big])
+    assert ink_height(a) == pytest.approx(ink_height(b), rel=1e-5)
+    assert a.bounds()[0] == small.bounds()[0] and b.bounds()[0] == big.bounds()[0]
+    assert equal_heights([small]) == [small]
