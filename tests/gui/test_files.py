@@ -14,6 +14,7 @@ from gui.main_window import MainWindow
 from gui.settings import Preferences
 from handwriting.formats import read_ink
 from handwriting.ink import Ink
+from tests.gui.conftest import MODEL_TIMEOUT_MS
 from tests.gui.helpers import drag, zigzag
 
 pytestmark = pytest.mark.gui
@@ -104,7 +105,7 @@ def test_missing_models_are_reported_once_and_drawing_still_works(qtbot, message
     win = MainWindow(models=tmp_path)
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: len(messages) == 1, timeout=30_000)
+    qtbot.waitUntil(lambda: len(messages) == 1, timeout=MODEL_TIMEOUT_MS)
     title, text = messages[0]
     assert title == "Models not loaded"
     assert "recognizer.pt: checkpoint not found" in text and "synthesizer.pt" in text
@@ -120,7 +121,7 @@ def test_a_corrupt_model_file_is_reported(qtbot, messages, tmp_path):
     (tmp_path / "recognizer.pt").write_bytes(b"not a checkpoint")
     win = MainWindow(models=tmp_path)
     qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: len(messages) == 1, timeout=30_000)
+    qtbot.waitUntil(lambda: len(messages) == 1, timeout=MODEL_TIMEOUT_MS)
     assert "recognizer.pt: not a readable checkpoint" in messages[0][1]
 
 
