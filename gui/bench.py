@@ -386,6 +386,7 @@ def window_figures(args) -> dict:
         os.environ.get("TMPDIR", "/tmp"), f"handwriting-bench-{os.getpid()}"))
     t0 = time.perf_counter()
     window = MainWindow(threads=args.threads, offer_restore=False)
+    window.unattended = True  # a scripted run: closing its drawn ink asks nothing
     window.autosave.timer.stop()
     window.show()
     if not wait(lambda: not window.workers.loading, 120) or window.workers.errors:

@@ -216,3 +216,35 @@ def test_a_large_file_is_read_off_the_gui_thread(window, tmp_path, monkeypatch):
     monkeypatch.setattr(gui.files, "read_ink", spy)
     assert window.open_file(path)
     assert readers == [False] and window.document.ink == INK
+
+
+def test_a_scripted_window_closes_without_asking(window, monkeypatch):
+    """gui.bench and the batch options close windows holding ink they drew: no question
+    may block them (python -m gui.bench hung on one)."""
+    monkeypatch.setattr(MainWindow, "ask_save_changes",
+                        lambda self, action: pytest.fail(f"asked before {action}"))
+    window.unattended = True
+    drag(window.canvas, zigzag(40, 80))
+    assert window.close()
+
+
+def test_gui_bench_closes_its_window_without_asking(monkeypatch):
+    """python -m gui.bench draws into its window and closes it: it hung on "Save changes?"."""
+    import argparse
+
+    import gui.bench
+    from handwriting.ink import Stroke
+
+    asked = []
+    monkeypatch.setattr(MainWindow, "ask_save_changes",
+                        lambda self, action: asked.append(action) or "cancel")
+
+    def draw(window, repeats, first_strokes=None):  # stands in for the measured drags
+        window.document.add_stroke(Stroke.from_xy([(0, 0), (40, 30), (80, 0)]))
+        return [10.0]
+
+    monkeypatch.setattr(gui.bench, "pen_up_latency", draw)
+    monkeypatch.setattr(gui.bench, "paint_gaps", lambda w, s, sp: {"max_gap_ms": 1.0})
+    monkeypatch.setattr(gui.bench, "instant_write_seconds", lambda w, r: [0.1])
+    figures = gui.bench.window_figures(argparse.Namespace(threads=1, repeats=1, seconds=0.1))
+    assert asked == [] and "models_ready_s" in figures
