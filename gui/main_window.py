@@ -4,6 +4,7 @@ dock (`gui.insight_host`). Models run in `gui.workers`."""
 
 from __future__ import annotations
 
+import sys
 import time
 from functools import partial
 from pathlib import Path
@@ -208,6 +209,10 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         if self._unwarned and not self.workers.loading:
             text = "\n\n".join(self._unwarned)
             self._unwarned.clear()
+            if self.batch:  # a scripted run: no box to wait on
+                for line in text.split("\n\n"):
+                    print(f"handwriting-app: warning: {line}", file=sys.stderr)
+                return
             QMessageBox.warning(self, "Models not loaded",
                                 f"{text}\n\nYou can still draw, open and save ink.")
 

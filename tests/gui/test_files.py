@@ -140,3 +140,14 @@ def test_about_box_shows_model_metrics_and_licence(ready_window, qtbot, monkeypa
             assert card.read_text().splitlines()[0].lstrip("# ").replace("`", "") in text
         else:  # else what the checkpoint says about itself
             assert f"{kind}.pt" in text and (info is None or "val_" in text)
+
+
+def test_missing_models_in_a_scripted_run_are_printed_not_boxed(qtbot, messages, tmp_path,
+                                                                 capfd):
+    win = MainWindow(models=tmp_path)
+    win.batch = True  # --screenshot / --report-json: nobody to click a box
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: not win.workers.loading, timeout=MODEL_TIMEOUT_MS)
+    qtbot.wait(50)
+    assert messages == []
+    assert "handwriting-app: warning: The recognizer did not load" in capfd.readouterr().err
