@@ -33,6 +33,22 @@ _CACHE_LIMIT = 500_000  # entries per cache before it is cleared (bounds memory 
 LMState = str
 
 
+def read_npz(path: str | Path, what: str, version: int) -> tuple[dict, dict]:
+    """(header, arrays) of an LM file written as .npz with a JSON `header` of this
+    `version`; any problem is a ValueError naming the file (`what`: "word LM", ...)."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            header = json.loads(str(z["header"]))
+            arrays = {k: z[k] for k in z.files if k != "header"}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path}: not a {what} file ({exc})") from None
+    if not isinstance(header, dict) or header.get("format_version") != version:
+        found = header.get("format_version") if isinstance(header, dict) else None
+        raise ValueError(f"{path}: {what} format {found!r}, expected {version}")
+    return header, arrays
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that a crash never leaves a truncated file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -256,16 +272,7 @@ class CharNgramLM:
     @classmethod
     def load(cls, path: str | Path) -> CharNgramLM:
         """Read a file written by `save`; raises ValueError naming the file if it is not one."""
-        path = Path(path)
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                header = json.loads(str(z["header"]))
-                arrays = {k: z[k] for k in z.files if k != "header"}
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{path}: not a character LM file ({exc})") from None
-        if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
-            version = header.get("format_version") if isinstance(header, dict) else None
-            raise ValueError(f"{path}: LM format {version!r}, expected {FORMAT_VERSION}")
+        header, arrays = read_npz(path, "character LM", FORMAT_VERSION)
         return cls._from_arrays(header, arrays)
 
 

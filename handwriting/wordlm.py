@@ -9,14 +9,13 @@ import io
 import json
 import math
 import re
-import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from handwriting.lm import _atomic_write, _resource
+from handwriting.lm import _atomic_write, _resource, read_npz
 
 FORMAT_VERSION = 1
 DEFAULT_WORD_LM_FILE = "wordlm-iam-wordfreq-2.npz"
@@ -177,19 +176,14 @@ class WordLM:
     def load(cls, path: str | Path) -> WordLM:
         """Read a file written by `save`; raises ValueError naming the file if it is not one."""
         path = Path(path)
+        header, z = read_npz(path, "word LM", FORMAT_VERSION)
         try:
-            with np.load(path, allow_pickle=False) as z:
-                header = json.loads(str(z["header"]))
-                words = bytes(z["words"]).decode().split("\n")
-                unigram = z["unigram"].astype(np.float32)
-                pairs, lps = z["bigram_pairs"], z["bigram_logprobs"]
-                ctx, bos = z["backoff_contexts"], z["backoff_logprobs"]
-        except (OSError, ValueError, KeyError, UnicodeDecodeError, EOFError,
-                zipfile.BadZipFile) as exc:
+            words = bytes(z["words"]).decode().split("\n")
+            unigram = z["unigram"].astype(np.float32)
+            pairs, lps = z["bigram_pairs"], z["bigram_logprobs"]
+            ctx, bos = z["backoff_contexts"], z["backoff_logprobs"]
+        except (KeyError, UnicodeDecodeError) as exc:
             raise ValueError(f"{path}: not a word LM file ({exc})") from None
-        if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
-            version = header.get("format_version") if isinstance(header, dict) else None
-            raise ValueError(f"{path}: word LM format {version!r}, expected {FORMAT_VERSION}")
         if len(words) != len(unigram) or len(pairs) != len(lps) or len(ctx) != len(bos):
             raise ValueError(f"{path}: word LM arrays disagree in length (truncated file?)")
         bigrams = dict(zip(map(tuple, pairs.tolist()), lps.tolist(), strict=True))

@@ -26,12 +26,12 @@ def read_bytes(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     would block the reader forever, a device never ends) is an `InkFormatError`."""
     path = Path(path)
     try:
-        mode = os.stat(path).st_mode
-        if stat.S_ISDIR(mode):
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
             raise InkFormatError(path, "is a directory, not an ink file")
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(info.st_mode):
             raise InkFormatError(path, "is not a regular file (a pipe or device?)")
-        if os.stat(path).st_size > max_bytes:
+        if info.st_size > max_bytes:
             raise InkFormatError(path, f"file is larger than {max_bytes} bytes")
         # O_NONBLOCK: should the path be swapped for a FIFO after the check, open() must
         # not wait for a writer.
