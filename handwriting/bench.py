@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import torch
 
 from handwriting.ink import Ink, Stroke
 
@@ -58,12 +57,24 @@ def bench_recognize(recognizer, repeats: int = 40, points: int = 1000) -> dict:
     return {**_percentiles(times), "points": points, "lines_per_s": round(lines_per_s, 1),
             "first_recognition_s": round(first, 4),
             "steady_recognition_s": round(float(np.median(times)), 4),
-            "decoder": recognizer.default_decoder, "threads": torch.get_num_threads()}
+            "decoder": recognizer.default_decoder, "engine": getattr(recognizer, "engine", "torch"),
+            "threads": _torch_threads()}
+
+
+def _torch_threads() -> int | None:
+    """torch's thread count when this process has torch loaded (the NumPy/Numba engines do
+    not load it), else None."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch.get_num_threads() if torch is not None else None
 
 
 def lstmcell_baseline_steps_per_s(cfg, steps: int = 300) -> float:
     """Steps per second of a plain PyTorch loop of `nn.LSTMCell`s of the synthesizer's size
     (batch 1): the reference the sampler's speed is compared with."""
+    import torch
+
     h, c_in = cfg.hidden, 3 + cfg.n_chars
     cells = [torch.nn.LSTMCell(c_in if i == 0 else c_in + h, h) for i in range(cfg.layers)]
     x = torch.zeros(1, c_in)
@@ -147,4 +158,4 @@ def bench_synthesize(synthesizer, steps: int = 200, repeats: int = 7) -> dict:
             "paragraph_chars": len(PARAGRAPH), "paragraph_lines": len(plan.lines),
             "hidden": cfg.hidden, "layers": cfg.layers, "mixtures": cfg.mixtures,
             "window_gaussians": cfg.window_gaussians, "alphabet": len(synthesizer.alphabet) - 1,
-            "threads": torch.get_num_threads()}
+            "threads": _torch_threads()}

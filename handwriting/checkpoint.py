@@ -1,6 +1,11 @@
 """Self-describing checkpoints (nanoGPT stores `model_args`): weights plus everything needed
 to use them (config, alphabet, feature normalization, format version, data, metrics).
-Written atomically; read with `weights_only=True`; every failure is one line naming the file."""
+Written atomically; read with `weights_only=True`; every failure is one line naming the file.
+
+Two readers: `load_checkpoint` (torch tensors, for training and the torch models) and
+`read_checkpoint` (NumPy arrays, without importing torch: what the model processes use, so
+that they start in a fraction of torch's ~2 s import and ~220 MB; see `handwriting.ptfile`).
+This module imports torch only inside the functions that need it."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import os
 import tempfile
 from pathlib import Path
 
-import torch
+import numpy as np
 
 FORMAT_VERSION = 1
 
@@ -32,11 +37,25 @@ class CheckpointError(ValueError):
 def weights_digest(state_dict: dict) -> str:
     """SHA-256 over every tensor's name, dtype, shape and bytes, in name order: stored at
     save and checked at load, so flipped bytes inside the weights are found."""
+    import torch
+
     h = hashlib.sha256()
     for name in sorted(state_dict):
         t = state_dict[name].detach().cpu().contiguous().reshape(-1)
         h.update(f"{name}|{t.dtype}|{tuple(state_dict[name].shape)}|".encode())
         h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def array_digest(state: dict[str, np.ndarray]) -> str:
+    """`weights_digest` of the same weights held as NumPy arrays (`read_checkpoint`)."""
+    from handwriting.ptfile import torch_dtype_name
+
+    h = hashlib.sha256()
+    for name in sorted(state):
+        a = state[name]
+        h.update(f"{name}|{torch_dtype_name(a.dtype)}|{tuple(a.shape)}|".encode())
+        h.update(a.tobytes())  # C order, as torch's contiguous copy
     return h.hexdigest()
 
 
@@ -69,6 +88,8 @@ def save_checkpoint(payload: dict, path: str | Path) -> None:
         payload["weights_sha256"] = weights_digest(payload["state_dict"])
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
+        import torch
+
         with os.fdopen(fd, "wb") as fh:
             torch.save({"format_version": FORMAT_VERSION, **payload}, fh)
             fh.flush()
@@ -81,9 +102,10 @@ def save_checkpoint(payload: dict, path: str | Path) -> None:
         raise
 
 
-def load_checkpoint(path: str | Path, kind: str | None = None,
-                    map_location: str | torch.device = "cpu") -> dict:
+def load_checkpoint(path: str | Path, kind: str | None = None, map_location="cpu") -> dict:
     """Load a checkpoint dict safely; check its `kind` ('recognizer' or 'synthesizer')."""
+    import torch
+
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
@@ -92,6 +114,37 @@ def load_checkpoint(path: str | Path, kind: str | None = None,
     except Exception as exc:  # torch raises many types for corrupt files
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path}: not a readable checkpoint ({msg[:120]})") from None
+    _check_structure(ckpt, path, kind)
+    _check_weights(ckpt, path)
+    return ckpt
+
+
+def read_checkpoint(path: str | Path, kind: str | None = None) -> dict:
+    """`load_checkpoint` without torch: the same checks (kind, version, keys, checksum,
+    finite weights), with the weights as NumPy arrays of their stored dtype."""
+    from handwriting.ptfile import PtFileError, read_pt
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        ckpt = read_pt(path)
+    except PtFileError as exc:
+        raise CheckpointError(f"{path}: not a readable checkpoint ({exc})") from None
+    _check_structure(ckpt, path, kind)
+    state = ckpt["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, np.ndarray) for v in state.values()):
+        raise CheckpointError(f"{path}: weights are not a dict of tensors")
+    expected = ckpt.get("weights_sha256")
+    if expected is not None and array_digest(state) != expected:
+        raise CheckpointError(f"{path}: weights do not match their checksum (corrupt file?)")
+    for name, a in state.items():
+        if a.dtype.kind == "f" and not bool(np.isfinite(a).all()):
+            raise CheckpointError(f"{path}: weight {name} holds NaN or infinite values")
+    return ckpt
+
+
+def _check_structure(ckpt, path: Path, kind: str | None) -> None:
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
         raise CheckpointError(f"{path}: not a handwriting checkpoint (no weights)")
     version = ckpt.get("format_version")
@@ -102,11 +155,11 @@ def load_checkpoint(path: str | Path, kind: str | None = None,
     missing = [k for k in REQUIRED_KEYS.get(ckpt.get("kind"), ()) if k not in ckpt]
     if missing:
         raise CheckpointError(f"{path}: checkpoint lacks {', '.join(missing)}")
-    _check_weights(ckpt, path)
-    return ckpt
 
 
 def _check_weights(ckpt: dict, path: Path) -> None:
+    import torch
+
     state = ckpt["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path}: weights are not a dict of tensors")

@@ -273,7 +273,7 @@ def _train(args, kind: str, make_task) -> int:
 def cmd_train_recognizer(args) -> int:
     from handwriting.data.datasets import Augment
     from handwriting.features import Standardizer
-    from handwriting.models.recognizer import RecognizerConfig
+    from handwriting.models.configs import RecognizerConfig
     from handwriting.training.recognizer import RecognizerTask
 
     def make_task(train, val, ckpt, data_info):
@@ -291,7 +291,7 @@ def cmd_train_recognizer(args) -> int:
 
 
 def cmd_train_synthesizer(args) -> int:
-    from handwriting.models.synthesizer import SynthesizerConfig
+    from handwriting.models.configs import SynthesizerConfig
     from handwriting.training.synthesizer import SynthesizerTask
 
     def make_task(train, val, ckpt, data_info):

@@ -104,7 +104,7 @@ def cmd_evaluate_synthesizer(args) -> int:
     from handwriting.checkpoint import config_from, load_checkpoint
     from handwriting.data.iam_ondb import load_iam_ondb
     from handwriting.features import SynthesisFeatureConfig
-    from handwriting.models.synthesizer import SynthesizerConfig
+    from handwriting.models.configs import SynthesizerConfig
     from handwriting.service import models_dir
 
     path = Path(args.checkpoint) if args.checkpoint else models_dir() / "synthesizer.pt"

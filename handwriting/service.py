@@ -1,6 +1,13 @@
 """The small API the GUI and the CLI call (sjvasquez `Hand.write`, torchaudio's decoders):
-`Recognizer.recognize(ink)` and, later, `Synthesizer.stream(text)`. Never hands out
-`nn.Module`s; validates input up front and raises `ValueError` naming the bad value."""
+`Recognizer.recognize(ink)` and `Synthesizer.stream(text)`. Never hands out `nn.Module`s;
+validates input up front and raises `ValueError` naming the bad value.
+
+The networks run forward in NumPy and Numba (`models.numba_recognizer`, `models.jit_sampler`)
+from weights read without torch (`checkpoint.read_checkpoint`): recognizing and writing never
+import torch, so the model processes start in ~1 s and hold ~100 MB instead of ~2.5 s and
+~400 MB each. The torch networks (`.net`) are built on first use, for what needs gradients
+or torch's own step: the insight panels' inspection and saliency, adaptation, the "torch"
+engine. Without Numba, torch runs everything, as before."""
 
 from __future__ import annotations
 
@@ -9,25 +16,41 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from handwriting.alphabet import Alphabet
-from handwriting.checkpoint import CheckpointError, config_from, load_checkpoint
+from handwriting.checkpoint import CheckpointError, config_from, read_checkpoint
 from handwriting.decoding import Hypothesis, beam_search, greedy_hypothesis
 from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
 from handwriting.ink import Ink
-from handwriting.models.recognizer import RecognizerConfig, RecognizerNet
+from handwriting.models import numba_recognizer
+from handwriting.models.configs import RecognizerConfig, SynthesizerConfig
 from handwriting.results import Inspection, Recognition, SynthesisPlan, models_dir
 
 MAX_RAW_POINTS = 200_000  # ~50 lines of whiteboard ink; beyond that we refuse, never hang
 
 
-def _load_weights(make_net, ckpt: dict, path) -> torch.nn.Module:
+ENGINES = ("auto", "numba", "torch")
+
+
+def _torch_state(state: dict) -> dict:
+    """A state dict of NumPy arrays or tensors as float32 (or integer) tensors."""
+    import torch
+
+    out = {}
+    for k, v in state.items():
+        t = v if isinstance(v, torch.Tensor) else torch.from_numpy(np.array(v))
+        out[k] = t.float() if t.is_floating_point() else t
+    return out
+
+
+def _load_weights(make_net, state: dict, path):
     """The network `make_net()` builds, with the checkpoint's (possibly fp16) weights, in eval
     mode. Its shapes are compared on torch's "meta" device first, which allocates nothing,
     so a config that does not fit its weights (say `hidden=100000`) is a one-line
     `CheckpointError` naming the file, not gigabytes allocated and then a traceback."""
-    state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+    import torch
+
+    state = _torch_state(state)
     with torch.device("meta"):
         shapes = {k: tuple(v.shape) for k, v in make_net().state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in state.items()}
@@ -103,11 +126,26 @@ def source_indices(ink: Ink, points: np.ndarray) -> np.ndarray:
     return out
 
 
+def _mismatch(path, exc: Exception) -> CheckpointError:
+    return CheckpointError(f"{path}: {exc}")
+
+
+def _set_torch_threads(threads: int | None) -> None:
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 class Recognizer:
-    """A trained recognizer (weights, features, alphabet) plus its decoder and language model."""
+    """A trained recognizer (weights, features, alphabet) plus its decoder and language model.
+    `engine`: "numba" runs the network with `models.numba_recognizer` (no torch), "torch" with
+    `RecognizerNet`; "auto" (default) is "numba" when Numba is installed."""
 
     def __init__(self, ckpt: dict, path: Path | None = None, lm=None, lexicon=None,
-                 threads: int | None = None, word_lm=None):
+                 threads: int | None = None, word_lm=None, engine: str = "auto"):
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
         self.path = path
         self.config = config_from(path, RecognizerConfig, ckpt["model_config"])
         self.feature_config = config_from(path, FeatureConfig, ckpt["feature_config"],
@@ -116,14 +154,53 @@ class Recognizer:
         self.alphabet = Alphabet(ckpt["alphabet"])
         self.metrics = dict(ckpt.get("metrics", {}))
         self.data = dict(ckpt.get("data", {}))
-        self.net = _load_weights(lambda: RecognizerNet(self.config), ckpt, path)
+        self._state, self._threads, self._net = ckpt["state_dict"], threads, None
+        if engine == "auto":
+            engine = "numba" if numba_recognizer.available() else "torch"
+        self.engine = engine
+        self._weights = None
+        if engine == "numba":
+            try:
+                self._weights = numba_recognizer.RecognizerWeights.from_state(self._state,
+                                                                              self.config)
+            except numba_recognizer.WeightsError as exc:
+                raise _mismatch(path, exc) from None
+        else:
+            _ = self.net  # built now: a config that does not fit its weights fails here
         self.lm, self.lexicon, self.word_lm = lm, lexicon, word_lm
         # Decoder settings tuned on the validation split (`handwriting tune decoder`).
         tuned = {k: v for k, v in ckpt.get("decoder", {}).items()
                  if k in DecoderSettings.__dataclass_fields__}
         self.decoder_settings = DecoderSettings(**tuned)
-        if threads:
-            torch.set_num_threads(threads)
+
+    @property
+    def net(self):
+        """The torch `RecognizerNet` (built on first use; importing torch)."""
+        if self._net is None:
+            from handwriting.models.recognizer import RecognizerNet
+
+            _set_torch_threads(self._threads)
+            self._net = _load_weights(lambda: RecognizerNet(self.config), self._state, self.path)
+        return self._net
+
+    @net.setter
+    def net(self, net) -> None:
+        """New weights (an adapted network): the NumPy engine's copy follows them."""
+        self._net = net
+        if self.engine == "numba":
+            self._weights = numba_recognizer.RecognizerWeights.from_state(net.state_dict(),
+                                                                          self.config)
+
+    def _log_probs(self, points: np.ndarray) -> np.ndarray:
+        """Log-posteriors (T', K) of one line's preprocessed points."""
+        x = self.standardizer(point_features(points))
+        if self.engine == "numba":
+            return numba_recognizer.forward(self._weights, x)
+        import torch
+
+        with torch.no_grad():
+            lp, out_lens = self.net(torch.from_numpy(x)[None], torch.tensor([len(points)]))
+        return lp[:, 0].numpy()[: int(out_lens[0])]
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None = None, lm_path: str | Path | None = None,
@@ -138,7 +215,7 @@ class Recognizer:
         from handwriting.wordlm import WordLM, load_default_word_lm
 
         path = Path(path) if path else models_dir() / "recognizer.pt"
-        ckpt = load_checkpoint(path, "recognizer")
+        ckpt = read_checkpoint(path, "recognizer")
         lm = None
         if use_lm:
             lm = CharNgramLM.load(lm_path) if lm_path else load_default_lm()
@@ -161,6 +238,8 @@ class Recognizer:
 
         if self.word_lm is not None:
             self.word_lm.warm_up()
+        if self.engine == "numba":
+            numba_recognizer.warm_up(self._weights)  # compiled, or loaded from Numba's cache
         for points in (1000, 400):  # two lengths: torch caches per input size
             self.recognize(scribble_line(points))
 
@@ -173,11 +252,20 @@ class Recognizer:
             raise ValueError(f"ink has {ink.num_points} points, more than {MAX_RAW_POINTS}: "
                              "split it into lines")
 
-    @torch.no_grad()
     def log_posteriors(self, inks: list[Ink]) -> list[np.ndarray]:
-        """Per-frame log-posteriors (T', K) for each ink, computed as one padded batch."""
+        """Per-frame log-posteriors (T', K) for each ink (with torch: as one padded batch)."""
         for ink in inks:
             self._check(ink)
+        if self.engine == "numba":
+            return [self._log_probs(preprocess(i, self.feature_config)) for i in inks]
+        import torch
+
+        with torch.no_grad():
+            return self._torch_log_posteriors(inks)
+
+    def _torch_log_posteriors(self, inks: list[Ink]) -> list[np.ndarray]:
+        import torch
+
         feats = [torch.from_numpy(self.standardizer(point_features(preprocess(i, self.feature_config))))
                  for i in inks]
         lens = torch.tensor([len(f) for f in feats])
@@ -215,6 +303,8 @@ class Recognizer:
 
     def inspect(self, ink: Ink) -> Inspection:
         """Record cell states and gates of every LSTM layer and direction on `ink`."""
+        import torch
+
         from handwriting.introspect import record_recognizer
 
         self._check(ink)
@@ -235,6 +325,8 @@ class Recognizer:
                  label: int | None = None) -> tuple[np.ndarray, int]:
         """|d log p(label at frame) / d input| per ink point (max over the resampled points
         that came from it), and the label used (default: the most active character)."""
+        import torch
+
         from handwriting.introspect import saliency
 
         n_frames = inspection.trace.log_probs.shape[0]
@@ -251,10 +343,7 @@ class Recognizer:
         t0 = time.perf_counter()
         self._check(ink)
         points = preprocess(ink, self.feature_config)
-        x = torch.from_numpy(self.standardizer(point_features(points)))[None]
-        with torch.no_grad():
-            lp, out_lens = self.net(x, torch.tensor([len(points)]))
-        log_probs = lp[:, 0].numpy()[: int(out_lens[0])]
+        log_probs = self._log_probs(points)
         hyps = self.decode(log_probs, decoder, nbest=nbest, complete=complete)
         frame_points = frame_points_of(source_indices(ink, points), self.config.stride,
                                        len(log_probs), ink.num_points)
@@ -284,7 +373,7 @@ class Synthesizer:
         (a `Recognizer`, or a function inks -> texts; default: the shipped recognizer,
         loaded on first use) reads best (see `handwriting.selfcheck`)."""
         from handwriting.features import SynthesisFeatureConfig
-        from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
+        from handwriting.models.fast_sampler import FastWeights, synthesizer_shapes
 
         self.path = path
         self.config = config_from(path, SynthesizerConfig, ckpt["model_config"])
@@ -293,12 +382,30 @@ class Synthesizer:
         self.offset_scale = float(ckpt["offset_scale"])
         self.alphabet = Alphabet(ckpt["alphabet"])
         self.metrics = dict(ckpt.get("metrics", {}))
-        self.net = _load_weights(lambda: SynthesizerNet(self.config), ckpt, path)
+        self._state, self._threads, self._net = ckpt["state_dict"], threads, None
+        expected = synthesizer_shapes(self.config)
+        theirs = {k: tuple(np.shape(v)) for k, v in self._state.items()}
+        if theirs != expected:
+            bad = sorted(k for k in expected.keys() | theirs.keys()
+                         if expected.get(k) != theirs.get(k))[0]
+            raise CheckpointError(f"{path}: weights do not match the config (first mismatch: "
+                                  f"{bad}, config {expected.get(bad)}, weights {theirs.get(bad)})")
+        # What the NumPy and Numba engines sample with (`sample_stream`); no torch needed.
+        self.weights = FastWeights.from_state(self._state, self.config)
         self.styles = dict(styles or {})
         self.candidates = self._check_candidates(candidates)
         self._reader = reader
-        if threads:
-            torch.set_num_threads(threads)
+
+    @property
+    def net(self):
+        """The torch `SynthesizerNet` (built on first use; importing torch): the reference
+        ("torch") engine and the insight code's recorder."""
+        if self._net is None:
+            from handwriting.models.synthesizer import SynthesizerNet
+
+            _set_torch_threads(self._threads)
+            self._net = _load_weights(lambda: SynthesizerNet(self.config), self._state, self.path)
+        return self._net
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None = None,
@@ -308,7 +415,7 @@ class Synthesizer:
         from handwriting.synthesis import load_styles
 
         path = Path(path) if path else models_dir() / "synthesizer.pt"
-        ckpt = load_checkpoint(path, "synthesizer")
+        ckpt = read_checkpoint(path, "synthesizer")
         styles_path = Path(styles_path) if styles_path else models_dir() / "styles.npz"
         styles = load_styles(styles_path) if styles_path.is_file() else {}
         return cls(ckpt, path, styles, **kw)
@@ -318,7 +425,7 @@ class Synthesizer:
         machine's first run, ~10 s; loading the compiled step later, < 1 s)."""
         from handwriting.models import jit_sampler
 
-        jit_sampler.warm_up(self.net)
+        jit_sampler.warm_up(self.weights)
 
     def plan(self, text: str, max_chars_per_line: int = 40) -> SynthesisPlan:
         """Map `text` onto the alphabet (near equivalents, dropped characters reported) and
@@ -389,7 +496,7 @@ class Synthesizer:
         style = self.style(style)
 
         def sample(lines: list[str], group: int = 0):
-            return sample_stream(self.net, self.alphabet, lines, self.offset_scale, bias=bias,
+            return sample_stream(self.weights, self.alphabet, lines, self.offset_scale, bias=bias,
                                  style=style, seed=None if seed is None else seed + group,
                                  should_stop=should_stop)
 

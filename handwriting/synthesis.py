@@ -7,15 +7,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from handwriting.alphabet import Alphabet
 from handwriting.ink import PEN_UP_SECONDS, POINT_SECONDS, offsets_to_line_ink
-from handwriting.models.mdn import sample_mixture
-from handwriting.models.synthesizer import SynthesizerNet, SynthState
+from handwriting.models.fast_sampler import FastWeights, fast_weights
 from handwriting.results import Style, SynthesisChunk, SynthesisFrame
+
+if TYPE_CHECKING:  # torch is imported only by the "torch" engine
+    from handwriting.models.synthesizer import SynthesizerNet
 
 # The pen timing and `offsets_to_line_ink` live in the torch-free `ink` module (the GUI
 # places sampled points without torch); they are re-exported here for older callers.
@@ -108,7 +110,7 @@ def choose_engine(engine: str, n_lines: int) -> str:
     return "jit" if n_lines <= JIT_MAX_LINES and jit_sampler.available() else "numpy"
 
 
-def sample_stream(net: SynthesizerNet, alphabet: Alphabet, lines: list[str], offset_scale: float,
+def sample_stream(net: SynthesizerNet | FastWeights, alphabet: Alphabet, lines: list[str], offset_scale: float,
                   bias: float = 0.75, style: Style | None = None, seed: int | None = None,
                   should_stop=None, engine: str = "auto") -> Iterator[SynthesisFrame]:
     """Yield one `SynthesisFrame` per step while sampling all `lines` as one batch. A line
@@ -119,13 +121,18 @@ def sample_stream(net: SynthesizerNet, alphabet: Alphabet, lines: list[str], off
     (`models.fast_sampler`), `"jit"` the same step compiled with Numba
     (`models.jit_sampler`, one call per step), `"torch"` `SynthesizerNet.step`; `"auto"`
     (default) is `choose_engine`'s pick. All sample the same distribution (their steps agree
-    to ~1e-6); "jit" and "numpy" also make the same draws for one seed, "torch" others."""
+    to ~1e-6); "jit" and "numpy" also make the same draws for one seed, "torch" others.
+    `net` is the network, or for the NumPy and Numba engines its `FastWeights` (what the
+    model processes hold: they never load torch)."""
     engine = choose_engine(engine, len(lines))
+    if engine == "torch" and isinstance(net, FastWeights):
+        raise ValueError("the 'torch' engine needs the network, not its FastWeights")
+    n_chars = net.n_chars if isinstance(net, FastWeights) else net.cfg.n_chars
     if style is not None:
         style = trim_style(style)
     prefix = (style.text.strip() + " ") if style is not None else ""
     texts = [prefix + ln for ln in lines]
-    text, mask, lens = _encode_batch(texts, alphabet, net.cfg.n_chars)
+    text, mask, lens = _encode_batch(texts, alphabet, n_chars)
     prime = None
     if style is not None and len(style.offsets):
         prime = style.offsets.astype(np.float32)  # a copy
@@ -171,16 +178,17 @@ class _Job:
     text_offset: int
 
 
-def _stream_numpy(net: SynthesizerNet, job: _Job, compiled: bool = False
+def _stream_numpy(net: SynthesizerNet | FastWeights, job: _Job, compiled: bool = False
                   ) -> Iterator[SynthesisFrame]:
     """The NumPy engine, or with `compiled` its Numba-compiled step (`models.jit_sampler`):
     the same layout, arithmetic and random draws."""
-    from handwriting.models.fast_sampler import NumpySynthesisStep, fast_weights
+    from handwriting.models.fast_sampler import NumpySynthesisStep
     from handwriting.models.jit_sampler import JitSynthesisStep
 
     rng = np.random.default_rng(job.seed)
+    weights = net if isinstance(net, FastWeights) else fast_weights(net)
     sampler = (JitSynthesisStep if compiled else NumpySynthesisStep)(
-        fast_weights(net), job.text, job.mask, job.bias)
+        weights, job.text, job.mask, job.bias)
     B, U = job.mask.shape
     lens, prime, should_stop, offset_scale = job.lens, job.prime, job.should_stop, job.offset_scale
     x = np.zeros((B, 3), np.float32)
@@ -215,13 +223,23 @@ def _stream_numpy(net: SynthesizerNet, job: _Job, compiled: bool = False
             return
 
 
-@torch.no_grad()
 def _stream_torch(net: SynthesizerNet, job: _Job) -> Iterator[SynthesisFrame]:
+    """`SynthesizerNet.step` in torch: the reference engine."""
+    import torch
+
+    return torch.no_grad()(_torch_frames)(net, job)
+
+
+def _torch_frames(net: SynthesizerNet, job: _Job) -> Iterator[SynthesisFrame]:
+    import torch
+
+    from handwriting.models.mdn import sample_mixture
+
     gen = torch.Generator().manual_seed(job.seed)
     text, mask, lens = (torch.from_numpy(a) for a in (job.text, job.mask, job.lens))
     prime, bias, should_stop, offset_scale = job.prime, job.bias, job.should_stop, job.offset_scale
     B = text.shape[0]
-    state: SynthState = net.initial_state(B, text.shape[1])
+    state = net.initial_state(B, text.shape[1])  # SynthState
     x = torch.zeros(B, 3)
     if prime is not None:
         prime = torch.from_numpy(prime)

@@ -271,7 +271,8 @@ def write_tiny_recognizer(path: Path) -> Path:
     from handwriting.alphabet import IAM_CHARS
     from handwriting.checkpoint import save_checkpoint
     from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
-    from handwriting.models.recognizer import RecognizerConfig, RecognizerNet
+    from handwriting.models.configs import RecognizerConfig
+    from handwriting.models.recognizer import RecognizerNet
 
     torch.manual_seed(0)
     cfg = RecognizerConfig(hidden=16, layers=2, conv_channels=16)

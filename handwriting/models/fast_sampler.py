@@ -21,15 +21,18 @@ import ctypes
 import glob
 import math
 import os
+import sys
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from handwriting.models.mdn import RHO_LIMIT
-from handwriting.models.synthesizer import SynthesizerNet
+from handwriting.models.configs import RHO_LIMIT, SynthesizerConfig
+
+if TYPE_CHECKING:
+    from handwriting.models.synthesizer import SynthesizerNet
 
 
 @dataclass(frozen=True)
@@ -49,36 +52,60 @@ class FastWeights:
 
     @classmethod
     def from_net(cls, net: SynthesizerNet) -> FastWeights:
-        cfg = net.cfg
+        return cls.from_state(net.state_dict(), net.cfg)
+
+    @classmethod
+    def from_state(cls, state: dict, cfg: SynthesizerConfig) -> FastWeights:
+        """From a `SynthesizerNet` state dict, tensors or NumPy arrays (what
+        `checkpoint.read_checkpoint` gives, without torch), and its config."""
         if cfg.kappa_scale <= 0:
             raise ValueError(f"kappa_scale must be positive, got {cfg.kappa_scale}")
         H, C = cfg.hidden, cfg.n_chars
 
-        def np32(t: torch.Tensor) -> np.ndarray:
-            return t.detach().to(torch.float32).cpu().numpy()
+        def np32(name: str) -> np.ndarray:
+            v = state[name]
+            v = v.detach().cpu().float().numpy() if hasattr(v, "detach") else np.asarray(v)
+            return v.astype(np.float32)
 
         def gates(w: np.ndarray) -> np.ndarray:
             """(4H, n) in PyTorch's i, f, g, o order -> (n, 4H) in i, f, o, g, ifo halved."""
             i, f, g, o = np.split(w, 4, axis=0)
             return np.ascontiguousarray(np.concatenate([0.5 * i, 0.5 * f, 0.5 * o, g]).T)
 
-        mods = [(net.cell1.weight_ih, net.cell1.weight_hh, net.cell1.bias_ih, net.cell1.bias_hh)]
-        mods += [(m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0) for m in net.upper]
+        names = [("cell1.weight_ih", "cell1.weight_hh", "cell1.bias_ih", "cell1.bias_hh")]
+        names += [tuple(f"upper.{j}.{n}_l0" for n in ("weight_ih", "weight_hh", "bias_ih",
+                                                       "bias_hh")) for j in range(cfg.layers - 1)]
         lstm = []
-        for w_ih, w_hh, b_ih, b_hh in mods:
+        for w_ih, w_hh, b_ih, b_hh in names:
             w_in = gates(np32(w_ih))  # rows: x (3), w (C), [h_below (H)]
-            part = {"one": gates(np32(b_ih + b_hh)[:, None]), "x": w_in[:3], "w": w_in[3:3 + C],
-                    "prev": gates(np32(w_hh))}
+            part = {"one": gates((np32(b_ih) + np32(b_hh))[:, None]), "x": w_in[:3],
+                    "w": w_in[3:3 + C], "prev": gates(np32(w_hh))}
             if len(w_in) > 3 + C:
                 part["below"] = w_in[3 + C:]
             lstm.append(part)
         K = cfg.window_gaussians
-        wb = np32(net.window.linear.bias).copy()
+        wb = np32("window.linear.bias").copy()
         wb[2 * K:] += math.log(cfg.kappa_scale)  # kappa_scale * exp(k) = exp(k + log scale)
-        window = {"h1": np.ascontiguousarray(np32(net.window.linear.weight).T), "one": wb[None]}
-        head = {"h": np.ascontiguousarray(np32(net.head.linear.weight).T),
-                "one": np32(net.head.linear.bias)[None].copy()}
+        window = {"h1": np.ascontiguousarray(np32("window.linear.weight").T), "one": wb[None]}
+        head = {"h": np.ascontiguousarray(np32("head.linear.weight").T),
+                "one": np32("head.linear.bias")[None].copy()}
+        if any(p["prev"].shape != (H, 4 * H) for p in lstm):
+            raise ValueError("weights do not match the config's hidden size")
         return cls(H, cfg.layers, cfg.mixtures, K, C, tuple(lstm), window, head)
+
+
+def synthesizer_shapes(cfg: SynthesizerConfig) -> dict[str, tuple[int, ...]]:
+    """The state-dict shapes `SynthesizerNet(cfg)` has, computed without building it."""
+    H, C, M, K = cfg.hidden, cfg.n_chars, cfg.mixtures, cfg.window_gaussians
+    shapes = {"cell1.weight_ih": (4 * H, 3 + C), "cell1.weight_hh": (4 * H, H),
+              "cell1.bias_ih": (4 * H,), "cell1.bias_hh": (4 * H,),
+              "window.linear.weight": (3 * K, H), "window.linear.bias": (3 * K,),
+              "head.linear.weight": (6 * M + 1, cfg.layers * H), "head.linear.bias": (6 * M + 1,)}
+    for j in range(cfg.layers - 1):
+        shapes |= {f"upper.{j}.weight_ih_l0": (4 * H, 3 + C + H),
+                   f"upper.{j}.weight_hh_l0": (4 * H, H), f"upper.{j}.bias_ih_l0": (4 * H,),
+                   f"upper.{j}.bias_hh_l0": (4 * H,)}
+    return shapes
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -149,7 +176,18 @@ def _numpy_openblas() -> tuple | None:
 
 _blas = _numpy_openblas()
 NUMPY_ONE_THREAD = _SingleThread(*_blas) if _blas else _SingleThread(lambda: 1, lambda n: None)
-TORCH_ONE_THREAD = _SingleThread(torch.get_num_threads, torch.set_num_threads)
+_torch_one_thread: _SingleThread | None = None
+
+
+def torch_one_thread() -> _SingleThread:
+    """`_SingleThread` for torch's threads (imported on first use: the model processes, which
+    sample with NumPy and Numba only, never load it)."""
+    global _torch_one_thread
+    if _torch_one_thread is None:
+        import torch
+
+        _torch_one_thread = _SingleThread(torch.get_num_threads, torch.set_num_threads)
+    return _torch_one_thread
 
 
 # ------------------------------------------------------------------------------ the step
@@ -181,8 +219,9 @@ class NumpySynthesisStep:
             raise ValueError(f"text has {C} character columns, the model {fw.n_chars}")
         H, L, M, K = fw.hidden, fw.layers, fw.mixtures, fw.gaussians
         self.B, self.U, self.C, self.H, self.L, self.M, self.K = B, U, C, H, L, M, K
-        # Batch 1 runs NumPy's gemv; a gemm of a few rows is ~2.5x faster in PyTorch's MKL.
-        self.backend = backend or ("numpy" if B == 1 else "torch")
+        # Batch 1 runs NumPy's gemv; a gemm of a few rows is ~2.5x faster in PyTorch's MKL,
+        # when the process has torch loaded anyway (a model process does not: it stays NumPy).
+        self.backend = backend or ("torch" if B > 1 and "torch" in sys.modules else "numpy")
         if self.backend not in ("numpy", "torch"):
             raise ValueError(f"unknown backend {self.backend!r}; expected 'numpy' or 'torch'")
         text = np.asarray(text, np.float32)
@@ -269,6 +308,8 @@ class NumpySynthesisStep:
         """A function computing out = sum over spans of (S[:, a:b] @ W)."""
         runs = [(self.S[:, a:b], w) for a, b, w in spans]
         if self.backend == "torch":  # views sharing memory with the NumPy buffers
+            import torch
+
             truns = [(torch.from_numpy(a), torch.from_numpy(w)) for a, w in runs]
             tout = torch.from_numpy(out)
 
@@ -301,7 +342,7 @@ class NumpySynthesisStep:
         the one `sample` wrote). `head=False` skips the mixture output (priming)."""
         if x is not None:
             self._x[...] = x
-        threads = NUMPY_ONE_THREAD if self.backend == "numpy" else TORCH_ONE_THREAD
+        threads = NUMPY_ONE_THREAD if self.backend == "numpy" else torch_one_thread()
         threads.enter()
         try:
             self._lstm(0)

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from handwriting.models.configs import RHO_LIMIT, SynthesizerConfig
 from handwriting.models.fast_sampler import (
     FastWeights,
     NumpyMixture,
     NumpySynthesisStep,
-    fast_weights,
+    synthesizer_shapes,
 )
-from handwriting.models.mdn import RHO_LIMIT
-from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
 
 try:
     import numba
@@ -204,16 +203,22 @@ class JitSynthesisStep(NumpySynthesisStep):
         return NumpyMixture(log_pi, mu, np.log(sigma), sigma, rho, eos, cdf)
 
 
-def warm_up(net: SynthesizerNet | None = None) -> None:
-    """Compile (or load from the on-disk cache) the kernel for `net`'s shapes (default: a
-    tiny network of the default depth), so the first real sampling call does not pay."""
+def warm_up(weights: FastWeights | None = None) -> None:
+    """Compile (or load from the on-disk cache) the kernel for these weights' shapes (default:
+    a tiny network of the default depth), so the first real sampling call does not pay."""
     if numba is None:
         return
-    if net is None:
-        net = SynthesizerNet(SynthesizerConfig(n_chars=4, hidden=4, mixtures=2,
-                                               window_gaussians=2))
-    text = np.zeros((1, 2, net.cfg.n_chars), np.float32)
+    if weights is None:
+        weights = _tiny_weights()
+    text = np.zeros((1, 2, weights.n_chars), np.float32)
     text[0, 0, 1] = 1
-    step = JitSynthesisStep(fast_weights(net), text, np.ones((1, 2), np.float32))
+    step = JitSynthesisStep(weights, text, np.ones((1, 2), np.float32))
     step.step(None, head=False)
     step.step_sample(np.random.default_rng(0))
+
+
+def _tiny_weights() -> FastWeights:
+    cfg = SynthesizerConfig(n_chars=4, hidden=4, mixtures=2, window_gaussians=2)
+    rng = np.random.default_rng(0)
+    return FastWeights.from_state({k: rng.normal(0, 0.1, v).astype(np.float32)
+                                   for k, v in synthesizer_shapes(cfg).items()}, cfg)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-RHO_LIMIT = 1 - 1e-4  # |rho| < 1 keeps 1 - rho^2 away from 0
+from handwriting.models.configs import RHO_LIMIT
+
 LOG_2PI = math.log(2 * math.pi)
 
 

@@ -8,32 +8,10 @@ shorten the path gradients travel, which ends the long "blank only" plateau soon
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 from torch import nn
 
-from handwriting.alphabet import DEFAULT_ALPHABET
-
-
-@dataclass
-class RecognizerConfig:
-    n_features: int = 8
-    n_classes: int = len(DEFAULT_ALPHABET)  # alphabet + CTC blank (index 0)
-    conv_channels: int = 128
-    conv_layers: int = 2  # each halves the sequence length
-    kernel: int = 5
-    hidden: int = 128  # per direction
-    layers: int = 3
-    dropout: float = 0.2
-    forget_bias: float = 1.0  # Gers et al. 2000: start by remembering
-
-    @property
-    def stride(self) -> int:
-        return 2**self.conv_layers
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from handwriting.models.configs import RecognizerConfig
 
 
 class ConvFrontEnd(nn.Module):

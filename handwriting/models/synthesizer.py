@@ -8,27 +8,14 @@ above see the whole sequence at once and run as fused `nn.LSTM`s. Sampling steps
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from handwriting.alphabet import DEFAULT_ALPHABET
 from handwriting.models.attention import SoftWindow, WindowState
+from handwriting.models.configs import SynthesizerConfig
 from handwriting.models.mdn import MixtureHead, MixtureParams
-
-
-@dataclass
-class SynthesizerConfig:
-    n_chars: int = len(DEFAULT_ALPHABET)  # alphabet + padding (index 0)
-    hidden: int = 256
-    layers: int = 3
-    mixtures: int = 20
-    window_gaussians: int = 10
-    kappa_scale: float = 0.1  # step size of kappa in characters per exp(k_hat): ~10 pts/char
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

@@ -12,7 +12,8 @@ from handwriting.data.datasets import Augment, RecognizerDataset, collate_recogn
 from handwriting.decoding import greedy_decode
 from handwriting.features import FeatureConfig, Standardizer
 from handwriting.metrics import ErrorCounts
-from handwriting.models.recognizer import RecognizerConfig, RecognizerNet, ctc_loss
+from handwriting.models.configs import RecognizerConfig
+from handwriting.models.recognizer import RecognizerNet, ctc_loss
 
 
 class RecognizerTask:

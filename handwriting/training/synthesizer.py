@@ -11,8 +11,9 @@ import torch
 from handwriting.alphabet import DEFAULT_ALPHABET, Alphabet
 from handwriting.data.datasets import SynthesizerDataset, collate_synthesizer
 from handwriting.features import SynthesisFeatureConfig
+from handwriting.models.configs import SynthesizerConfig
 from handwriting.models.mdn import mixture_log_likelihood
-from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
+from handwriting.models.synthesizer import SynthesizerNet
 
 
 def sequence_nll(model, batch) -> tuple[torch.Tensor, torch.Tensor]:

@@ -32,7 +32,8 @@ from handwriting.alphabet import IAM_CHARS
 from handwriting.document import InkDocument
 from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
 from handwriting.ink import Ink
-from handwriting.models.recognizer import RecognizerConfig, RecognizerNet
+from handwriting.models.configs import RecognizerConfig
+from handwriting.models.recognizer import RecognizerNet
 from handwriting.service import Recognizer, models_dir
 from tests.fixtures import hershey_ink
 

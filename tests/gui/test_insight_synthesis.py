@@ -20,7 +20,8 @@ from gui.insight import (
     TimeCursor,
 )
 from handwriting.alphabet import DEFAULT_ALPHABET
-from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
+from handwriting.models.configs import SynthesizerConfig
+from handwriting.models.synthesizer import SynthesizerNet
 from handwriting.service import Synthesizer, models_dir
 from tests.gui.test_insight_recognition import pixels, show
 

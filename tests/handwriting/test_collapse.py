@@ -68,7 +68,8 @@ def _tiny_checkpoint(path) -> None:
 
     from handwriting.alphabet import DEFAULT_ALPHABET
     from handwriting.checkpoint import save_checkpoint
-    from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
+    from handwriting.models.configs import SynthesizerConfig
+    from handwriting.models.synthesizer import SynthesizerNet
 
     torch.manual_seed(0)
     cfg = SynthesizerConfig(n_chars=len(DEFAULT_ALPHABET), hidden=16, layers=2, mixtures=3,

@@ -11,12 +11,13 @@ import pytest
 import torch
 
 from handwriting.alphabet import Alphabet
+from handwriting.models.configs import SynthesizerConfig
 from handwriting.models.fast_sampler import (
     NUMPY_ONE_THREAD,
     NumpySynthesisStep,
     fast_weights,
 )
-from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
+from handwriting.models.synthesizer import SynthesizerNet
 from handwriting.synthesis import (
     END_TAIL_STEPS,
     Style,

@@ -22,7 +22,7 @@ from handwriting.checkpoint import (
 )
 from handwriting.cli import main
 from handwriting.formats.jsonink import write_json_ink
-from handwriting.models.recognizer import RecognizerConfig
+from handwriting.models.configs import RecognizerConfig
 from handwriting.service import Recognizer, Synthesizer, models_dir
 from handwriting.training.loop import TrainConfig, Trainer, truncate_log
 from handwriting.training.recognizer import RecognizerTask

@@ -22,8 +22,9 @@ from handwriting.introspect import (
     record_recognizer,
     saliency,
 )
-from handwriting.models.recognizer import RecognizerConfig, RecognizerNet
-from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
+from handwriting.models.configs import RecognizerConfig, SynthesizerConfig
+from handwriting.models.recognizer import RecognizerNet
+from handwriting.models.synthesizer import SynthesizerNet
 from handwriting.synthesis import sample_stream
 
 

@@ -117,7 +117,7 @@ def test_auto_falls_back_to_numpy_without_numba(monkeypatch):
 
 
 def test_warm_up_compiles_for_a_real_network():
-    jit_sampler.warm_up(tiny_net())
+    jit_sampler.warm_up(fast_weights(tiny_net()))
     jit_sampler.warm_up()
 
 

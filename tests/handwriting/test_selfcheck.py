@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from handwriting.alphabet import DEFAULT_ALPHABET
-from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
+from handwriting.models.configs import SynthesizerConfig
+from handwriting.models.synthesizer import SynthesizerNet
 from handwriting.selfcheck import choose, point_log_likelihood
 from handwriting.service import Synthesizer
 from handwriting.synthesis import collect_lines

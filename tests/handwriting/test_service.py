@@ -10,7 +10,8 @@ from handwriting.alphabet import IAM_CHARS
 from handwriting.checkpoint import CheckpointError, save_checkpoint
 from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
 from handwriting.ink import Ink, Stroke
-from handwriting.models.recognizer import RecognizerConfig, RecognizerNet
+from handwriting.models.configs import RecognizerConfig
+from handwriting.models.recognizer import RecognizerNet
 from handwriting.service import Recognizer
 from tests.fixtures import hershey_ink
 

@@ -11,8 +11,9 @@ from scipy.stats import multivariate_normal
 
 from handwriting.alphabet import DEFAULT_ALPHABET
 from handwriting.data.datasets import SynthesizerDataset, collate_synthesizer
+from handwriting.models.configs import SynthesizerConfig
 from handwriting.models.mdn import MixtureHead, mixture_log_likelihood
-from handwriting.models.synthesizer import SynthesizerConfig, SynthesizerNet
+from handwriting.models.synthesizer import SynthesizerNet
 from handwriting.service import Synthesizer
 from handwriting.synthesis import collect_lines, sample_stream, split_lines
 from handwriting.training.loop import TrainConfig, Trainer

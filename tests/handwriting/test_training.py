@@ -24,7 +24,8 @@ from handwriting.cli import main
 from handwriting.data.datasets import Augment, collate_recognizer
 from handwriting.data.iam_ondb import REGISTER_URL, IamLine, load_iam_ondb
 from handwriting.decoding import greedy_decode
-from handwriting.models.recognizer import RecognizerConfig, RecognizerNet
+from handwriting.models.configs import RecognizerConfig
+from handwriting.models.recognizer import RecognizerNet
 from handwriting.training.loop import TrainConfig, Trainer, init_from
 from handwriting.training.recognizer import RecognizerTask
 from tests.fixtures import hershey_ink, make_fake_iam_ondb
