@@ -61,8 +61,8 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         self._unwarned: list[str] = []
         self.finish_work_on_close = False  # --report-json: let recognition finish first
         self._closed = False
-        # The insight dock imports torch: it is made once a model has loaded (the workers
-        # imported torch by then), or when asked for (`ensure_insight`).
+        # The insight dock (~0.2 s of imports) is made once a model has loaded, off the
+        # start-up path, or when asked for (`ensure_insight`).
         self.insight: InsightHost | None = None
 
         self.canvas = InkCanvas(self.document, self)

@@ -90,10 +90,17 @@ class ModelWorker(QObject):
 
     @Slot()
     def on_load(self) -> None:
+        # Subclasses extend `_after_load`, never this slot: PySide6 runs a subclass's override
+        # of a base class's slot in the *emitting* thread (a direct call), which made the
+        # GUI thread wait ~1.5 s at start-up for the synthesizer's process.
         try:
             self._service = load_service(self.kind, self._folder, self._threads)
+            self._after_load()
         except Exception as exc:  # a missing or corrupt file must not take the app down
             self._error = error_text(exc)
             self.failed.emit(self._error)
             return
         self.loaded.emit(model_info(self.kind, self._service))
+
+    def _after_load(self) -> None:
+        """What a worker does with its freshly loaded service, in its own thread."""

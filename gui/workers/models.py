@@ -252,7 +252,7 @@ class ModelWorkers(QObject):
 
     def _settle_heap(self) -> None:
         """Once both models are in (and the panels their signals built), what is alive lives
-        as long as the app: ~200,000 objects of torch, the weights, Qt and the modules.
+        as long as the app: the many objects of Qt, NumPy and the modules.
         Freezing them takes them out of the cyclic collector's sight: without that, a full
         collection, which the sampling thread's allocations set off every few seconds,
         walks them all in ~100 ms holding the GIL, and the GUI thread misses that many ms

@@ -212,3 +212,26 @@ def test_close_lines_keep_their_grouping_through_undo_and_redo(ready_window):
         doc.redo()
         check()
     assert len(ready_window.recognition.lines) == 2
+
+
+def test_both_models_load_in_their_worker_threads_not_the_gui_thread(qtbot, tmp_path,
+                                                                     monkeypatch):
+    """A slot overridden in a subclass ran in the emitting (GUI) thread under PySide6: the
+    window froze ~1.5 s at start-up while the synthesizer's process started."""
+    import threading
+
+    import gui.workers.base as base
+
+    threads = {}
+
+    def fake_load(kind, folder, n):
+        threads[kind] = threading.current_thread()
+        raise FileNotFoundError(f"no {kind} here")
+
+    monkeypatch.setattr(base, "load_service", fake_load)
+    workers = ModelWorkers(tmp_path)
+    with qtbot.waitSignals([workers.model_failed, workers.model_failed], timeout=10_000):
+        workers.start()
+    assert set(threads) == {"recognizer", "synthesizer"}
+    assert all(t is not threading.main_thread() for t in threads.values()), threads
+    workers.shutdown()
