@@ -1,6 +1,7 @@
 """The built wheel works without the checkout: it is installed in a fresh venv and, from a
 folder outside the repository, recognizes a fixture ink file and writes a word as ink, through
-the CLI and through `import handwriting`, with the weights and resources the wheel carries.
+the CLI and through `import handwriting` (the README's "Use it from Python" example, as
+written), with the weights and resources the wheel carries.
 
 Slow (about 20 s, most of it loading torch three times), so the README's test command skips
 it; `.ci/run` runs it after the tests. torch is not downloaded: the fresh venv borrows this
@@ -27,20 +28,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "handwriting", "gui", "models")
 FIXTURE = ROOT / "data" / "fixtures" / "quick.json"
 
-LIBRARY_USE = """
+# Run before and after the README's "Use it from Python" example.
+BEFORE_EXAMPLE = """
 import json, sys
 import handwriting
-from handwriting.results import models_dir
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "PySide6"))
-ink = handwriting.read_ink("quick.json")
-reader = handwriting.Recognizer.from_checkpoint()
-page = handwriting.read_page(reader, ink)
-lines = handwriting.Synthesizer.from_checkpoint().write("hello", seed=1)
-handwriting.write_ink(lines[0], "hello-library.json")
-print(json.dumps({"file": handwriting.__file__, "models": str(models_dir()), "heavy": heavy,
-                  "page": page.text,
-                  "strokes": len(handwriting.read_ink("hello-library.json").strokes)}))
 """
+AFTER_EXAMPLE = """
+from handwriting.results import models_dir
+print(json.dumps({"file": handwriting.__file__, "models": str(models_dir()), "heavy": heavy,
+                  "strokes": len(handwriting.read_ink("hello.svg").strokes)}))
+"""
+
+
+def readme_example() -> str:
+    """The python block under the README's "Use it from Python" heading."""
+    section = (ROOT / "README.md").read_text().split("## Use it from Python", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
 def _setuptools_is_recent() -> bool:
@@ -108,6 +112,8 @@ def test_the_installed_wheel_reads_and_writes_ink_outside_the_checkout(tmp_path)
     work = tmp_path / "work"  # outside the checkout: nothing can come from the sources
     work.mkdir()
     shutil.copy2(FIXTURE, work / "quick.json")
+    (work / "data" / "fixtures").mkdir(parents=True)  # where the README's example reads it
+    shutil.copy2(FIXTURE, work / "data" / "fixtures" / "quick.json")
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "HANDWRITING_MODELS", "VIRTUAL_ENV")}
     env.update(OMP_NUM_THREADS="1", HANDWRITING_APP_DATA=str(tmp_path / "app-data"))
@@ -124,10 +130,13 @@ def test_the_installed_wheel_reads_and_writes_ink_outside_the_checkout(tmp_path)
                                     "-o", "hello.svg", "--seed", "1")
     assert "<path" in (work / "hello.svg").read_text()
 
-    library = json.loads(run(str(bin_dir / "python"), "-c", LIBRARY_USE).splitlines()[-1])
+    (work / "hello.svg").unlink()
+    script = BEFORE_EXAMPLE + readme_example() + AFTER_EXAMPLE
+    *printed, last = run(str(bin_dir / "python"), "-c", script).splitlines()
+    library = json.loads(last)
     installed = (tmp_path / "venv").resolve()
     assert Path(library["file"]).resolve().is_relative_to(installed)
     assert Path(library["models"]).resolve().is_relative_to(installed)
     assert library["heavy"] == []  # `import handwriting` loaded neither torch nor Qt
-    assert library["page"] == read["text"]  # the library reads as the CLI does
+    assert printed[0] == read["text"]  # the library reads the page as the CLI does
     assert library["strokes"] > 0
