@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,14 @@ from handwriting.decoding import Hypothesis
 
 
 def models_dir() -> Path:
-    """Shipped weights: $HANDWRITING_MODELS, else the repository's `models/` folder."""
+    """Shipped weights: $HANDWRITING_MODELS, else the installed package's `_models` (the
+    repository's `models/` folder, which setup.py maps into the wheel), else, in a source
+    checkout, that `models/` folder itself."""
     env = os.environ.get("HANDWRITING_MODELS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
+    if env:
+        return Path(env)
+    installed = Path(str(resources.files("handwriting") / "_models"))
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "models"
 
 
 @dataclass(frozen=True)
