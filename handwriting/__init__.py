@@ -22,8 +22,8 @@ _HOMES = {
     "write_ink": "handwriting.formats.registry",
     "InkFormatError": "handwriting.formats.errors",
     "read_page": "handwriting.pages",
-    "Recognizer": "handwriting.service",  # imports torch
-    "Synthesizer": "handwriting.service",  # imports torch
+    "Recognizer": "handwriting.service",
+    "Synthesizer": "handwriting.service",
 }
 
 __all__ = sorted(_HOMES)
