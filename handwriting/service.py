@@ -12,6 +12,7 @@ engine. Without Numba, torch runs everything, as before."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,13 @@ from handwriting.features import FeatureConfig, Standardizer, point_features, pr
 from handwriting.ink import Ink
 from handwriting.models import numba_recognizer
 from handwriting.models.configs import RecognizerConfig, SynthesizerConfig
-from handwriting.results import Inspection, Recognition, SynthesisPlan, models_dir
+from handwriting.results import (
+    Inspection,
+    Recognition,
+    SynthesisChunk,
+    SynthesisPlan,
+    models_dir,
+)
 
 MAX_RAW_POINTS = 200_000  # ~50 lines of whiteboard ink; beyond that we refuse, never hang
 
@@ -508,7 +515,8 @@ class Synthesizer:
 
     def stream_chunks(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
                       seed: int | None = None, should_stop=None, seconds: float = 1 / 60,
-                      keep_frames: bool = True, candidates: int | None = None):
+                      keep_frames: bool = True, candidates: int | None = None
+                      ) -> Iterator[SynthesisChunk]:
         """`stream` grouped into a `SynthesisChunk` about every `seconds` (see
         `synthesis.chunk_stream`): what a view that draws while sampling takes."""
         from handwriting.synthesis import chunk_stream
