@@ -476,7 +476,8 @@ class Synthesizer:
         (`handwriting.collapse.classify`)."""
         from handwriting.collapse import TraceRecorder, classify
         from handwriting.geometry import equal_heights
-        from handwriting.synthesis import collect_lines, offsets_to_line_ink
+        from handwriting.ink import offsets_to_line_ink
+        from handwriting.synthesis import collect_lines
 
         plan = self.plan(text)
         rec = TraceRecorder([len(t) for t in plan.lines])
