@@ -174,7 +174,8 @@ class Recognizer:
         character LM and the word LM (defaults: those shipped in `handwriting/resources`; the
         word LM, unless `use_word_lm` says otherwise, when the checkpoint's tuned decoder gives
         it a weight)."""
-        from handwriting.lm import CharNgramLM, load_default_lexicon, load_default_lm
+        from handwriting.lexicon import load_default_lexicon
+        from handwriting.lm import CharNgramLM, load_default_lm
         from handwriting.wordlm import WordLM, load_default_word_lm
 
         path = Path(path) if path else models_dir() / "recognizer.pt"
