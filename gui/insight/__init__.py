@@ -3,6 +3,7 @@ saliency and single units on the ink for recognition; the attention window, next
 mixture and end-of-stroke probability for synthesis; and a counting-LSTM lab. Pure views
 over `handwriting.traces` results that a host computes in its worker."""
 
+from gui.insight.blocks import export_widget
 from gui.insight.dock import InkHoverBridge, InsightDock
 from gui.insight.ink_views import NeuronInkView, SaliencyView
 from gui.insight.lab import LstmLabPanel
@@ -16,7 +17,6 @@ from gui.insight.model import (
     TimeCursor,
     sync_saliency_provider,
 )
-from gui.insight.plots import export_widget
 from gui.insight.recognition import CellStatePanel, GatePanel, PosteriorPanel
 from gui.insight.synthesis import AttentionPanel, EosTrace, MixtureView
 
