@@ -25,6 +25,7 @@ from handwriting.features import FeatureConfig, Standardizer, char_points_of, en
 from handwriting.ink import Ink
 from handwriting.models import numba_recognizer
 from handwriting.models.configs import RecognizerConfig, SynthesizerConfig
+from handwriting.models.torch_load import load_torch_net, set_torch_threads
 from handwriting.results import (
     Inspection,
     Recognition,
@@ -37,42 +38,6 @@ MAX_RAW_POINTS = 200_000  # ~50 lines of whiteboard ink; beyond that we refuse, 
 
 
 ENGINES = ("auto", "numba", "torch")
-
-
-def _torch_state(state: dict) -> dict:
-    """A state dict of NumPy arrays or tensors as float32 (or integer) tensors."""
-    import torch
-
-    out = {}
-    for k, v in state.items():
-        t = v if isinstance(v, torch.Tensor) else torch.from_numpy(np.array(v))
-        out[k] = t.float() if t.is_floating_point() else t
-    return out
-
-
-def _load_weights(make_net, state: dict, path):
-    """The network `make_net()` builds, with the checkpoint's (possibly fp16) weights, in eval
-    mode. Its shapes are compared on torch's "meta" device first, which allocates nothing,
-    so a config that does not fit its weights (say `hidden=100000`) is a one-line
-    `CheckpointError` naming the file, not gigabytes allocated and then a traceback."""
-    import torch
-
-    state = _torch_state(state)
-    with torch.device("meta"):
-        shapes = {k: tuple(v.shape) for k, v in make_net().state_dict().items()}
-    theirs = {k: tuple(v.shape) for k, v in state.items()}
-    if shapes != theirs:
-        bad = sorted(k for k in shapes.keys() | theirs.keys() if shapes.get(k) != theirs.get(k))
-        raise CheckpointError(f"{path}: weights do not match the config (first mismatch: "
-                              f"{bad[0]}, config {shapes.get(bad[0])}, weights "
-                              f"{theirs.get(bad[0])})")
-    net = make_net()
-    try:
-        net.load_state_dict(state)
-    except RuntimeError as exc:
-        first = str(exc).splitlines()[0]
-        raise CheckpointError(f"{path}: weights do not match the config ({first})") from None
-    return net.eval()
 
 
 @dataclass(frozen=True)
@@ -89,13 +54,6 @@ class DecoderSettings:
 
 def _mismatch(path, exc: Exception) -> CheckpointError:
     return CheckpointError(f"{path}: {exc}")
-
-
-def _set_torch_threads(threads: int | None) -> None:
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
 
 
 class Recognizer:
@@ -140,8 +98,8 @@ class Recognizer:
         if self._net is None:
             from handwriting.models.recognizer import RecognizerNet
 
-            _set_torch_threads(self._threads)
-            self._net = _load_weights(lambda: RecognizerNet(self.config), self._state, self.path)
+            set_torch_threads(self._threads)
+            self._net = load_torch_net(lambda: RecognizerNet(self.config), self._state, self.path)
         return self._net
 
     @net.setter
@@ -350,8 +308,8 @@ class Synthesizer:
         if self._net is None:
             from handwriting.models.synthesizer import SynthesizerNet
 
-            _set_torch_threads(self._threads)
-            self._net = _load_weights(lambda: SynthesizerNet(self.config), self._state, self.path)
+            set_torch_threads(self._threads)
+            self._net = load_torch_net(lambda: SynthesizerNet(self.config), self._state, self.path)
         return self._net
 
     @classmethod
