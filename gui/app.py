@@ -89,6 +89,9 @@ def light_palette() -> QPalette:
     return p
 
 
+APP_THREADS = 2  # threads per model process
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args, qt_args = build_parser().parse_known_args(argv)
@@ -98,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             print(problem, file=sys.stderr)
             return 2
+    from gui.workers.base import preload
+
+    preload(threads=APP_THREADS)  # the model processes start while Qt and the window load
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APP_NAME)
@@ -110,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     batch = bool(args.screenshot or args.report_json)
     # A batch run (--screenshot, --report-json) gets the default window size and no
     # questions: errors go to stderr and the exit status, never to a box nobody can click.
-    window = MainWindow(threads=2, offer_restore=not batch,
+    window = MainWindow(threads=APP_THREADS, offer_restore=not batch,
                         restore_geometry=not args.screenshot)
     window.batch = batch
     # Scripted runs ask no "Save changes?" on quit; the ink is still kept, as the app-data

@@ -9,6 +9,7 @@ only waits for its answers. `HANDWRITING_IN_PROCESS=1` loads them in this proces
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -47,6 +48,20 @@ def load_service(kind: str, folder: Path | None, threads: int | None):
             _cache[key] = (load(kind, path, threads) if in_process
                            else RemoteService(kind, path, threads))
         return _cache[key]
+
+
+def preload(folder: Path | None = None, threads: int | None = None,
+            kinds: tuple[str, ...] = ("recognizer", "synthesizer")) -> None:
+    """Start loading the models now, each in a daemon thread (`load_service`: their
+    processes start and load while Qt and the window are still being made); the workers'
+    own `load_service` calls then wait for these loads and share them. Errors are left for
+    the workers' calls, which load again and report them."""
+    def load(kind: str) -> None:
+        with contextlib.suppress(Exception):
+            load_service(kind, folder, threads)
+
+    for kind in kinds:
+        threading.Thread(target=load, args=(kind,), name=f"preload-{kind}", daemon=True).start()
 
 
 @atexit.register

@@ -235,3 +235,38 @@ def test_both_models_load_in_their_worker_threads_not_the_gui_thread(qtbot, tmp_
     assert set(threads) == {"recognizer", "synthesizer"}
     assert all(t is not threading.main_thread() for t in threads.values()), threads
     workers.shutdown()
+
+
+def test_preloaded_models_are_the_ones_the_workers_use(qtbot, tmp_path, monkeypatch):
+    """`preload` (what the app calls before Qt) starts each model once; the window's workers
+    wait for those loads instead of starting their own."""
+    import threading
+    import time
+
+    import gui.workers.base as base
+
+    calls = []
+    gate = threading.Event()
+
+    def slow_remote(kind, path, threads):
+        calls.append(kind)
+        gate.wait(5)
+        raise OSError(f"{kind}: deliberately unavailable")
+
+    monkeypatch.setattr("handwriting.remote.RemoteService", slow_remote)
+    monkeypatch.setattr(base, "_cache", {})
+    monkeypatch.setattr(base, "_loading", {})
+    (tmp_path / "recognizer.pt").write_bytes(b"x")
+    (tmp_path / "synthesizer.pt").write_bytes(b"x")
+    base.preload(tmp_path, 1)
+    deadline = time.monotonic() + 5
+    while len(calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(calls) == ["recognizer", "synthesizer"]
+    workers = ModelWorkers(tmp_path)
+    workers.start()
+    time.sleep(0.2)  # the workers are now waiting on the preloads' locks, not loading
+    assert len(calls) == 2
+    gate.set()
+    qtbot.waitUntil(lambda: not workers.loading, timeout=10_000)
+    workers.shutdown()
