@@ -195,7 +195,8 @@ class Recognizer:
         """Log-posteriors (T', K) of one line's preprocessed points."""
         x = self.standardizer(point_features(points))
         if self.engine == "numba":
-            return numba_recognizer.forward(self._weights, x)
+            return numba_recognizer.forward(self._weights, x,
+                                            numba_recognizer.default_parallel(self._threads))
         import torch
 
         with torch.no_grad():

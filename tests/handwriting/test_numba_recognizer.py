@@ -101,6 +101,9 @@ def test_numba_forward_matches_the_torch_network(cfg):
         got = numba_recognizer.forward(weights, x[0].numpy())
         assert got.shape == ref.shape
         np.testing.assert_allclose(got, ref, atol=2e-5)
+        # the directions side by side in two threads compute exactly the same
+        assert np.array_equal(numba_recognizer.forward(weights, x[0].numpy(), parallel=True),
+                              got)
 
 
 def test_weights_that_do_not_fit_the_config_are_named(tmp_path):
