@@ -13,7 +13,7 @@ import numpy as np
 
 from handwriting.alphabet import Alphabet
 from handwriting.ink import PEN_UP_SECONDS, POINT_SECONDS, offsets_to_line_ink
-from handwriting.models.fast_sampler import FastWeights, fast_weights
+from handwriting.models.numpy_sampler import FastWeights, fast_weights
 from handwriting.results import Style, SynthesisChunk, SynthesisFrame
 
 if TYPE_CHECKING:  # torch is imported only by the "torch" engine
@@ -105,9 +105,9 @@ def choose_engine(engine: str, n_lines: int) -> str:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
     if engine != "auto":
         return engine
-    from handwriting.models import jit_sampler
+    from handwriting.models import numba_sampler
 
-    return "jit" if n_lines <= JIT_MAX_LINES and jit_sampler.available() else "numpy"
+    return "jit" if n_lines <= JIT_MAX_LINES and numba_sampler.available() else "numpy"
 
 
 def sample_stream(net: SynthesizerNet | FastWeights, alphabet: Alphabet, lines: list[str], offset_scale: float,
@@ -118,8 +118,8 @@ def sample_stream(net: SynthesizerNet | FastWeights, alphabet: Alphabet, lines: 
     every character (Graves 2013, §5.3). `should_stop()` cancels between steps.
 
     `engine="numpy"` runs the float32 NumPy re-implementation of the step
-    (`models.fast_sampler`), `"jit"` the same step compiled with Numba
-    (`models.jit_sampler`, one call per step), `"torch"` `SynthesizerNet.step`; `"auto"`
+    (`models.numpy_sampler`), `"jit"` the same step compiled with Numba
+    (`models.numba_sampler`, one call per step), `"torch"` `SynthesizerNet.step`; `"auto"`
     (default) is `choose_engine`'s pick. All sample the same distribution (their steps agree
     to ~1e-6); "jit" and "numpy" also make the same draws for one seed, "torch" others.
     `net` is the network, or for the NumPy and Numba engines its `FastWeights` (what the
@@ -192,12 +192,12 @@ class _Step:
 
 
 class _NumpyEngine:
-    """The NumPy step (`models.fast_sampler`), or with `compiled` its Numba-compiled form
-    (`models.jit_sampler`): the same layout, arithmetic and random draws."""
+    """The NumPy step (`models.numpy_sampler`), or with `compiled` its Numba-compiled form
+    (`models.numba_sampler`): the same layout, arithmetic and random draws."""
 
     def __init__(self, net: SynthesizerNet | FastWeights, job: _Job, compiled: bool):
-        from handwriting.models.fast_sampler import NumpySynthesisStep
-        from handwriting.models.jit_sampler import JitSynthesisStep
+        from handwriting.models.numba_sampler import JitSynthesisStep
+        from handwriting.models.numpy_sampler import NumpySynthesisStep
 
         weights = net if isinstance(net, FastWeights) else fast_weights(net)
         self.sampler = (JitSynthesisStep if compiled else NumpySynthesisStep)(

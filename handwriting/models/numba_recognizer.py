@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handwriting.models.fast_sampler import NUMPY_ONE_THREAD
-from handwriting.models.jit_sampler import HALF, _njit, _tanh, numba
+from handwriting.models.numba_sampler import HALF, _njit, _tanh, numba
+from handwriting.models.numpy_sampler import NUMPY_ONE_THREAD
 
 BN_EPS = 1e-5  # nn.BatchNorm1d's default
 

@@ -25,7 +25,7 @@ from handwriting.checkpoint import (
 from handwriting.features import point_features, preprocess
 from handwriting.models import numba_recognizer
 from handwriting.models.configs import RecognizerConfig, SynthesizerConfig
-from handwriting.models.fast_sampler import FastWeights, synthesizer_shapes
+from handwriting.models.numpy_sampler import FastWeights, synthesizer_shapes
 from handwriting.models.recognizer import RecognizerNet
 from handwriting.models.synthesizer import SynthesizerNet
 from handwriting.ptfile import PtFileError, read_pt

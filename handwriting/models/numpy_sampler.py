@@ -1,5 +1,5 @@
 """Fast inference for `SynthesizerNet.step`: the same Graves (2013) §5 step in float32 NumPy
-(the engine of `synthesis.sample_stream` for many lines, or without Numba; `jit_sampler`
+(the engine of `synthesis.sample_stream` for many lines, or without Numba; `numba_sampler`
 compiles this same layout into one call per step). At batch 1 PyTorch spends most of a step
 dispatching ~40 small ops; here a step is one matrix product per layer, window and head plus
 ~70 NumPy ufunc calls on preallocated buffers (about half of its time), the rest streaming
