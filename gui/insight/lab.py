@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 from gui.insight.plots import HeatmapView, LinePlotView, add_export_action
 from gui.workers import LabTraining
 from handwriting.counting import count_signal, counting_string
-from handwriting.figures import diverging01, diverging_rgb
+from handwriting.figures.palette import diverging01
+from handwriting.traces import diverging_rgb
 
 
 class LstmLabPanel(QWidget):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from handwriting.figures import emitted_chars, ink_segments
+from handwriting.figures.arrays import emitted_chars, ink_segments
 from handwriting.ink import Ink
 
 DIRECTIONS = ("fwd", "bwd")

@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction, QColor, QFont, QImage, QPainter, QPen, QPixma
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from gui.insight.model import TimeCursor
-from handwriting.figures import nice_step
+from handwriting.figures.arrays import nice_step
 
 TEXT = QColor(40, 44, 52)
 MUTED = QColor(120, 126, 136)
