@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import QMainWindow
 
-from gui.insight import InsightDock
+from gui.insight.dock import InsightDock
 from gui.recognition import line_key
 from gui.workers import (
     InsightResult,

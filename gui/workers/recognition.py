@@ -15,10 +15,12 @@ from gui.messages import (
     InsightResult,
     LineRequest,
     LineResult,
+    RecognitionInsight,
     RecognitionRequest,
     RecognitionResult,
     SaliencyAnswer,
     SaliencyJob,
+    SaliencyResult,
 )
 from gui.workers.base import ModelWorker, error_text
 from handwriting.ink import Ink
@@ -75,7 +77,6 @@ class RecognitionWorker(ModelWorker):
         try:
             if self._service is None:
                 raise ValueError(self._error)
-            from gui.insight.model import RecognitionInsight  # the GUI thread imported it
 
             recent = self._recent.get(request.key)
             recognition = (recent[1] if recent is not None
@@ -99,7 +100,6 @@ class RecognitionWorker(ModelWorker):
         try:
             if self._service is None:
                 raise ValueError(self._error)
-            from gui.insight.model import SaliencyResult
 
             ins = req.insight
             magnitude, label = self._service.saliency(ins.ink, ins.inspection, req.frame,

@@ -12,11 +12,11 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from gui.insight import SaliencyRequest
 from gui.insight_host import typed_positions
 from gui.messages import (
     InsightResult,
     SaliencyJob,
+    SaliencyRequest,
     SynthesisBatch,
     SynthesisDone,
     SynthesisStarted,
