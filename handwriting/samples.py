@@ -360,6 +360,25 @@ def _float(value, default: float) -> float:
         return default
 
 
+def best_priming_sample(samples, text: str) -> Sample | None:
+    """The sample whose text shares the most distinct characters with `text` (ties: the
+    longer text), so that priming (Graves 2013, §5.5) shows the network as many of the
+    letters to write. None when no sample has text. The CLI and the app both use it."""
+    want = set(text)
+    usable = [s for s in samples if s.text.strip()]
+    if not usable:
+        return None
+    return max(usable, key=lambda s: (len(want & set(s.text)), len(s.text), -s.id))
+
+
+def adapted_model_path(db_path: str | Path, writer_id: int) -> Path:
+    """Where a writer's adapted recognizer lives: `<db>.adapted/writer-<id>.pt` beside the
+    samples database (by id, so renaming a writer keeps their model). Here, not in
+    `adaptation`, so that the app's process finds it without importing torch."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".adapted") / f"writer-{writer_id}.pt"
+
+
 def default_db_path() -> Path:
     """The samples database in the app's data folder: $HANDWRITING_SAMPLES_DB, else
     $HANDWRITING_APP_DATA/samples.db, else the folder Qt's AppDataLocation names for the app
