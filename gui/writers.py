@@ -62,6 +62,15 @@ class WriterStyles(QObject):
         self.panel.set_writers(self.names(), current)
         self.on_style_changed(self.panel.style())
 
+    def choose(self, writer: str) -> bool:
+        """Choose `writer` in the style control (as a click would); False if not stored."""
+        self.refresh()
+        index = self.panel.style_combo.findData(writer)
+        if index < 0:
+            return False
+        self.panel.style_combo.setCurrentIndex(index)
+        return True
+
     def prime(self, writer: str, text: str) -> tuple[Ink, str] | None:
         """(ink, its text) of `writer`'s sample best for writing `text`; None if none has text."""
         store = self._store()

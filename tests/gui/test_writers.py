@@ -130,3 +130,17 @@ def test_a_chosen_writer_is_remembered_and_chosen_at_the_next_start(db, qtbot, m
     win = MainWindow()
     qtbot.addWidget(win)
     assert win.write_panel.writer() == "Ada"
+
+
+def test_the_app_writes_in_a_stored_writers_hand_from_the_command_line(db, tmp_path, capsys):
+    import json
+
+    from gui.app import main
+
+    assert main(["--writer", "Nobody", "--screenshot", str(tmp_path / "n.png")]) == 2
+    assert "no writer 'Nobody'" in capsys.readouterr().err
+    report = tmp_path / "report.json"
+    assert main(["--writer", "Ada", "--text", "the box", "--seed", "1", "--report-json",
+                 str(report), "--screenshot", str(tmp_path / "ada.png")]) == 0
+    got = json.loads(report.read_text())
+    assert got["synthesized_text"] == "the box" and got["synthesized_points"] > 0
