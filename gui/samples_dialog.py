@@ -109,8 +109,9 @@ class SamplesDialog(QDialog):
         self.tabs.addTab(self.browser, "Browse samples")
         adapt_row = QHBoxLayout()
         adapt_row.addWidget(self.adapt_button)
-        adapt_row.addWidget(self.progress_bar, 1)
         adapt_row.addWidget(self.cancel_button)
+        adapt_row.addWidget(self.progress_bar, 4)
+        adapt_row.addStretch(1)  # the buttons keep their size while the bar is hidden
         bottom = QHBoxLayout()
         bottom.addWidget(self.adapt_label, 1)
         bottom.addWidget(close_button)
