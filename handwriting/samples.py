@@ -238,10 +238,15 @@ class SampleStore:
         return self.writer(w.id)
 
     def delete_writer(self, key: int | str) -> None:
-        """Delete a writer and (ON DELETE CASCADE) all their samples."""
+        """Delete a writer, (ON DELETE CASCADE) all their samples and their adapted
+        recognizer: SQLite gives the next writer the highest id again, and with it the
+        adapted model's file name (`adapted_model_path`), which must not read them as this one."""
         w = self.writer(key)
         with self._write() as db:
             db.execute("DELETE FROM writers WHERE id = ?", (w.id,))
+        model = adapted_model_path(self.path, w.id)
+        for path in (model, model.with_suffix(".json"), model.with_suffix(".md")):
+            path.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ samples
 
