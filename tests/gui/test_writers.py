@@ -97,6 +97,14 @@ def test_a_writer_with_an_adapted_recognizer_is_read_with_it(db, ready_window, q
 
     choose(window, WRITER_STYLE.format("Ada"))
     qtbot.waitUntil(lambda: not window.workers.loading, timeout=MODEL_TIMEOUT_MS)
+    loaded = window.workers.loaded_at["recognizer"]
+    write_tiny_recognizer(adapted)  # adapted again (a new file) in the Samples dialog:
+    window.samples_action.trigger()
+    window.samples_dialog.adapted.emit("Ada")  # the chosen writer's new weights are loaded
+    qtbot.waitUntil(lambda: not window.workers.loading, timeout=MODEL_TIMEOUT_MS)
+    assert window.workers.loaded_at["recognizer"] > loaded
+    assert window.workers.models["recognizer"].adapted_to == "Ada"
+    window.samples_dialog.accept()
     choose(window, NO_STYLE)
     qtbot.waitUntil(lambda: not window.workers.loading, timeout=MODEL_TIMEOUT_MS)
     assert window.workers.models["recognizer"].path == base
