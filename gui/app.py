@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(IAM-OnDB .xml, .inkml, .json, .svg)")
     parser.add_argument("--text", metavar="TEXT", help="text to write below the ink")
     parser.add_argument("--seed", type=int, default=None, help="random seed for --text")
+    parser.add_argument("--writer", metavar="NAME",
+                        help="a stored writer (File > Handwriting Samples) to choose in the "
+                             "Style control: --text is written in their hand, and ink is read "
+                             "with their adapted recognizer when they have one")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="once the work above is done, save a picture of the window and quit")
     parser.add_argument("--report-json", metavar="PATH",
@@ -132,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         host = window.insight
         host.show()
         host.dock.tabs.setCurrentIndex(("recognition", "synthesis", "lab").index(args.insight))
+    if args.writer is not None and not window.writers.choose(args.writer):
+        print(f"handwriting-app: error: no writer {args.writer!r} in "
+              f"{window.writers.db_path}", file=sys.stderr)
+        window.close()
+        window.deleteLater()
+        return 2
     opened = window.open_file(args.open) if args.open else True
     if args.text:
         window.write_text(args.text, speed="instant" if args.screenshot else None,

@@ -25,12 +25,15 @@ class ModelInfo:
     data: dict = field(default_factory=dict)
     styles: tuple[str, ...] = ()  # synthesizer style presets
     headline: str | None = None  # the model card's headline figures (`card_headline`)
+    adapted_to: str | None = None  # the stored writer whose adapted recognizer this is
 
     @property
     def summary(self) -> str:
         """'recognizer.pt (testset_t CER 6.13 %, WER 23.18 %, beam + LM)': the model
         card's headline when there is one, else the checkpoint's own validation figure,
-        called that."""
+        called that; 'recognizer adapted to Ada (writer-1.pt)' for a writer's model."""
+        if self.adapted_to:
+            return f"recognizer adapted to {self.adapted_to} ({self.path.name})"
         if self.headline:  # long enough on its own: the size is in the card
             return f"{self.path.name} ({self.headline})"
         extra = [f"{self.size_bytes / 1e6:.1f} MB"]

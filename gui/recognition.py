@@ -49,6 +49,7 @@ class LiveRecognition(QObject):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.on_request)
         workers.recognized.connect(self.on_recognized)
+        workers.model_loaded.connect(self.on_model_loaded)
         unsubscribe = document.subscribe(self._on_document_event)
         self.destroyed.connect(lambda *_: unsubscribe())
 
@@ -78,6 +79,15 @@ class LiveRecognition(QObject):
             self.workers.cancel_recognition()
             self._publish()
         self.lines_changed.emit()
+
+    @Slot(object)
+    def on_model_loaded(self, info) -> None:
+        """Another recognizer (a writer's adapted one, or the base model again): what the
+        previous one read is read again."""
+        if info.kind == "recognizer" and self._cache:
+            self._cache.clear()
+            self._changed_at = time.perf_counter()
+            self._timer.start()
 
     @Slot(object)
     def on_recognized(self, result: RecognitionResult) -> None:

@@ -3,7 +3,8 @@
 (`.recognition` and `.synthesis`, on `.base`; the GUI thread drives them through
 `.models.ModelWorkers`), talk to the `handwriting.service` API only, and report back
 through typed Qt signals. The LSTM lab's training gets a thread of its own while it runs
-(`.lab.LabTraining`). Callers import from `gui.workers`.
+(`.lab.LabTraining`); adapting the recognizer to a writer runs `handwriting adapt` in a child
+process (`.adaptation.AdaptationProcess`). Callers import from `gui.workers`.
 
 Recognition is latest-request-wins: every request gets a sequence number, the worker skips a
 request that a newer one has overtaken before it starts, and `ModelWorkers` drops any result
@@ -32,10 +33,11 @@ from gui.messages import (
     SynthesisJob,
     SynthesisStarted,
 )
+from gui.workers.adaptation import AdaptationProcess
 from gui.workers.lab import CountingTrainer, LabTraining
 from gui.workers.models import ModelWorkers
 
-__all__ = ["CountingTrainer", "InsightRequest", "InsightResult", "LabTraining", "LineRequest",
-           "LineResult", "ModelInfo", "ModelWorkers", "RecognitionRequest", "RecognitionResult",
-           "SaliencyAnswer", "SaliencyJob", "SynthesisBatch", "SynthesisDone", "SynthesisJob",
-           "SynthesisStarted"]
+__all__ = ["AdaptationProcess", "CountingTrainer", "InsightRequest", "InsightResult",
+           "LabTraining", "LineRequest", "LineResult", "ModelInfo", "ModelWorkers",
+           "RecognitionRequest", "RecognitionResult", "SaliencyAnswer", "SaliencyJob",
+           "SynthesisBatch", "SynthesisDone", "SynthesisJob", "SynthesisStarted"]
