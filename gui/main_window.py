@@ -25,10 +25,11 @@ from gui.autosave import Autosave
 from gui.canvas import InkCanvas
 from gui.files import FileActions
 from gui.menus import WindowMenus
+from gui.messages import ModelInfo
 from gui.panels import MY_STYLE, NO_STYLE, RecognizedTextPanel, WritePanel
 from gui.recognition import LiveRecognition
 from gui.settings import APP_NAME, Preferences, app_data_dir, settings
-from gui.workers import ModelInfo, ModelWorkers
+from gui.workers.models import ModelWorkers
 from gui.writers import WriterStyles
 from gui.writing import TypedInk
 from handwriting.alphabet import detokenize

@@ -10,7 +10,8 @@ from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from gui.workers import LineRequest, ModelWorkers, RecognitionResult
+from gui.messages import LineRequest, RecognitionResult
+from gui.workers.models import ModelWorkers
 from handwriting.document import DocumentEvent, InkDocument, TranscriptLine
 from handwriting.ink import Stroke
 from handwriting.pages import line_ink, page_lines

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from gui.canvas import InkCanvas
 from gui.samples_browser import SamplesBrowser
-from gui.workers import AdaptationProcess
+from gui.workers.adaptation import AdaptationProcess
 from handwriting.document import InkDocument
 from handwriting.samples import PROMPTS, SampleStore, adapted_model_path, default_db_path
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from gui.panels import WritePanel
-from gui.workers import ModelWorkers
+from gui.workers.models import ModelWorkers
 from handwriting.ink import Ink
 from handwriting.samples import (
     SampleStore,

@@ -21,7 +21,7 @@ from gui.messages import (
     SynthesisDone,
     SynthesisStarted,
 )
-from gui.workers import ModelWorkers
+from gui.workers.models import ModelWorkers
 from gui.workers.recognition import RecognitionWorker
 from handwriting.ink import Ink
 from handwriting.synthesis import SynthesisFrame

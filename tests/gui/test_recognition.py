@@ -11,13 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from gui.workers import (
-    LineRequest,
-    LineResult,
-    ModelWorkers,
-    RecognitionRequest,
-    RecognitionResult,
-)
+from gui.messages import LineRequest, LineResult, RecognitionRequest, RecognitionResult
+from gui.workers.models import ModelWorkers
 from gui.workers.recognition import RecognitionWorker
 from handwriting.ink import Ink
 from tests.fixtures import hershey_ink
