@@ -77,10 +77,10 @@ class LineRequest:
 
 @dataclass(frozen=True)
 class LineResult:
+    """One line's answer: the service's `Recognition` itself, or why there is none."""
+
     key: object
-    candidates: tuple[str, ...]  # n-best texts, best first
-    char_points: tuple[tuple[np.ndarray, ...], ...]  # [candidate][char] -> point indices
-    seconds: float
+    recognition: Recognition | None
     error: str | None = None
 
 

@@ -96,9 +96,8 @@ class LiveRecognition(QObject):
         for line in result.lines:
             if line.error is not None:
                 self.failed.emit(line.error)
-            elif line.key in strokes and line.candidates:
-                self._cache[line.key] = TranscriptLine(strokes[line.key], line.candidates,
-                                                       line.char_points)
+            elif line.key in strokes and line.recognition.nbest:
+                self._cache[line.key] = TranscriptLine(strokes[line.key], line.recognition)
         self._publish()
 
     def _publish(self) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from handwriting.ink import Ink, Stroke
+from handwriting.results import Recognition
 
 # Every event kind an observer can receive. "changed" follows every change of the committed
 # ink (after the specific event), so an observer that only needs "redraw / re-recognize"
@@ -53,14 +54,23 @@ Observer = Callable[[DocumentEvent], None]
 
 @dataclass(frozen=True, eq=False)
 class TranscriptLine:
-    """The recognized text of one line of writing: its strokes (in writing order), the n-best
-    `candidates` (best first, in the recognizer's IAM tokenization) and, per candidate and
-    per character, the indices of the line's concatenated points it was read from."""
+    """The recognized text of one line of writing: its strokes (in writing order), the
+    recognizer's `Recognition` of them (the one result type from the decoder to the view) and
+    the candidate the user chose. `candidates` are the n-best texts (best first, in the
+    recognizer's IAM tokenization); `char_points`, per candidate and per character, the
+    indices of the line's concatenated points it was read from."""
 
     strokes: tuple[Stroke, ...]
-    candidates: tuple[str, ...]
-    char_points: tuple[tuple[np.ndarray, ...], ...]  # [candidate][char] -> (n,) int indices
+    recognition: Recognition
     chosen: int = 0
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        return self.recognition.candidates
+
+    @property
+    def char_points(self) -> tuple[tuple[np.ndarray, ...], ...]:  # [candidate][char] -> (n,)
+        return self.recognition.nbest_char_points
 
     @property
     def text(self) -> str:
@@ -249,8 +259,7 @@ class InkDocument:
             raise IndexError(f"candidate {candidate} out of range for "
                              f"{len(current.candidates)} candidates")
         lines = list(self._transcript)
-        lines[line] = TranscriptLine(current.strokes, current.candidates, current.char_points,
-                                     candidate)
+        lines[line] = TranscriptLine(current.strokes, current.recognition, candidate)
         self._transcript = tuple(lines)
         self._emit(DocumentEvent("transcript_changed", line))
 

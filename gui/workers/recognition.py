@@ -73,16 +73,15 @@ class RecognitionWorker(ModelWorker):
 
     def _recognize(self, line: LineRequest) -> LineResult:
         if self._service is None:
-            return LineResult(line.key, (), (), 0.0, self._error)
+            return LineResult(line.key, None, self._error)
         try:
             r = self._service.recognize(line.ink)
         except Exception as exc:  # bad ink, or the service's process went away: report it
-            return LineResult(line.key, (), (), 0.0, error_text(exc))
+            return LineResult(line.key, None, error_text(exc))
         self._recent[line.key] = (line.ink, r)
         while len(self._recent) > RECENT_LINES:
             self._recent.popitem(last=False)
-        return LineResult(line.key, tuple(h.text for h in r.nbest), r.nbest_char_points,
-                          r.seconds)
+        return LineResult(line.key, r)
 
     @Slot(object)
     def on_insight(self, request: InsightRequest) -> None:

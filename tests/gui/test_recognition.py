@@ -15,6 +15,7 @@ from gui.messages import LineRequest, LineResult, RecognitionRequest, Recognitio
 from gui.workers.models import ModelWorkers
 from gui.workers.recognition import RecognitionWorker
 from handwriting.ink import Ink
+from handwriting.results import Recognition
 from tests.fixtures import hershey_ink
 from tests.gui.helpers import drag, line_strokes, rgb
 
@@ -95,8 +96,8 @@ def test_stale_recognition_results_are_dropped(qtbot, tmp_path):
     second = workers.recognize([LineRequest("a", HELLO)])
     assert workers.recognition_pending
     # The answers arrive out of order: the newer first, then the overtaken one.
-    workers._on_recognized(RecognitionResult(second, (LineResult("a", ("new",), ((),), 0.0),), 0.0))
-    workers._on_recognized(RecognitionResult(first, (LineResult("a", ("old",), ((),), 0.0),), 0.0))
+    workers._on_recognized(RecognitionResult(second, (LineResult("a", Recognition.of_texts(("new",))),), 0.0))
+    workers._on_recognized(RecognitionResult(first, (LineResult("a", Recognition.of_texts(("old",))),), 0.0))
     assert [r.seq for r in got] == [second] and workers.dropped == 1
     assert not workers.recognition_pending
     workers.shutdown()
@@ -117,7 +118,7 @@ def test_a_stale_result_does_not_reach_the_transcript(ready_window, qtbot):
     doc, workers = ready_window.document, ready_window.workers
     before = doc.text
     key = tuple(id(s) for s in doc.strokes)
-    stale = RecognitionResult(workers._seq - 1, (LineResult(key, ("stale",), ((),), 0.0),), 0.0)
+    stale = RecognitionResult(workers._seq - 1, (LineResult(key, Recognition.of_texts(("stale",))),), 0.0)
     workers._on_recognized(stale)
     assert doc.text == before and workers.dropped >= 1
 
