@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         window.close()
         window.deleteLater()
         return 2
-    opened = window.open_file(args.open) if args.open else True
+    opened = window.files.open_file(args.open) if args.open else True
     if args.text:
         window.write_text(args.text, speed="instant" if args.screenshot else None,
                           seed=args.seed)

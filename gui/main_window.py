@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui import menus
 from gui.about import AboutDialog
 from gui.autosave import Autosave
 from gui.canvas import InkCanvas
-from gui.files import FileActions
-from gui.menus import WindowMenus
+from gui.files import DocumentFiles
 from gui.messages import ModelInfo
 from gui.panels import MY_STYLE, NO_STYLE, RecognizedTextPanel, WritePanel
 from gui.recognition import LiveRecognition
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 
 
-class MainWindow(FileActions, WindowMenus, QMainWindow):
+class MainWindow(QMainWindow):
     """The application window. `document` is the one app state; the canvas and the panels are
     views of it. `models` is the folder of the weights (default: the service's)."""
 
@@ -50,11 +50,7 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
                  offer_restore: bool = True, restore_geometry: bool = True):
         super().__init__(parent)
         self.document = document if document is not None else InkDocument()
-        self.current_path: Path | None = None
         self.prefs = Preferences.load()
-        self._last_dir = Path(self.prefs.recent[0]).parent if self.prefs.recent else Path.cwd()
-        self._saved_ink: Ink | None = self.document.ink
-        self._opened_foreign = False  # opened from a file Save must not overwrite silently
         # Batch mode (--screenshot, --report-json): no dialogs; errors go to stderr.
         self.batch = False
         self.unattended = False  # --screenshot: the app quits by itself, asks nothing
@@ -92,9 +88,9 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         self.writers = WriterStyles(self.write_panel, self.workers, parent=self)
         self.autosave = Autosave(self.document, app_data_dir(), self)
 
-        self._build_actions()
-        self._build_menus()
-        self._build_toolbar()
+        self.files = DocumentFiles(self)
+        self.files.changed.connect(self._update_title)
+        menus.build(self)
         self._connect()
         self._update_title()
         self._update_state()
@@ -110,7 +106,7 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         self.writers.refresh(self.prefs.style)  # after start: a writer's recognizer loads 2nd
         self.recognized_panel.set_placeholder("Loading the recognizer…")
         if crashed:  # the newest; older ones are offered at the next start
-            QTimer.singleShot(0, partial(self.offer_restore, crashed[0]))
+            QTimer.singleShot(0, partial(self.files.offer_restore, crashed[0]))
 
     # ------------------------------------------------------------------ construction
     def _dock(self, title: str, name: str, widget: QWidget,
@@ -355,8 +351,9 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
             self._update_title()
 
     def _update_title(self) -> None:
-        name = self.current_path.name if self.current_path else "Untitled"
-        modified = "*" if self.is_modified else ""
+        path = self.files.current_path
+        name = path.name if path else "Untitled"
+        modified = "*" if self.files.is_modified else ""
         self.setWindowTitle(f"{name}{modified} — {APP_NAME}")
 
     def _update_state(self) -> None:
@@ -377,7 +374,7 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
             self.latency_label.clear()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._closed and not self.maybe_save("quitting"):
+        if not self._closed and not self.files.maybe_save("quitting"):
             event.ignore()  # the user cancelled: keep the window and its ink
             return
         if not self._closed:
