@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from handwriting.models.numba_sampler import HALF, _njit, _tanh, numba
-from handwriting.models.numpy_sampler import NUMPY_ONE_THREAD
+from handwriting.models.threads import NUMPY_ONE_THREAD
 
 BN_EPS = 1e-5  # nn.BatchNorm1d's default
 

@@ -13,11 +13,11 @@ import torch
 from handwriting.alphabet import Alphabet
 from handwriting.models.configs import SynthesizerConfig
 from handwriting.models.numpy_sampler import (
-    NUMPY_ONE_THREAD,
     NumpySynthesisStep,
     fast_weights,
 )
 from handwriting.models.synthesizer import SynthesizerNet
+from handwriting.models.threads import NUMPY_ONE_THREAD
 from handwriting.synthesis import (
     END_TAIL_STEPS,
     Style,
