@@ -33,7 +33,8 @@ from gui.workers.models import ModelWorkers
 from gui.writers import WriterStyles
 from gui.writing import TypedInk
 from handwriting.alphabet import detokenize
-from handwriting.document import DocumentEvent, InkDocument
+from handwriting.document import InkDocument
+from handwriting.edits import DocumentEvent
 from handwriting.ink import Ink
 
 if TYPE_CHECKING:

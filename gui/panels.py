@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from gui.painting import char_color, is_dark
 from handwriting.alphabet import detokenize
-from handwriting.document import DocumentEvent, InkDocument
+from handwriting.document import InkDocument
+from handwriting.edits import DocumentEvent
 from handwriting.selfcheck import DEFAULT_CANDIDATES, MAX_CANDIDATES
 
 NO_STYLE = "None"

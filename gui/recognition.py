@@ -12,7 +12,8 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from gui.messages import LineRequest, RecognitionResult
 from gui.workers.models import ModelWorkers
-from handwriting.document import DocumentEvent, InkDocument, TranscriptLine
+from handwriting.document import InkDocument, TranscriptLine
+from handwriting.edits import DocumentEvent
 from handwriting.ink import Stroke
 from handwriting.pages import line_ink, page_lines
 
