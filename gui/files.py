@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 from gui.autosave import CrashedSession
 from gui.settings import PreferencesDialog
 from handwriting.exports import (
-    DEFAULT_DPI,
     MAX_PNG_SIDE,
     MM_PER_INCH,
     mm_per_unit,
@@ -195,10 +194,10 @@ class DocumentFiles(QObject):
         """Pictures at their physical size (`handwriting.exports`, as the CLI writes them),
         the preferred pen width (a share of the writing height) and colour."""
         width_mm = self.window.prefs.stroke_width / 100 * (writing_height(ink) or 1.0) * mm_per_unit(ink)
-        if ext == ".png":  # the default DPI, lowered where the picture would be too large
+        if ext == ".png":  # the preferred DPI, lowered where the picture would be too large
             x0, y0, x1, y1 = ink.bounds()
             side_mm = max(x1 - x0, y1 - y0, 1e-6) * mm_per_unit(ink)
-            dpi = min(DEFAULT_DPI, 0.95 * MAX_PNG_SIDE * MM_PER_INCH / side_mm)
+            dpi = min(self.window.prefs.png_dpi, 0.95 * MAX_PNG_SIDE * MM_PER_INCH / side_mm)
             return picture_options(ink, ext, width_mm, self.window.prefs.color, dpi=dpi)
         return picture_options(ink, ext, width_mm, self.window.prefs.color)
 

@@ -44,3 +44,21 @@ def test_app_png_is_at_300_dpi(window, tmp_path):
     with Image.open(tmp_path / "x.png") as im:
         assert im.info["dpi"][0] == pytest.approx(300, abs=0.5)
         assert im.size[1] > 60  # a writing height of 6 mm is 71 px (was 48 px)
+
+
+def test_app_png_resolution_is_a_preference_that_persists(window, tmp_path, qtbot):
+    from gui.settings import Preferences, PreferencesDialog
+
+    window.document.replace(hershey_ink("hello", scale=3.0))
+    dialog = PreferencesDialog(window.prefs, window)
+    dialog.dpi_spin.setValue(150)
+    dialog.apply_to(window.prefs)
+    window.prefs.save()
+    assert window.files.export_to(tmp_path / "x150.png")
+    window.prefs.png_dpi = 600
+    assert window.files.export_to(tmp_path / "x600.png")
+    with Image.open(tmp_path / "x150.png") as a, Image.open(tmp_path / "x600.png") as b:
+        assert a.info["dpi"][0] == pytest.approx(150, abs=0.5)
+        assert b.info["dpi"][0] == pytest.approx(600, abs=0.5)
+        assert b.size[1] == pytest.approx(4 * a.size[1], rel=0.05)
+    assert Preferences.load().png_dpi == 150  # what was saved comes back next session
