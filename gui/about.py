@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from gui.workers import ModelInfo
+from gui.messages import ModelInfo
 
 LICENCE = """\
 ## Licence

@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(IAM-OnDB .xml, .inkml, .json, .svg)")
     parser.add_argument("--text", metavar="TEXT", help="text to write below the ink")
     parser.add_argument("--seed", type=int, default=None, help="random seed for --text")
+    parser.add_argument("--writer", metavar="NAME",
+                        help="a stored writer (File > Handwriting Samples) to choose in the "
+                             "Style control: --text is written in their hand, and ink is read "
+                             "with their adapted recognizer when they have one")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="once the work above is done, save a picture of the window and quit")
     parser.add_argument("--report-json", metavar="PATH",
@@ -89,6 +93,9 @@ def light_palette() -> QPalette:
     return p
 
 
+APP_THREADS = 2  # threads per model process
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args, qt_args = build_parser().parse_known_args(argv)
@@ -98,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             print(problem, file=sys.stderr)
             return 2
+    from gui.workers.base import preload
+
+    preload(threads=APP_THREADS)  # the model processes start while Qt and the window load
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APP_NAME)
@@ -110,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     batch = bool(args.screenshot or args.report_json)
     # A batch run (--screenshot, --report-json) gets the default window size and no
     # questions: errors go to stderr and the exit status, never to a box nobody can click.
-    window = MainWindow(threads=2, offer_restore=not batch,
+    window = MainWindow(threads=APP_THREADS, offer_restore=not batch,
                         restore_geometry=not args.screenshot)
     window.batch = batch
     # Scripted runs ask no "Save changes?" on quit; the ink is still kept, as the app-data
@@ -126,7 +136,13 @@ def main(argv: list[str] | None = None) -> int:
         host = window.insight
         host.show()
         host.dock.tabs.setCurrentIndex(("recognition", "synthesis", "lab").index(args.insight))
-    opened = window.open_file(args.open) if args.open else True
+    if args.writer is not None and not window.writers.choose(args.writer):
+        print(f"handwriting-app: error: no writer {args.writer!r} in "
+              f"{window.writers.db_path}", file=sys.stderr)
+        window.close()
+        window.deleteLater()
+        return 2
+    opened = window.files.open_file(args.open) if args.open else True
     if args.text:
         window.write_text(args.text, speed="instant" if args.screenshot else None,
                           seed=args.seed)

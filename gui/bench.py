@@ -14,7 +14,9 @@
     being committed, on an empty page with nothing else going on (lower is better).
 
 (e) Start-up and memory: `models_ready_s` from creating the window to both models loaded
-    (the recognizer's process warms it up before it reports ready); `first_recognition_s`,
+    (each model's process warms it up before it reports ready), the models having started
+    loading where the app starts them, before Qt (`gui.workers.base.preload`);
+    `launch_to_ready_s` the same from that start; `first_recognition_s`,
     (a)'s first stroke right after that, and `steady_recognition_s`, the same stroke in the
     later repeats (median);
     `app_process_mb` and `model_process_mb` the peak resident memory of the app's process
@@ -196,7 +198,7 @@ def memory_mb() -> dict:
     return {"app_process_mb": app, "model_process_mb": models}
 
 
-def window_figures(args) -> dict:
+def window_figures(args, launched: float | None = None) -> dict:
     """(a)-(c) in a main window of the app; {"error": ...} when its models do not load."""
     from gui.main_window import MainWindow
 
@@ -229,6 +231,7 @@ def window_figures(args) -> dict:
         **phases,
         "instant_write_s": round(float(np.median(writing)), 3) if writing else None,
         "models_ready_s": round(models_ready, 2),
+        **({"launch_to_ready_s": round(models_ready + t0 - launched, 2)} if launched else {}),
         **first_and_steady_s(first_strokes),
         **memory,
         "drag_seconds": args.seconds,
@@ -247,8 +250,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="only (d), the insight panels, without the main window")
     args = parser.parse_args(argv)
 
+    launched = None
+    if not args.panels_only and QApplication.instance() is None:
+        from gui.workers.base import preload
+
+        launched = time.perf_counter()
+        preload(threads=args.threads)  # where the app starts its models (`gui.app.main`)
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    result = {"targets": {}, "ok": True} if args.panels_only else window_figures(args)
+    result = ({"targets": {}, "ok": True} if args.panels_only
+              else window_figures(args, launched))
     if "error" in result:
         print(json.dumps(result))
         return 1

@@ -26,7 +26,7 @@ PANEL_DOCK_SIZE = (1400, 720)  # room for every recognition panel, none scrolled
 
 def insight_dock(tab: int):
     """An `InsightDock` of `PANEL_DOCK_SIZE` on page `tab`, shown and exposed."""
-    from gui.insight import InsightDock
+    from gui.insight.dock import InsightDock
 
     dock = InsightDock()
     dock.resize(*PANEL_DOCK_SIZE)
@@ -39,7 +39,7 @@ def insight_dock(tab: int):
 def recognition_panel_updates(recognizer, repeats: int) -> dict:
     """(d): a line growing stroke by stroke, each prefix computed as the worker does, then
     shown in the dock as the GUI thread does."""
-    from gui.insight import RecognitionInsight
+    from gui.messages import RecognitionInsight
 
     dock = insight_dock(0)
     ink = canvas_ink(pixel_strokes(hershey_line(PANEL_LINE_TEXT), 30, 40, 70))

@@ -22,7 +22,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from gui.painting import InkPainter, bounds_of
-from handwriting.document import DocumentEvent, InkDocument
+from handwriting.document import InkDocument
+from handwriting.edits import DocumentEvent
 from handwriting.ink import Ink
 
 ERASE_RADIUS_PX = 8.0

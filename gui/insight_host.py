@@ -13,15 +13,15 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import QMainWindow
 
-from gui.insight import InsightDock
-from gui.recognition import line_key
-from gui.workers import (
+from gui.insight.dock import InsightDock
+from gui.messages import (
     InsightResult,
     SaliencyAnswer,
     SynthesisBatch,
     SynthesisDone,
     SynthesisStarted,
 )
+from gui.recognition import line_key
 from handwriting.ink import Ink, Stroke
 
 HOVER_SWITCH_MS = 200  # the pointer rests this long on another line before it is inspected

@@ -20,18 +20,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui import menus
 from gui.about import AboutDialog
 from gui.autosave import Autosave
 from gui.canvas import InkCanvas
-from gui.files import FileActions
-from gui.menus import WindowMenus
+from gui.files import DocumentFiles
+from gui.messages import ModelInfo
 from gui.panels import MY_STYLE, NO_STYLE, RecognizedTextPanel, WritePanel
 from gui.recognition import LiveRecognition
 from gui.settings import APP_NAME, Preferences, app_data_dir, settings
-from gui.workers import ModelInfo, ModelWorkers
+from gui.workers.models import ModelWorkers
+from gui.writers import WriterStyles
 from gui.writing import TypedInk
 from handwriting.alphabet import detokenize
-from handwriting.document import DocumentEvent, InkDocument
+from handwriting.document import InkDocument
+from handwriting.edits import DocumentEvent
 from handwriting.ink import Ink
 
 if TYPE_CHECKING:
@@ -39,7 +42,7 @@ if TYPE_CHECKING:
 
 
 
-class MainWindow(FileActions, WindowMenus, QMainWindow):
+class MainWindow(QMainWindow):
     """The application window. `document` is the one app state; the canvas and the panels are
     views of it. `models` is the folder of the weights (default: the service's)."""
 
@@ -48,11 +51,7 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
                  offer_restore: bool = True, restore_geometry: bool = True):
         super().__init__(parent)
         self.document = document if document is not None else InkDocument()
-        self.current_path: Path | None = None
         self.prefs = Preferences.load()
-        self._last_dir = Path(self.prefs.recent[0]).parent if self.prefs.recent else Path.cwd()
-        self._saved_ink: Ink | None = self.document.ink
-        self._opened_foreign = False  # opened from a file Save must not overwrite silently
         # Batch mode (--screenshot, --report-json): no dialogs; errors go to stderr.
         self.batch = False
         self.unattended = False  # --screenshot: the app quits by itself, asks nothing
@@ -87,11 +86,12 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         self.workers = ModelWorkers(models, threads, self)
         self.recognition = LiveRecognition(self.document, self.workers, self)
         self.typed = TypedInk(self.document, self.workers, self.canvas, self)
+        self.writers = WriterStyles(self.write_panel, self.workers, parent=self)
         self.autosave = Autosave(self.document, app_data_dir(), self)
 
-        self._build_actions()
-        self._build_menus()
-        self._build_toolbar()
+        self.files = DocumentFiles(self)
+        self.files.changed.connect(self._update_title)
+        menus.build(self)
         self._connect()
         self._update_title()
         self._update_state()
@@ -104,9 +104,10 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         crashed = self.autosave.crashed_sessions() if offer_restore else []
         self.autosave.start()
         self.workers.start()
+        self.writers.refresh(self.prefs.style)  # after start: a writer's recognizer loads 2nd
         self.recognized_panel.set_placeholder("Loading the recognizer…")
         if crashed:  # the newest; older ones are offered at the next start
-            QTimer.singleShot(0, partial(self.offer_restore, crashed[0]))
+            QTimer.singleShot(0, partial(self.files.offer_restore, crashed[0]))
 
     # ------------------------------------------------------------------ construction
     def _dock(self, title: str, name: str, widget: QWidget,
@@ -131,6 +132,9 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         self.recognition.updated.connect(self.on_recognized)
         self.recognition.failed.connect(self.on_recognition_failed)
         self.typed.message.connect(self.on_message)
+        self.writers.message.connect(self.on_message)
+        self.workers.recognizer_switch_failed.connect(
+            lambda msg: self.on_message(f"Kept the recognizer in use: {msg}"))
         self.typed.started.connect(self.on_typed_changed)
         self.typed.finished.connect(self.on_typed_changed)
         # A message gets the width the models' summary takes (the summary comes back when
@@ -149,8 +153,15 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
         if not text.strip():
             self.on_message("Type some text to write first")
             return False
-        style, prime = self.write_panel.style(), None
-        if style == MY_STYLE:
+        style, prime, writer = self.write_panel.style(), None, self.write_panel.writer()
+        if writer is not None:
+            prime = self.writers.prime(writer, text)
+            if prime is None:
+                self.on_message(f"{writer} has no samples to imitate: write some in "
+                                "File > Handwriting Samples")
+                return False
+            style = MY_STYLE  # primed, no preset
+        elif style == MY_STYLE:
             lines = [t for t in self.document.transcript if t.text.strip()]
             if not lines:
                 self.on_message("Write a line on the canvas first: its ink and recognized text "
@@ -276,14 +287,18 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
     def on_samples(self) -> None:
         """Open the Samples dialog on the database in the app's data folder."""
         from gui.samples_dialog import SamplesDialog
-        from gui.settings import app_data_dir
         from handwriting.samples import SampleStoreError
 
         try:
-            self.samples_dialog = SamplesDialog(app_data_dir() / "samples.db", self)
+            self.samples_dialog = SamplesDialog(self.writers.db_path, self)
         except (SampleStoreError, OSError) as exc:
             QMessageBox.warning(self, "Samples", str(exc))
             return
+        self.samples_dialog.base_model = self.workers.base_recognizer
+        self.samples_dialog.finished.connect(lambda *_: self.writers.refresh())
+        # a writer adapted again while chosen: load their new weights
+        self.samples_dialog.adapted.connect(
+            lambda name: self.writers.on_style_changed(force=name == self.write_panel.writer()))
         self.samples_dialog.show()
 
     # ------------------------------------------------------------------ insight dock
@@ -337,8 +352,9 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
             self._update_title()
 
     def _update_title(self) -> None:
-        name = self.current_path.name if self.current_path else "Untitled"
-        modified = "*" if self.is_modified else ""
+        path = self.files.current_path
+        name = path.name if path else "Untitled"
+        modified = "*" if self.files.is_modified else ""
         self.setWindowTitle(f"{name}{modified} — {APP_NAME}")
 
     def _update_state(self) -> None:
@@ -359,7 +375,7 @@ class MainWindow(FileActions, WindowMenus, QMainWindow):
             self.latency_label.clear()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._closed and not self.maybe_save("quitting"):
+        if not self._closed and not self.files.maybe_save("quitting"):
             event.ignore()  # the user cancelled: keep the window and its ink
             return
         if not self._closed:

@@ -1,5 +1,6 @@
 """The typed messages between the GUI thread and `gui.workers`: what the GUI asks for and
-what the workers report back (plain frozen dataclasses; Qt carries them as signal args)."""
+what the workers report back (plain frozen dataclasses; Qt carries them as signal args).
+The workers import only this module of the app, so they never depend on the views."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from handwriting.figures.arrays import emitted_chars, ink_segments
 from handwriting.ink import Ink
+from handwriting.results import Inspection, Recognition
 
 
 @dataclass(frozen=True)
@@ -22,12 +25,15 @@ class ModelInfo:
     data: dict = field(default_factory=dict)
     styles: tuple[str, ...] = ()  # synthesizer style presets
     headline: str | None = None  # the model card's headline figures (`card_headline`)
+    adapted_to: str | None = None  # the stored writer whose adapted recognizer this is
 
     @property
     def summary(self) -> str:
         """'recognizer.pt (testset_t CER 6.13 %, WER 23.18 %, beam + LM)': the model
         card's headline when there is one, else the checkpoint's own validation figure,
-        called that."""
+        called that; 'recognizer adapted to Ada (writer-1.pt)' for a writer's model."""
+        if self.adapted_to:
+            return f"recognizer adapted to {self.adapted_to} ({self.path.name})"
         if self.headline:  # long enough on its own: the size is in the card
             return f"{self.path.name} ({self.headline})"
         extra = [f"{self.size_bytes / 1e6:.1f} MB"]
@@ -71,10 +77,10 @@ class LineRequest:
 
 @dataclass(frozen=True)
 class LineResult:
+    """One line's answer: the service's `Recognition` itself, or why there is none."""
+
     key: object
-    candidates: tuple[str, ...]  # n-best texts, best first
-    char_points: tuple[tuple[np.ndarray, ...], ...]  # [candidate][char] -> point indices
-    seconds: float
+    recognition: Recognition | None
     error: str | None = None
 
 
@@ -91,6 +97,93 @@ class RecognitionRequest:
     lines: tuple[LineRequest, ...]
 
 
+# The recognizer's view of one line, computed in the recognition worker for the insight
+# panels (`gui.insight`), and the saliency maps they ask for.
+
+
+@dataclass(frozen=True, eq=False)
+class RecognitionInsight:
+    """One recognized line: its ink, `service.Recognition`, `service.Inspection` and the
+    recognizer's alphabet (class k is chars[k - 1]); derived arrays are computed once."""
+
+    ink: Ink
+    recognition: Recognition
+    inspection: Inspection
+    chars: str
+    probs: np.ndarray = field(init=False, repr=False)  # (T', K)
+    xy: np.ndarray = field(init=False, repr=False)  # (N, 2) ink points
+    segs: np.ndarray = field(init=False, repr=False)  # (S, 2) point index pairs
+    emitted: list = field(init=False, repr=False)  # (frame, char) of the best text
+
+    def __post_init__(self):
+        trace = self.inspection.trace
+        xy, segs = ink_segments(self.ink)
+        best = self.recognition.nbest[0] if self.recognition.nbest else None
+        frames = best.char_frames if best is not None else ()
+        object.__setattr__(self, "probs", np.exp(np.asarray(trace.log_probs, np.float64)))
+        object.__setattr__(self, "xy", xy)
+        object.__setattr__(self, "segs", segs)
+        object.__setattr__(self, "emitted", emitted_chars(self.recognition.text, frames))
+
+    @classmethod
+    def compute(cls, recognizer, ink: Ink, decoder: str | None = None) -> RecognitionInsight:
+        """Recognize and inspect `ink` with a `service.Recognizer` (≈ 2x a recognition):
+        run this in the host's worker thread, not in the GUI thread."""
+        return cls(ink, recognizer.recognize(ink, decoder), recognizer.inspect(ink),
+                   recognizer.alphabet.chars)
+
+    @property
+    def text(self) -> str:
+        return self.recognition.text
+
+    @property
+    def n_frames(self) -> int:
+        return self.probs.shape[0]
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.inspection.trace.layers)
+
+    @property
+    def n_units(self) -> int:
+        return self.inspection.trace.layers[0].fwd.c.shape[1]
+
+    @property
+    def point_frames(self) -> np.ndarray:
+        return self.inspection.point_frames
+
+    def cell(self, layer: int, direction: str):
+        return self.inspection.trace.direction(layer, direction)
+
+    def char_at(self, frame: int) -> int | None:
+        """The decoded character whose span (its emission to the next one's) holds `frame`."""
+        starts = [f for f, _ in self.emitted]
+        k = int(np.searchsorted(starts, frame, side="right")) - 1
+        return k if 0 <= k < len(starts) else None
+
+    def points_of_frame(self, frame: int) -> np.ndarray:
+        fp = self.inspection.frame_points
+        return fp[frame] if 0 <= frame < len(fp) else np.zeros(0, np.int64)
+
+
+@dataclass(frozen=True)
+class SaliencyRequest:
+    """What a saliency view wants: d log p(label at frame) / d input for the line of
+    `insight` (label None: the most active character there)."""
+
+    insight: RecognitionInsight
+    frame: int
+    label: int | None
+    char_index: int | None  # the clicked character, if any
+
+
+@dataclass(frozen=True)
+class SaliencyResult:
+    request: SaliencyRequest
+    magnitude: np.ndarray  # (N,) per ink point
+    label: int  # the class used
+
+
 @dataclass(frozen=True)
 class InsightRequest:
     """Look inside the recognizer on one line (for the insight dock): `key` identifies the
@@ -105,7 +198,7 @@ class InsightRequest:
 class InsightResult:
     seq: int
     key: object
-    insight: object | None  # gui.insight.RecognitionInsight; None when it failed
+    insight: RecognitionInsight | None  # None when it failed
     error: str | None
     seconds: float
 
@@ -113,12 +206,12 @@ class InsightResult:
 @dataclass(frozen=True)
 class SaliencyJob:
     seq: int
-    request: object  # gui.insight.SaliencyRequest
+    request: SaliencyRequest
 
 
 @dataclass(frozen=True)
 class SaliencyAnswer:
-    request: object  # gui.insight.SaliencyRequest
+    request: SaliencyRequest
     result: object | None  # gui.insight.SaliencyResult; None when it failed
     error: str | None = None
 

@@ -25,11 +25,13 @@ from PySide6.QtWidgets import (
 
 from gui.painting import char_color, is_dark
 from handwriting.alphabet import detokenize
-from handwriting.document import DocumentEvent, InkDocument
+from handwriting.document import InkDocument
+from handwriting.edits import DocumentEvent
 from handwriting.selfcheck import DEFAULT_CANDIDATES, MAX_CANDIDATES
 
 NO_STYLE = "None"
 MY_STYLE = "Use my handwriting"
+WRITER_STYLE = "Writer: {}"  # a stored writer of the sample store (File > Handwriting Samples)
 SPEEDS = {"realtime": "Real time", "fast": "Fast (4×)", "instant": "Instant"}
 SPEED_FACTORS = {"realtime": 1.0, "fast": 4.0, "instant": None}
 
@@ -190,6 +192,7 @@ class WritePanel(QWidget):
 
     write_clicked = Signal()
     stop_clicked = Signal()
+    style_changed = Signal(str)  # the chosen style's text, once per change (not per rebuild)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -207,7 +210,13 @@ class WritePanel(QWidget):
         self.bias_label = QLabel()
         self.bias_slider.valueChanged.connect(self.on_bias_changed)
         self.style_combo = QComboBox()
-        self.style_combo.setToolTip("Whose handwriting to imitate")
+        self.style_combo.setToolTip(
+            "Whose handwriting to imitate. A stored writer (File > Handwriting Samples) is "
+            "imitated from their samples, and their writing is read with the recognizer "
+            "adapted to them when there is one (the status bar says which).")
+        self._presets: tuple[str, ...] = ()
+        self._writers: tuple[str, ...] = ()
+        self._shown_style = ""
         self.tries_spin = QSpinBox()
         self.tries_spin.setObjectName("triesSpin")
         self.tries_spin.setRange(1, MAX_CANDIDATES)
@@ -243,6 +252,7 @@ class WritePanel(QWidget):
         layout.addWidget(self.text_edit, 1)
         layout.addLayout(controls)
         self.highlighted: int | None = None  # the character marked by `highlight_char`
+        self.style_combo.currentIndexChanged.connect(self.on_style_index_changed)
         self.set_styles(())
         self.set_bias(0.75)
 
@@ -260,13 +270,35 @@ class WritePanel(QWidget):
     def style(self) -> str:
         return self.style_combo.currentText()
 
+    def writer(self) -> str | None:
+        """The stored writer chosen as the style, or None."""
+        return self.style_combo.currentData()
+
     def set_styles(self, presets, current: str | None = None) -> None:
-        """`None`, the synthesizer's presets, and `Use my handwriting`."""
+        """`None`, the synthesizer's presets, `Use my handwriting`, and the stored writers
+        (`set_writers`)."""
         current = current or self.style()
+        self._presets = tuple(sorted(presets))
+        self.style_combo.blockSignals(True)  # one `style_changed` for the rebuild, at most
         self.style_combo.clear()
-        self.style_combo.addItems([NO_STYLE, *sorted(presets), MY_STYLE])
+        self.style_combo.addItems([NO_STYLE, *self._presets, MY_STYLE])
+        for name in self._writers:
+            self.style_combo.addItem(WRITER_STYLE.format(name), name)
         index = self.style_combo.findText(current)
         self.style_combo.setCurrentIndex(max(index, 0))
+        self.style_combo.blockSignals(False)
+        self.on_style_index_changed()
+
+    def set_writers(self, names, current: str | None = None) -> None:
+        """The sample store's writers, listed after the presets as 'Writer: NAME'."""
+        self._writers = tuple(names)
+        self.set_styles(self._presets, current)
+
+    @Slot()
+    def on_style_index_changed(self, _index: int = -1) -> None:
+        if self.style() != self._shown_style:
+            self._shown_style = self.style()
+            self.style_changed.emit(self._shown_style)
 
     def speed(self) -> str:
         return self.speed_combo.currentData()

@@ -10,8 +10,10 @@ from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from gui.workers import LineRequest, ModelWorkers, RecognitionResult
-from handwriting.document import DocumentEvent, InkDocument, TranscriptLine
+from gui.messages import LineRequest, RecognitionResult
+from gui.workers.models import ModelWorkers
+from handwriting.document import InkDocument, TranscriptLine
+from handwriting.edits import DocumentEvent
 from handwriting.ink import Stroke
 from handwriting.pages import line_ink, page_lines
 
@@ -49,6 +51,7 @@ class LiveRecognition(QObject):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.on_request)
         workers.recognized.connect(self.on_recognized)
+        workers.model_loaded.connect(self.on_model_loaded)
         unsubscribe = document.subscribe(self._on_document_event)
         self.destroyed.connect(lambda *_: unsubscribe())
 
@@ -80,14 +83,22 @@ class LiveRecognition(QObject):
         self.lines_changed.emit()
 
     @Slot(object)
+    def on_model_loaded(self, info) -> None:
+        """Another recognizer (a writer's adapted one, or the base model again): what the
+        previous one read is read again."""
+        if info.kind == "recognizer" and self._cache:
+            self._cache.clear()
+            self._changed_at = time.perf_counter()
+            self._timer.start()
+
+    @Slot(object)
     def on_recognized(self, result: RecognitionResult) -> None:
         strokes = {line_key(s): s for s in self._layout}
         for line in result.lines:
             if line.error is not None:
                 self.failed.emit(line.error)
-            elif line.key in strokes and line.candidates:
-                self._cache[line.key] = TranscriptLine(strokes[line.key], line.candidates,
-                                                       line.char_points)
+            elif line.key in strokes and line.recognition.nbest:
+                self._cache[line.key] = TranscriptLine(strokes[line.key], line.recognition)
         self._publish()
 
     def _publish(self) -> None:

@@ -19,11 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from handwriting.exports import DEFAULT_DPI
 from handwriting.selfcheck import DEFAULT_CANDIDATES, MAX_CANDIDATES
 
 ORGANIZATION = "handwriting"
 APP_NAME = "Handwriting"
 MAX_RECENT = 8
+MIN_PNG_DPI, MAX_PNG_DPI = 30.0, 2400.0  # what handwriting.exports accepts
 
 
 def settings() -> QSettings:
@@ -52,6 +54,7 @@ class Preferences:
     candidates: int = DEFAULT_CANDIDATES  # "Tries": self-checking synthesis
     stroke_width: float = 2.5  # exported strokes, in % of the writing height
     color: str = "#1f2933"  # exported ink
+    png_dpi: float = DEFAULT_DPI  # exported PNG resolution (the ink has a physical size)
     recent: list[str] = field(default_factory=list)
 
     @classmethod
@@ -73,6 +76,7 @@ class Preferences:
         if not QColor(prefs.color).isValid():
             prefs.color = cls.color
         prefs.stroke_width = min(max(prefs.stroke_width, 0.1), 50.0)
+        prefs.png_dpi = min(max(prefs.png_dpi, MIN_PNG_DPI), MAX_PNG_DPI)
         prefs.candidates = min(max(prefs.candidates, 1), MAX_CANDIDATES)
         return prefs
 
@@ -110,7 +114,7 @@ def _recent_list(value) -> list[str]:
 
 
 class PreferencesDialog(QDialog):
-    """Stroke width and colour of exported SVG and PNG ink."""
+    """Stroke width and colour of exported SVG and PNG ink, and the PNG's resolution."""
 
     def __init__(self, prefs: Preferences, parent: QWidget | None = None):
         super().__init__(parent)
@@ -124,6 +128,14 @@ class PreferencesDialog(QDialog):
         self.color_button = QPushButton()
         self.color_button.clicked.connect(self.on_pick_color)
         self._show_color()
+        self.dpi_spin = QDoubleSpinBox()
+        self.dpi_spin.setRange(MIN_PNG_DPI, MAX_PNG_DPI)
+        self.dpi_spin.setDecimals(0)
+        self.dpi_spin.setSingleStep(50)
+        self.dpi_spin.setSuffix(" dpi")
+        self.dpi_spin.setValue(prefs.png_dpi)
+        self.dpi_spin.setToolTip("Pixels per inch of exported PNG images (the ink is drawn at "
+                                 "its physical size; very large pictures get fewer)")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -131,6 +143,7 @@ class PreferencesDialog(QDialog):
         form = QFormLayout(self)
         form.addRow("Export stroke width", self.width_spin)
         form.addRow("Export ink colour", self.color_button)
+        form.addRow("PNG resolution", self.dpi_spin)
         form.addRow(buttons)
 
     def on_pick_color(self) -> None:
@@ -148,3 +161,4 @@ class PreferencesDialog(QDialog):
     def apply_to(self, prefs: Preferences) -> None:
         prefs.stroke_width = self.width_spin.value()
         prefs.color = self.color.name()
+        prefs.png_dpi = self.dpi_spin.value()

@@ -11,8 +11,9 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from gui.layout import Placement, place_below
+from gui.messages import SynthesisBatch, SynthesisDone, SynthesisStarted
 from gui.panels import SPEED_FACTORS
-from gui.workers import ModelWorkers, SynthesisBatch, SynthesisDone, SynthesisStarted
+from gui.workers.models import ModelWorkers
 from handwriting.document import STROKE_GAP_S, InkDocument
 from handwriting.geometry import equal_heights
 from handwriting.ink import Ink, LineInkBuilder, Stroke

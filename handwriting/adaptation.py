@@ -170,13 +170,6 @@ def error_counts(recognizer, examples: Sequence[Example], decoder: str | None = 
 # --------------------------------------------------------------------------- saving
 
 
-def adapted_model_path(db_path: str | Path, writer_id: int) -> Path:
-    """Where a writer's adapted recognizer lives: `<db>.adapted/writer-<id>.pt` beside the
-    samples database (by id, so renaming a writer keeps their model)."""
-    db_path = Path(db_path)
-    return db_path.with_name(db_path.name + ".adapted") / f"writer-{writer_id}.pt"
-
-
 def save_adapted(recognizer, adaptation: Adaptation, path: str | Path, card: dict) -> Path:
     """Write the adapted recognizer atomically as a self-describing checkpoint (the base
     checkpoint with the new weights, fp32, and the card under `adaptation`), plus the card

@@ -73,6 +73,9 @@ def add_parsers(sub, evaluate_sub) -> None:
     adapt.add_argument("--writer", required=True)
     adapt.add_argument("--output", default=None,
                        help="adapted checkpoint (default: <db>.adapted/writer-<id>.pt)")
+    adapt.add_argument("--progress-json", action="store_true",
+                       help='one JSON line per stage and step on stderr, e.g. {"stage": '
+                            '"adapting", "step": 3, "steps": 80, "loss": 1.2} (for the app)')
     _add_adapt_args(adapt)
 
     ev = evaluate_sub.add_parser("adaptation", help="CER before/after adapting to each writer "
@@ -168,12 +171,11 @@ def cmd_adapt(args) -> int:
     from handwriting.adaptation import (
         Example,
         adapt,
-        adapted_model_path,
         adapted_recognizer,
         error_counts,
         save_adapted,
     )
-    from handwriting.samples import default_db_path
+    from handwriting.samples import adapted_model_path, default_db_path
     from handwriting.service import Recognizer
 
     config = _config(args)
@@ -185,18 +187,26 @@ def cmd_adapt(args) -> int:
         raise ValueError(f"writer {writer.name!r} has no samples in {db_path}")
     rec = Recognizer.from_checkpoint(args.checkpoint)
     decoder = args.decoder or rec.default_decoder
-    show = sys.stderr.isatty() and not args.json
+    show = sys.stderr.isatty() and not args.json and not args.progress_json
+
+    def stage(name: str, **fields) -> None:
+        if args.progress_json:  # flushed: the app reads it from a pipe as it comes
+            print(json.dumps({"stage": name, **fields}), file=sys.stderr, flush=True)
 
     def progress(step, steps, loss):
+        stage("adapting", step=step, steps=steps, loss=round(loss, 4))
         if show:
             print(f"\radapting: step {step}/{steps}, loss {loss:.3f}", end="", file=sys.stderr)
 
+    stage("measuring", steps=config.steps)
     before = error_counts(rec, examples, decoder)
     result = adapt(rec, examples, config, progress=progress)
     if show:
         print(file=sys.stderr)
+    stage("measuring", steps=config.steps)
     after = error_counts(adapted_recognizer(rec, result), examples, decoder)
     out = Path(args.output) if args.output else adapted_model_path(db_path, writer.id)
+    stage("saving", steps=config.steps)
     card = {"writer": writer.name, "writer_id": writer.id, "samples_db": str(db_path),
             "decoder": decoder, "cer_before": round(before.cer, 5),
             "cer_after": round(after.cer, 5)}
@@ -250,16 +260,6 @@ def cmd_evaluate_adaptation(args) -> int:
     return 0
 
 
-def best_priming_sample(samples, text: str):
-    """The sample whose text shares the most distinct characters with `text` (ties: the
-    longer text), so that priming shows the network as many of the letters to write."""
-    want = set(text)
-    usable = [s for s in samples if s.text.strip()]
-    if not usable:
-        return None
-    return max(usable, key=lambda s: (len(want & set(s.text)), len(s.text), -s.id))
-
-
 def cmd_synthesize(args) -> int:
     """`handwriting synthesize`, primed with a stored writer's sample when --writer is given."""
     from handwriting import cli_synthesis
@@ -267,6 +267,7 @@ def cmd_synthesize(args) -> int:
     if args.writer is not None:
         if args.style or args.prime:
             raise ValueError("give one of --writer, --style and --prime")
+        from handwriting.samples import best_priming_sample
         from handwriting.service import Synthesizer
 
         with _store(args) as store:
@@ -282,8 +283,7 @@ def cmd_synthesize(args) -> int:
 def cmd_recognize(args) -> int:
     """`handwriting recognize`, with a stored writer's adapted model when --writer is given."""
     from handwriting import cli_pages
-    from handwriting.adaptation import adapted_model_path
-    from handwriting.samples import default_db_path
+    from handwriting.samples import adapted_model_path, default_db_path
 
     if args.writer is not None:
         if args.checkpoint:

@@ -13,26 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from handwriting.edits import SIDE_EVENTS, AddStroke, DocumentEvent, EraseStroke, ReplaceInk
 from handwriting.ink import Ink, Stroke
-
-# Every event kind an observer can receive. "changed" follows every change of the committed
-# ink (after the specific event), so an observer that only needs "redraw / re-recognize"
-# can listen for that one alone; the pending-stroke events never touch the committed ink.
-EVENTS = (
-    "stroke_started",  # a pending stroke began (index: the index it will get)
-    "point_added",  # the pending stroke got a point
-    "stroke_cancelled",  # the pending stroke was dropped
-    "stroke_added",  # a stroke was inserted at `index`
-    "stroke_removed",  # the stroke at `index` was removed
-    "cleared",  # all strokes were removed
-    "replaced",  # the whole ink was replaced (open file, undo of clear, ...)
-    "changed",  # the committed ink changed, for whatever reason
-    "preview_changed",  # the uncommitted preview ink (typed text being written) changed
-    "transcript_changed",  # new recognized text, or another candidate chosen
-)
-# Events that leave the committed ink alone, so no "changed" follows them.
-_SIDE_EVENTS = ("stroke_started", "point_added", "stroke_cancelled", "preview_changed",
-                "transcript_changed")
+from handwriting.results import Recognition
 
 # A stroke drawn after ink with later timestamps (an opened file) starts this long after it,
 # so times never run backwards across the document's strokes.
@@ -40,27 +23,28 @@ STROKE_GAP_S = 0.1
 MAX_UNDO = 1000
 
 
-@dataclass(frozen=True)
-class DocumentEvent:
-    """What happened: `kind` is one of `EVENTS`; `index` names the stroke, where one is."""
-
-    kind: str
-    index: int | None = None
-
-
 Observer = Callable[[DocumentEvent], None]
 
 
 @dataclass(frozen=True, eq=False)
 class TranscriptLine:
-    """The recognized text of one line of writing: its strokes (in writing order), the n-best
-    `candidates` (best first, in the recognizer's IAM tokenization) and, per candidate and
-    per character, the indices of the line's concatenated points it was read from."""
+    """The recognized text of one line of writing: its strokes (in writing order), the
+    recognizer's `Recognition` of them (the one result type from the decoder to the view) and
+    the candidate the user chose. `candidates` are the n-best texts (best first, in the
+    recognizer's IAM tokenization); `char_points`, per candidate and per character, the
+    indices of the line's concatenated points it was read from."""
 
     strokes: tuple[Stroke, ...]
-    candidates: tuple[str, ...]
-    char_points: tuple[tuple[np.ndarray, ...], ...]  # [candidate][char] -> (n,) int indices
+    recognition: Recognition
     chosen: int = 0
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        return self.recognition.candidates
+
+    @property
+    def char_points(self) -> tuple[tuple[np.ndarray, ...], ...]:  # [candidate][char] -> (n,)
+        return self.recognition.nbest_char_points
 
     @property
     def text(self) -> str:
@@ -70,50 +54,6 @@ class TranscriptLine:
     def points(self) -> tuple[np.ndarray, ...]:
         """Per character of `text`, the indices of its points."""
         return self.char_points[self.chosen] if self.char_points else ()
-
-
-# ----------------------------------------------------------------------------- commands
-# Each command maps the committed ink forward (`apply`) and back (`revert`) and says which
-# event that was, so undo and redo report stroke-level events just like the first time.
-
-
-@dataclass(frozen=True)
-class _AddStroke:
-    index: int
-    stroke: Stroke
-    label: str = "Add Stroke"
-
-    def apply(self, ink: Ink) -> tuple[Ink, DocumentEvent]:
-        s = ink.strokes
-        return (ink.with_strokes(s[: self.index] + (self.stroke,) + s[self.index:]),
-                DocumentEvent("stroke_added", self.index))
-
-    def revert(self, ink: Ink) -> tuple[Ink, DocumentEvent]:
-        s = ink.strokes
-        return (ink.with_strokes(s[: self.index] + s[self.index + 1:]),
-                DocumentEvent("stroke_removed", self.index))
-
-
-@dataclass(frozen=True)
-class _EraseStroke(_AddStroke):
-    """Erasing a stroke is adding it, run backwards."""
-
-    label: str = "Erase Stroke"
-    apply = _AddStroke.revert
-    revert = _AddStroke.apply
-
-
-@dataclass(frozen=True)
-class _ReplaceInk:
-    before: Ink
-    after: Ink
-    label: str = "Replace Ink"
-
-    def apply(self, ink: Ink) -> tuple[Ink, DocumentEvent]:
-        return self.after, DocumentEvent("cleared" if self.after.is_empty else "replaced")
-
-    def revert(self, ink: Ink) -> tuple[Ink, DocumentEvent]:
-        return self.before, DocumentEvent("cleared" if self.before.is_empty else "replaced")
 
 
 # ----------------------------------------------------------------------------- document
@@ -158,7 +98,7 @@ class InkDocument:
     def _emit(self, event: DocumentEvent) -> None:
         for callback in list(self._observers):
             callback(event)
-        if event.kind not in _SIDE_EVENTS:
+        if event.kind not in SIDE_EVENTS:
             for callback in list(self._observers):
                 callback(DocumentEvent("changed", event.index))
 
@@ -249,8 +189,7 @@ class InkDocument:
             raise IndexError(f"candidate {candidate} out of range for "
                              f"{len(current.candidates)} candidates")
         lines = list(self._transcript)
-        lines[line] = TranscriptLine(current.strokes, current.candidates, current.char_points,
-                                     candidate)
+        lines[line] = TranscriptLine(current.strokes, current.recognition, candidate)
         self._transcript = tuple(lines)
         self._emit(DocumentEvent("transcript_changed", line))
 
@@ -293,7 +232,7 @@ class InkDocument:
         if stroke is None:
             return None
         index = len(self._ink)
-        self._push(_AddStroke(index, stroke))
+        self._push(AddStroke(index, stroke))
         return index
 
     def cancel_stroke(self) -> None:
@@ -308,7 +247,7 @@ class InkDocument:
         if not isinstance(stroke, Stroke):
             raise TypeError(f"expected a Stroke, got {type(stroke).__name__}")
         index = len(self._ink)
-        self._push(_AddStroke(index, stroke))
+        self._push(AddStroke(index, stroke))
         return index
 
     def add_strokes(self, strokes, label: str = "Add Strokes") -> None:
@@ -319,7 +258,7 @@ class InkDocument:
             if not isinstance(s, Stroke):
                 raise TypeError(f"expected Strokes, got a {type(s).__name__}")
         if strokes:
-            self._push(_ReplaceInk(self._ink, self._ink.with_strokes(self._ink.strokes + strokes),
+            self._push(ReplaceInk(self._ink, self._ink.with_strokes(self._ink.strokes + strokes),
                                    label))
 
     def erase_stroke(self, index: int) -> None:
@@ -328,7 +267,7 @@ class InkDocument:
         if not -n <= index < n:
             raise IndexError(f"stroke index {index} out of range for {n} strokes")
         index %= n
-        self._push(_EraseStroke(index, self._ink.strokes[index]))
+        self._push(EraseStroke(index, self._ink.strokes[index]))
 
     def clear(self) -> None:
         """Remove all strokes (undoable); does nothing on empty ink."""
@@ -336,7 +275,7 @@ class InkDocument:
         if not self._ink.is_empty:
             # the page's text goes with its strokes (an opened file's transcription, say)
             meta = {k: v for k, v in self._ink.meta.items() if k != "text"}
-            self._push(_ReplaceInk(self._ink, Ink((), meta), "Clear"))
+            self._push(ReplaceInk(self._ink, Ink((), meta), "Clear"))
 
     def replace(self, ink: Ink, *, undoable: bool = False, label: str = "Replace Ink") -> None:
         """Replace all ink, e.g. after opening a file. By default this starts a new history
@@ -344,7 +283,7 @@ class InkDocument:
         if not isinstance(ink, Ink):
             raise TypeError(f"expected an Ink, got {type(ink).__name__}")
         self.cancel_stroke()
-        command = _ReplaceInk(self._ink, ink, label)
+        command = ReplaceInk(self._ink, ink, label)
         if undoable:
             self._push(command)
             return

@@ -43,7 +43,16 @@ def _middle_char(text: str) -> int:
 
 
 def cmd_explain(args) -> int:
-    from handwriting import figures as fig
+    from handwriting.figures.arrays import emitted_chars, lively_units, single_unit
+    from handwriting.figures.files import save_figure
+    from handwriting.figures.ink_colouring import (
+        neuron_figure,
+        neuron_svg,
+        point_values,
+        saliency_figure,
+        saliency_svg,
+    )
+    from handwriting.figures.recognition import cell_state_figure, gate_figure, posterior_figure
     from handwriting.formats import read_ink
     from handwriting.service import Recognizer
 
@@ -60,9 +69,9 @@ def cmd_explain(args) -> int:
     _check_index("--unit", args.unit, n_units, "units per LSTM")
     layer = n_layers // 2 if args.layer is None else args.layer
     cell = trace.direction(layer, args.direction)
-    unit = int(fig.lively_units(cell)[0]) if args.unit is None else args.unit
-    unit_values, value_label = fig.single_unit(cell, unit)
-    chars = fig.emitted_chars(result.text, result.nbest[0].char_frames)
+    unit = int(lively_units(cell)[0]) if args.unit is None else args.unit
+    unit_values, value_label = single_unit(cell, unit)
+    chars = emitted_chars(result.text, result.nbest[0].char_frames)
 
     # saliency of one recognized character: its log-probability at the frame it was emitted
     best = result.nbest[0]
@@ -82,26 +91,26 @@ def cmd_explain(args) -> int:
     ext = "." + args.format
     neuron_title = (f"unit {unit} of layer {layer} ({args.direction}): its cell state at each "
                     "ink point, blue negative, red positive")
-    neuron_values = fig.point_values(unit_values, insp.point_frames)
+    neuron_values = point_values(unit_values, insp.point_frames)
     pictures = {
-        "cells": fig.cell_state_figure(trace, layer, args.direction, "c", sort=True, unit=unit,
+        "cells": cell_state_figure(trace, layer, args.direction, "c", sort=True, unit=unit,
                                        chars=chars),
-        "gates": fig.gate_figure(trace, layer, args.direction, sort=True, unit=unit,
+        "gates": gate_figure(trace, layer, args.direction, sort=True, unit=unit,
                                  chars=chars),
-        "posteriors": fig.posterior_figure(trace.log_probs, rec.alphabet.chars, chars),
+        "posteriors": posterior_figure(trace.log_probs, rec.alphabet.chars, chars),
     }
     if args.format == "svg":  # ink as vector paths
-        pictures["saliency"] = fig.saliency_svg(ink, magnitude, sal_title)
-        pictures["neuron"] = fig.neuron_svg(ink, neuron_values, neuron_title)
+        pictures["saliency"] = saliency_svg(ink, magnitude, sal_title)
+        pictures["neuron"] = neuron_svg(ink, neuron_values, neuron_title)
     else:
-        pictures["saliency"] = fig.saliency_figure(ink, magnitude, sal_title, result.text,
+        pictures["saliency"] = saliency_figure(ink, magnitude, sal_title, result.text,
                                                    highlight, mark=char_index)
-        pictures["neuron"] = fig.neuron_figure(ink, neuron_values, neuron_title, result.text,
+        pictures["neuron"] = neuron_figure(ink, neuron_values, neuron_title, result.text,
                                                value_label)
     out.mkdir(parents=True, exist_ok=True)
     files = []
     for name in FIGURES:
-        fig.save_figure(pictures[name], out / (name + ext))
+        save_figure(pictures[name], out / (name + ext))
         files.append(name + ext)
     summary = {
         "file": str(args.file), "text": result.text,

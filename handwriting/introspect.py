@@ -14,17 +14,8 @@ from torch import nn
 
 from handwriting.models.recognizer import RecognizerNet, reverse_padded
 
-# The plain results, drawn without torch, live in `traces`; importable from here as well.
-from handwriting.traces import (  # noqa: F401
-    CellTrace,
-    LayerTrace,
-    PointMixture,
-    RecognizerTrace,
-    Saliency,
-    SynthesisTrace,
-    diverging_rgb,
-    mixture_density_grid,
-)
+# The plain results, drawn without torch, live in `traces` (import them from there).
+from handwriting.traces import CellTrace, LayerTrace, RecognizerTrace, Saliency
 
 # --------------------------------------------------------------------------- LSTM internals
 

@@ -11,17 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from handwriting.counting import (  # noqa: F401 - the task, re-exported with the model
-    END,
-    VOCAB,
-    A,
-    B,
-    X,
-    count_signal,
-    counting_string,
-    encode,
-)
-from handwriting.introspect import CellTrace, InstrumentedLSTM
+from handwriting.counting import END, VOCAB, count_signal, counting_string, encode
+from handwriting.introspect import InstrumentedLSTM
+from handwriting.traces import CellTrace
 
 
 @dataclass

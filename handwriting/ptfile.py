@@ -1,7 +1,7 @@
 """Read a file written by `torch.save` into NumPy arrays, without importing torch.
 
 Why: the model processes only run the networks forward, in NumPy/Numba
-(`models.numba_recognizer`, `models.jit_sampler`); importing torch just to read their weights
+(`models.numba_recognizer`, `models.numba_sampler`); importing torch just to read their weights
 costs ~2 s and ~220 MB per process. A `torch.save` file is a zip: `<name>/data.pkl` (a
 pickle whose tensors are persistent references to storages) and `<name>/data/<key>` (each
 storage's raw little-endian bytes). The unpickler below allows only what our checkpoints hold

@@ -58,11 +58,12 @@ def load(kind: str, path: Path, threads: int | None):
     """The service of `kind` itself, in this process (what the child runs)."""
     from handwriting.service import Recognizer, Synthesizer
 
-    if kind == "recognizer":
-        service = Recognizer.from_checkpoint(path, threads=threads)
-        service.warm_up()  # the first line a user writes is then as fast as the tenth
-        return service
-    return Synthesizer.from_checkpoint(path, threads=threads)
+    cls = Recognizer if kind == "recognizer" else Synthesizer
+    service = cls.from_checkpoint(path, threads=threads)
+    # The first line a user writes is then as fast as the tenth (the recognizer's LM tables
+    # and compiled forward pass, the sampler's compiled step).
+    service.warm_up()
+    return service
 
 
 def _serve(conn, kind: str, path: Path, threads: int | None, nice: int, cancel) -> None:

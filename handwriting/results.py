@@ -44,6 +44,22 @@ class Recognition:
         """For text[i] (the best hypothesis): indices into ink's concatenated points."""
         return self.nbest_char_points[0] if self.nbest_char_points else ()
 
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        """The n-best texts, best first."""
+        return tuple(h.text for h in self.nbest)
+
+    @classmethod
+    def of_texts(cls, candidates: tuple[str, ...],
+                 char_points: tuple[tuple[np.ndarray, ...], ...] | None = None,
+                 decoder: str = "given") -> Recognition:
+        """A recognition known only by its n-best texts (and, per candidate and character,
+        the point indices): one read elsewhere, or made up by a test."""
+        nbest = tuple(Hypothesis(t, 0.0, 0.0, 0.0, ()) for t in candidates)
+        points = char_points if char_points is not None else tuple(() for _ in candidates)
+        return cls(candidates[0] if candidates else "", nbest, np.zeros((0, 0), np.float32),
+                   (), tuple(points), decoder, 0.0)
+
 
 @dataclass(frozen=True)
 class Inspection:

@@ -238,10 +238,15 @@ class SampleStore:
         return self.writer(w.id)
 
     def delete_writer(self, key: int | str) -> None:
-        """Delete a writer and (ON DELETE CASCADE) all their samples."""
+        """Delete a writer, (ON DELETE CASCADE) all their samples and their adapted
+        recognizer: SQLite gives the next writer the highest id again, and with it the
+        adapted model's file name (`adapted_model_path`), which must not read them as this one."""
         w = self.writer(key)
         with self._write() as db:
             db.execute("DELETE FROM writers WHERE id = ?", (w.id,))
+        model = adapted_model_path(self.path, w.id)
+        for path in (model, model.with_suffix(".json"), model.with_suffix(".md")):
+            path.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ samples
 
@@ -358,6 +363,25 @@ def _float(value, default: float) -> float:
         return float(value)
     except (TypeError, ValueError):
         return default
+
+
+def best_priming_sample(samples, text: str) -> Sample | None:
+    """The sample whose text shares the most distinct characters with `text` (ties: the
+    longer text), so that priming (Graves 2013, §5.5) shows the network as many of the
+    letters to write. None when no sample has text. The CLI and the app both use it."""
+    want = set(text)
+    usable = [s for s in samples if s.text.strip()]
+    if not usable:
+        return None
+    return max(usable, key=lambda s: (len(want & set(s.text)), len(s.text), -s.id))
+
+
+def adapted_model_path(db_path: str | Path, writer_id: int) -> Path:
+    """Where a writer's adapted recognizer lives: `<db>.adapted/writer-<id>.pt` beside the
+    samples database (by id, so renaming a writer keeps their model). Here, not in
+    `adaptation`, so that the app's process finds it without importing torch."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".adapted") / f"writer-{writer_id}.pt"
 
 
 def default_db_path() -> Path:

@@ -2,7 +2,7 @@
 `Recognizer.recognize(ink)` and `Synthesizer.stream(text)`. Never hands out `nn.Module`s;
 validates input up front and raises `ValueError` naming the bad value.
 
-The networks run forward in NumPy and Numba (`models.numba_recognizer`, `models.jit_sampler`)
+The networks run forward in NumPy and Numba (`models.numba_recognizer`, `models.numba_sampler`)
 from weights read without torch (`checkpoint.read_checkpoint`): recognizing and writing never
 import torch, so the model processes start in ~1 s and hold ~100 MB instead of ~2.5 s and
 ~400 MB each. The torch networks (`.net`) are built on first use, for what needs gradients
@@ -116,7 +116,8 @@ class Recognizer:
     def _log_probs(self, x: np.ndarray) -> np.ndarray:
         """Log-posteriors (T', K) of one line's standardized features (T, F)."""
         if self.engine == "numba":
-            return numba_recognizer.forward(self._weights, x)
+            return numba_recognizer.forward(self._weights, x,
+                                            numba_recognizer.default_parallel(self._threads))
         import torch
 
         with torch.no_grad():
@@ -278,7 +279,7 @@ class Synthesizer:
         (a `Recognizer`, or a function inks -> texts; default: the shipped recognizer,
         loaded on first use) reads best (see `handwriting.selfcheck`)."""
         from handwriting.features import SynthesisFeatureConfig
-        from handwriting.models.fast_sampler import FastWeights, synthesizer_shapes
+        from handwriting.models.numpy_sampler import FastWeights, synthesizer_shapes
 
         self.path = path
         self.config = config_from(path, SynthesizerConfig, ckpt["model_config"])
@@ -328,9 +329,9 @@ class Synthesizer:
     def warm_up(self) -> None:
         """Prepare the fast sampling step ahead of the first `stream` (compiling it on a
         machine's first run, ~10 s; loading the compiled step later, < 1 s)."""
-        from handwriting.models import jit_sampler
+        from handwriting.models import numba_sampler
 
-        jit_sampler.warm_up(self.weights)
+        numba_sampler.warm_up(self.weights)
 
     def plan(self, text: str, max_chars_per_line: int = 40) -> SynthesisPlan:
         """Map `text` onto the alphabet (near equivalents, dropped characters reported) and

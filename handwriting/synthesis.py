@@ -13,7 +13,7 @@ import numpy as np
 
 from handwriting.alphabet import Alphabet
 from handwriting.ink import PEN_UP_SECONDS, POINT_SECONDS, offsets_to_line_ink
-from handwriting.models.fast_sampler import FastWeights, fast_weights
+from handwriting.models.numpy_sampler import FastWeights, fast_weights
 from handwriting.results import Style, SynthesisChunk, SynthesisFrame
 
 if TYPE_CHECKING:  # torch is imported only by the "torch" engine
@@ -105,9 +105,9 @@ def choose_engine(engine: str, n_lines: int) -> str:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
     if engine != "auto":
         return engine
-    from handwriting.models import jit_sampler
+    from handwriting.models import numba_sampler
 
-    return "jit" if n_lines <= JIT_MAX_LINES and jit_sampler.available() else "numpy"
+    return "jit" if n_lines <= JIT_MAX_LINES and numba_sampler.available() else "numpy"
 
 
 def sample_stream(net: SynthesizerNet | FastWeights, alphabet: Alphabet, lines: list[str], offset_scale: float,
@@ -118,8 +118,8 @@ def sample_stream(net: SynthesizerNet | FastWeights, alphabet: Alphabet, lines: 
     every character (Graves 2013, §5.3). `should_stop()` cancels between steps.
 
     `engine="numpy"` runs the float32 NumPy re-implementation of the step
-    (`models.fast_sampler`), `"jit"` the same step compiled with Numba
-    (`models.jit_sampler`, one call per step), `"torch"` `SynthesizerNet.step`; `"auto"`
+    (`models.numpy_sampler`), `"jit"` the same step compiled with Numba
+    (`models.numba_sampler`, one call per step), `"torch"` `SynthesizerNet.step`; `"auto"`
     (default) is `choose_engine`'s pick. All sample the same distribution (their steps agree
     to ~1e-6); "jit" and "numpy" also make the same draws for one seed, "torch" others.
     `net` is the network, or for the NumPy and Numba engines its `FastWeights` (what the
@@ -141,9 +141,8 @@ def sample_stream(net: SynthesizerNet | FastWeights, alphabet: Alphabet, lines: 
     job = _Job(text, mask, lens, prime, offset_scale, bias, seed, should_stop,
                max_steps=STEPS_PER_CHAR_LIMIT * int(max(len(t) for t in lines)) + 20,
                text_offset=len(prefix))
-    if engine == "torch":
-        return _stream_torch(net, job)
-    return _stream_numpy(net, job, compiled=engine == "jit")
+    return _stream(_TorchEngine(net, job) if engine == "torch"
+                   else _NumpyEngine(net, job, compiled=engine == "jit"), job)
 
 
 class _LineEnds:
@@ -178,96 +177,105 @@ class _Job:
     text_offset: int
 
 
-def _stream_numpy(net: SynthesizerNet | FastWeights, job: _Job, compiled: bool = False
-                  ) -> Iterator[SynthesisFrame]:
-    """The NumPy engine, or with `compiled` its Numba-compiled step (`models.jit_sampler`):
-    the same layout, arithmetic and random draws."""
-    from handwriting.models.fast_sampler import NumpySynthesisStep
-    from handwriting.models.jit_sampler import JitSynthesisStep
+@dataclass(frozen=True)
+class _Step:
+    """What one sampling step of any engine gives the loop, as NumPy arrays (model units)."""
 
-    rng = np.random.default_rng(job.seed)
-    weights = net if isinstance(net, FastWeights) else fast_weights(net)
-    sampler = (JitSynthesisStep if compiled else NumpySynthesisStep)(
-        weights, job.text, job.mask, job.bias)
+    x: np.ndarray  # (B, 3) the sampled offset, also the next step's input
+    phi: np.ndarray  # (B, U) window weights over each line's characters and end slot
+    kappa: np.ndarray  # (B, K)
+    eos: np.ndarray  # (B,)
+    log_pi: np.ndarray  # (B, M)
+    mu: np.ndarray  # (B, M, 2)
+    sigma: np.ndarray  # (B, M, 2)
+    rho: np.ndarray  # (B, M)
+
+
+class _NumpyEngine:
+    """The NumPy step (`models.numpy_sampler`), or with `compiled` its Numba-compiled form
+    (`models.numba_sampler`): the same layout, arithmetic and random draws."""
+
+    def __init__(self, net: SynthesizerNet | FastWeights, job: _Job, compiled: bool):
+        from handwriting.models.numba_sampler import JitSynthesisStep
+        from handwriting.models.numpy_sampler import NumpySynthesisStep
+
+        weights = net if isinstance(net, FastWeights) else fast_weights(net)
+        self.sampler = (JitSynthesisStep if compiled else NumpySynthesisStep)(
+            weights, job.text, job.mask, job.bias)
+        self.compiled = compiled
+        self.rng = np.random.default_rng(job.seed)
+
+    def prime(self, x: np.ndarray) -> None:
+        """One teacher-forced step on the previous offset x (B, 3), without a mixture."""
+        self.sampler.step(x, head=False)
+
+    def step(self, x: np.ndarray) -> _Step:
+        s = self.sampler
+        if self.compiled:
+            x = s.step_sample(self.rng, x)
+            mix = s.mixture()
+        else:
+            s.step(x)
+            mix = s.mixture()
+            x = s.sample(mix, self.rng)
+        return _Step(x, s.phi.copy(), s.kappa.copy(), mix.eos, mix.log_pi, mix.mu, mix.sigma,
+                     mix.rho)
+
+
+class _TorchEngine:
+    """`SynthesizerNet.step` in torch: the reference engine (its own random draws)."""
+
+    def __init__(self, net: SynthesizerNet, job: _Job):
+        import torch
+
+        self.torch, self.net, self.bias = torch, net, job.bias
+        self.gen = torch.Generator().manual_seed(job.seed)
+        self.text, self.mask = torch.from_numpy(job.text), torch.from_numpy(job.mask)
+        self.state = net.initial_state(*job.mask.shape)  # SynthState
+
+    def prime(self, x: np.ndarray) -> None:
+        with self.torch.no_grad():
+            _, self.state = self.net.step(self.torch.from_numpy(np.array(x)), self.state,
+                                          self.text, self.mask, self.bias)
+
+    def step(self, x: np.ndarray) -> _Step:
+        from handwriting.models.mdn import sample_mixture
+
+        torch = self.torch
+        with torch.no_grad():
+            p, self.state = self.net.step(torch.from_numpy(np.array(x)), self.state, self.text,
+                                          self.mask, self.bias)
+            x = sample_mixture(p, self.gen)
+        w = self.state.window
+        return _Step(x.numpy(), w.phi.numpy().copy(), w.kappa.numpy().copy(), p.eos.numpy(),
+                     p.log_pi.numpy(), torch.stack([p.mu1, p.mu2], -1).numpy(),
+                     torch.stack([p.log_sigma1, p.log_sigma2], -1).exp().numpy(), p.rho.numpy())
+
+
+def _stream(engine, job: _Job) -> Iterator[SynthesisFrame]:
+    """The one sampling loop, over any engine's `prime` and `step`: teacher-forced priming
+    (Graves §5.5), then a step per point until every line has passed its end (`_LineEnds`)."""
     B, U = job.mask.shape
-    lens, prime, should_stop, offset_scale = job.lens, job.prime, job.should_stop, job.offset_scale
     x = np.zeros((B, 3), np.float32)
-    if prime is not None:
-        for t in range(len(prime)):  # teacher-forced priming (Graves §5.5)
-            sampler.step(x, head=False)
-            x = np.broadcast_to(prime[t], (B, 3))
-    rows = np.arange(B)
+    if job.prime is not None:
+        for t in range(len(job.prime)):
+            engine.prime(x)
+            x = np.broadcast_to(job.prime[t], (B, 3))
+    rows, lens = np.arange(B), job.lens
     before = np.arange(U)[None] < lens[:, None]  # (B, U): each line's own characters
-    scale = np.array([offset_scale, offset_scale, 1.0], np.float32)
+    scale = np.array([job.offset_scale, job.offset_scale, 1.0], np.float32)
     active, ends = np.ones(B, bool), _LineEnds(B)
     for step in range(job.max_steps):
-        if should_stop is not None and should_stop():
+        if job.should_stop is not None and job.should_stop():
             return
-        if compiled:
-            x = sampler.step_sample(rng, x)
-            mix = sampler.mixture()
-        else:
-            sampler.step(x)
-            mix = sampler.mixture()
-            x = sampler.sample(mix, rng)
-        phi = sampler.phi.copy()  # (B, U)
-        finished = ends.update(step, phi[rows, lens] > np.where(before, phi, -1.0).max(1),
+        s = engine.step(x)
+        x = s.x
+        finished = ends.update(step, s.phi[rows, lens] > np.where(before, s.phi, -1.0).max(1),
                                x[:, 2] > 0.5)
         yield SynthesisFrame(
-            step=step, offsets=x * scale, active=active.copy(), phi=phi,
-            kappa=sampler.kappa.copy(), eos=mix.eos, log_pi=mix.log_pi,
-            mu=mix.mu * offset_scale, sigma=mix.sigma * offset_scale, rho=mix.rho,
-            text_offset=job.text_offset)
-        active &= ~finished
-        if not active.any():
-            return
-
-
-def _stream_torch(net: SynthesizerNet, job: _Job) -> Iterator[SynthesisFrame]:
-    """`SynthesizerNet.step` in torch: the reference engine."""
-    import torch
-
-    return torch.no_grad()(_torch_frames)(net, job)
-
-
-def _torch_frames(net: SynthesizerNet, job: _Job) -> Iterator[SynthesisFrame]:
-    import torch
-
-    from handwriting.models.mdn import sample_mixture
-
-    gen = torch.Generator().manual_seed(job.seed)
-    text, mask, lens = (torch.from_numpy(a) for a in (job.text, job.mask, job.lens))
-    prime, bias, should_stop, offset_scale = job.prime, job.bias, job.should_stop, job.offset_scale
-    B = text.shape[0]
-    state = net.initial_state(B, text.shape[1])  # SynthState
-    x = torch.zeros(B, 3)
-    if prime is not None:
-        prime = torch.from_numpy(prime)
-        for t in range(len(prime)):  # teacher-forced priming (Graves §5.5)
-            _, state = net.step(x, state, text, mask, bias)
-            x = prime[t].expand(B, 3)
-        x = x.clone()
-    active, ends = torch.ones(B, dtype=torch.bool), _LineEnds(B)
-    end_slot = lens  # index of each line's end slot
-    for step in range(job.max_steps):
-        if should_stop is not None and should_stop():
-            return
-        params, state = net.step(x, state, text, mask, bias)
-        x = sample_mixture(params, gen)
-        phi = state.window.phi  # (B, U + 1)
-        before = phi.masked_fill(torch.arange(phi.shape[1])[None] >= end_slot[:, None], -1.0)
-        passed = phi.gather(1, end_slot[:, None]).squeeze(1) > before.max(1).values
-        finished = torch.from_numpy(ends.update(step, passed.numpy(), (x[:, 2] > 0.5).numpy()))
-        frame_active = active.clone()
-        x_out = x.clone()
-        x_out[:, :2] *= offset_scale
-        yield SynthesisFrame(
-            step=step, offsets=x_out.numpy(), active=frame_active.numpy(), phi=phi.numpy(),
-            kappa=state.window.kappa.numpy(), eos=params.eos.numpy(),
-            log_pi=params.log_pi.numpy(),
-            mu=torch.stack([params.mu1, params.mu2], -1).numpy() * offset_scale,
-            sigma=torch.stack([params.log_sigma1, params.log_sigma2], -1).exp().numpy() * offset_scale,
-            rho=params.rho.numpy(), text_offset=job.text_offset)
+            step=step, offsets=x * scale, active=active.copy(), phi=s.phi, kappa=s.kappa,
+            eos=s.eos, log_pi=s.log_pi, mu=s.mu * job.offset_scale,
+            sigma=s.sigma * job.offset_scale, rho=s.rho, text_offset=job.text_offset)
         active &= ~finished
         if not active.any():
             return

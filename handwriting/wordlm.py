@@ -4,6 +4,7 @@ uses to score whole words at word boundaries (`handwriting.decoding`)."""
 
 from __future__ import annotations
 
+import bisect
 import importlib.metadata
 import io
 import json
@@ -45,7 +46,7 @@ class WordLM:
         self._bigrams = bigrams  # (context id, word id) -> ln P(w|v), seen pairs only
         self._backoff = backoff  # context id -> ln(N1+(v.) / (n(v.) + N1+(v.)))
         self.meta = dict(meta or {})
-        self._prefixes: set[str] | None = None
+        self._sorted: list[str] | None = None  # the words in order: prefixes by bisection
         self._cache: dict[tuple[str, str], float | None] = {}
         self._tokens: dict[str, bool] = {}  # token_may_be_word() cache
 
@@ -55,15 +56,13 @@ class WordLM:
     def __contains__(self, word: str) -> bool:
         return word in self.index
 
-    @property
-    def prefixes(self) -> frozenset[str] | set[str]:
-        """Every prefix of every vocabulary word (built on first use; `warm_up` builds it)."""
-        if self._prefixes is None:
-            self._prefixes = {w[:i] for w in self.words for i in range(1, len(w) + 1)}
-        return self._prefixes
-
     def is_prefix(self, key: str) -> bool:
-        return key in self.prefixes
+        """Whether `key` begins some vocabulary word: the first word not below it in sorted
+        order starts with it. (A set of every prefix took 0.14 s and 8 MB at start-up.)"""
+        if self._sorted is None:
+            self._sorted = sorted(self.words)
+        i = bisect.bisect_left(self._sorted, key)
+        return i < len(self._sorted) and self._sorted[i].startswith(key)
 
     def token_may_be_word(self, token: str) -> bool:
         """Whether the partial token can still become a vocabulary word (or has no letters
@@ -71,7 +70,7 @@ class WordLM:
         hit = self._tokens.get(token)
         if hit is None:
             key = word_key(token)
-            hit = self._tokens[token] = not key or key in self.prefixes
+            hit = self._tokens[token] = not key or self.is_prefix(key)
             if len(self._tokens) > 200_000:
                 self._tokens.clear()
         return hit
@@ -96,7 +95,7 @@ class WordLM:
 
     def warm_up(self) -> None:
         """Build the lookup tables the first decoding would otherwise pay for."""
-        self.prefixes  # noqa: B018
+        self.is_prefix("the")
         self.logprob(LINE_START, "the")
 
     # ------------------------------------------------------------------ training

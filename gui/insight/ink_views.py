@@ -20,17 +20,9 @@ from gui.insight.blocks import (
 from gui.insight.ink_plot import InkView
 from gui.insight.model import RecognitionState
 from gui.insight.recognition import DIRECTION_NAMES, _StateView
-from handwriting.figures import (
-    HALO,
-    HEAT,
-    class_label,
-    diverging01,
-    neuron_colors,
-    point_values,
-    saliency_colors,
-    sequential_rgb,
-    single_unit,
-)
+from handwriting.figures.arrays import class_label, single_unit
+from handwriting.figures.ink_colouring import neuron_colors, point_values, saliency_colors
+from handwriting.figures.palette import HALO, HEAT, diverging01, sequential_rgb
 
 SALIENCY_DEBOUNCE_MS = 150  # a hover sweep asks once it rests, not for every frame
 

@@ -1,5 +1,5 @@
 """The LSTM lab: train the tiny counting LSTM (`handwriting.lab`, Edwin Chen's a^n X b^n $
-task) in a background thread (`gui.workers.LabTraining`), then watch its cells read a string
+task) in a background thread (`gui.workers.lab.LabTraining`), then watch its cells read a string
 of your choice; the unit that learned to count is found by correlation and outlined."""
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
 
 from gui.insight.blocks import add_export_action
 from gui.insight.plots import HeatmapView, LinePlotView
-from gui.workers import LabTraining
+from gui.workers.lab import LabTraining
 from handwriting.counting import count_signal, counting_string
-from handwriting.figures import diverging01, diverging_rgb
+from handwriting.figures.palette import diverging01
+from handwriting.traces import diverging_rgb
 
 
 class LstmLabPanel(QWidget):

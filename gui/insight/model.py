@@ -6,13 +6,12 @@ views of these; every computation with a model arrives through the host's callba
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from handwriting.figures import emitted_chars, ink_segments
-from handwriting.ink import Ink
+from gui.messages import RecognitionInsight, SaliencyRequest, SaliencyResult
 
 DIRECTIONS = ("fwd", "bwd")
 
@@ -39,89 +38,6 @@ class TimeCursor(QObject):
 
 
 # --------------------------------------------------------------------------- recognition
-
-
-@dataclass(frozen=True, eq=False)
-class RecognitionInsight:
-    """One recognized line: its ink, `service.Recognition`, `service.Inspection` and the
-    recognizer's alphabet (class k is chars[k - 1]); derived arrays are computed once."""
-
-    ink: Ink
-    recognition: object  # service.Recognition
-    inspection: object  # service.Inspection
-    chars: str
-    probs: np.ndarray = field(init=False, repr=False)  # (T', K)
-    xy: np.ndarray = field(init=False, repr=False)  # (N, 2) ink points
-    segs: np.ndarray = field(init=False, repr=False)  # (S, 2) point index pairs
-    emitted: list = field(init=False, repr=False)  # (frame, char) of the best text
-
-    def __post_init__(self):
-        trace = self.inspection.trace
-        xy, segs = ink_segments(self.ink)
-        best = self.recognition.nbest[0] if self.recognition.nbest else None
-        frames = best.char_frames if best is not None else ()
-        object.__setattr__(self, "probs", np.exp(np.asarray(trace.log_probs, np.float64)))
-        object.__setattr__(self, "xy", xy)
-        object.__setattr__(self, "segs", segs)
-        object.__setattr__(self, "emitted", emitted_chars(self.recognition.text, frames))
-
-    @classmethod
-    def compute(cls, recognizer, ink: Ink, decoder: str | None = None) -> RecognitionInsight:
-        """Recognize and inspect `ink` with a `service.Recognizer` (≈ 2x a recognition):
-        run this in the host's worker thread, not in the GUI thread."""
-        return cls(ink, recognizer.recognize(ink, decoder), recognizer.inspect(ink),
-                   recognizer.alphabet.chars)
-
-    @property
-    def text(self) -> str:
-        return self.recognition.text
-
-    @property
-    def n_frames(self) -> int:
-        return self.probs.shape[0]
-
-    @property
-    def n_layers(self) -> int:
-        return len(self.inspection.trace.layers)
-
-    @property
-    def n_units(self) -> int:
-        return self.inspection.trace.layers[0].fwd.c.shape[1]
-
-    @property
-    def point_frames(self) -> np.ndarray:
-        return self.inspection.point_frames
-
-    def cell(self, layer: int, direction: str):
-        return self.inspection.trace.direction(layer, direction)
-
-    def char_at(self, frame: int) -> int | None:
-        """The decoded character whose span (its emission to the next one's) holds `frame`."""
-        starts = [f for f, _ in self.emitted]
-        k = int(np.searchsorted(starts, frame, side="right")) - 1
-        return k if 0 <= k < len(starts) else None
-
-    def points_of_frame(self, frame: int) -> np.ndarray:
-        fp = self.inspection.frame_points
-        return fp[frame] if 0 <= frame < len(fp) else np.zeros(0, np.int64)
-
-
-@dataclass(frozen=True)
-class SaliencyRequest:
-    """What a saliency view wants: d log p(label at frame) / d input for the line of
-    `insight` (label None: the most active character there)."""
-
-    insight: RecognitionInsight
-    frame: int
-    label: int | None
-    char_index: int | None  # the clicked character, if any
-
-
-@dataclass(frozen=True)
-class SaliencyResult:
-    request: SaliencyRequest
-    magnitude: np.ndarray  # (N,) per ink point
-    label: int  # the class used
 
 
 SaliencyProvider = Callable[[SaliencyRequest], None]

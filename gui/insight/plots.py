@@ -22,7 +22,7 @@ from gui.insight.blocks import (
     small_font,
 )
 from gui.insight.model import TimeCursor
-from handwriting.figures import nice_step
+from handwriting.figures.arrays import nice_step
 
 # --------------------------------------------------------------------------- time plots
 

@@ -20,21 +20,22 @@ from PySide6.QtWidgets import (
 from gui.insight.blocks import TEXT, add_export_action, qcolor, small_font
 from gui.insight.model import DIRECTIONS, RecognitionState
 from gui.insight.plots import HeatmapView, LinePlotView
-from handwriting.figures import (
-    BLANK,
-    GATES,
+from handwriting.figures.arrays import (
     QUANTITIES,
     activity_order,
-    class_color,
     class_label,
-    diverging01,
-    diverging_fast,
     nice_step,
-    posterior_lines,
-    sequential_rgb,
     single_unit,
     unit_values,
 )
+from handwriting.figures.palette import (
+    BLANK,
+    class_color,
+    diverging01,
+    diverging_fast,
+    sequential_rgb,
+)
+from handwriting.figures.recognition import GATES, posterior_lines
 
 DIRECTION_NAMES = {"fwd": "forward", "bwd": "backward"}
 

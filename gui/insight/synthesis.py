@@ -21,7 +21,8 @@ from gui.insight.blocks import (
 )
 from gui.insight.model import LineFrame, SynthesisTrack, TimeCursor
 from gui.insight.plots import HeatmapView, LinePlotView
-from handwriting.figures import covariance_ellipses, sequential_rgb
+from handwriting.figures.arrays import covariance_ellipses
+from handwriting.figures.palette import sequential_rgb
 from handwriting.traces import mixture_density_grid
 
 STEPS_PER_CHAR = 25  # typical sampled points per character: the time axis's first guess

@@ -3,7 +3,9 @@
 (`.recognition` and `.synthesis`, on `.base`; the GUI thread drives them through
 `.models.ModelWorkers`), talk to the `handwriting.service` API only, and report back
 through typed Qt signals. The LSTM lab's training gets a thread of its own while it runs
-(`.lab.LabTraining`). Callers import from `gui.workers`.
+(`.lab.LabTraining`); adapting the recognizer to a writer runs `handwriting adapt` in a child
+process (`.adaptation.AdaptationProcess`). Import each name from its module; the messages
+are in `gui.messages`.
 
 Recognition is latest-request-wins: every request gets a sequence number, the worker skips a
 request that a newer one has overtaken before it starts, and `ModelWorkers` drops any result
@@ -14,28 +16,3 @@ point, the worker batches new points about 60 times a second, and `stop_synthesi
 it between steps through the service's `should_stop` callback. Nothing here imports torch at
 import time.
 """
-
-from __future__ import annotations
-
-from gui.messages import (
-    InsightRequest,
-    InsightResult,
-    LineRequest,
-    LineResult,
-    ModelInfo,
-    RecognitionRequest,
-    RecognitionResult,
-    SaliencyAnswer,
-    SaliencyJob,
-    SynthesisBatch,
-    SynthesisDone,
-    SynthesisJob,
-    SynthesisStarted,
-)
-from gui.workers.lab import CountingTrainer, LabTraining
-from gui.workers.models import ModelWorkers
-
-__all__ = ["CountingTrainer", "InsightRequest", "InsightResult", "LabTraining", "LineRequest",
-           "LineResult", "ModelInfo", "ModelWorkers", "RecognitionRequest", "RecognitionResult",
-           "SaliencyAnswer", "SaliencyJob", "SynthesisBatch", "SynthesisDone", "SynthesisJob",
-           "SynthesisStarted"]

@@ -9,6 +9,7 @@ only waits for its answers. `HANDWRITING_IN_PROCESS=1` loads them in this proces
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -24,16 +25,25 @@ _cache_lock = threading.Lock()
 _loading: dict[tuple, threading.Lock] = {}  # one per key: the two models load side by side
 
 
-def load_service(kind: str, folder: Path | None, threads: int | None):
-    """A service object, shared across windows while its file is unchanged (tests open many)."""
+def base_model_path(kind: str, folder: Path | None) -> Path:
+    """The shipped model of `kind` in `folder` (default: the service's `models_dir()`)."""
+    from handwriting.results import models_dir  # not `service`: this process needs no torch
+
+    return (folder or models_dir()) / f"{kind}.pt"
+
+
+def load_service(kind: str, folder: Path | None, threads: int | None,
+                 path: Path | None = None):
+    """A service object, shared across windows while its file is unchanged (tests open many).
+    `path`: another checkpoint of `kind` than the base one (a writer's adapted recognizer);
+    a service on an older version of that file is closed (its model process ends)."""
     # NumPy 2 imports numpy.ma on the first np.unique (so np.percentile, which the line
     # grouping uses at every pen-up): ~40 ms, paid here in a loading thread, not in a frame.
     import numpy.ma  # noqa: F401
 
     from handwriting.remote import RemoteService, load
-    from handwriting.results import models_dir  # not `service`: this process needs no torch
 
-    path = (folder or models_dir()) / f"{kind}.pt"
+    path = Path(path) if path is not None else base_model_path(kind, folder)
     in_process = os.environ.get("HANDWRITING_IN_PROCESS") == "1"
     try:
         st = path.stat()
@@ -44,9 +54,30 @@ def load_service(kind: str, folder: Path | None, threads: int | None):
         lock = _loading.setdefault(key, threading.Lock())
     with lock:
         if key not in _cache:
+            if path != base_model_path(kind, folder):  # re-adapted: the old weights are gone
+                with _cache_lock:
+                    stale = [k for k in _cache if k[:2] == key[:2] and k != key]
+                    for k in stale:
+                        close = getattr(_cache.pop(k), "close", None)
+                        if close is not None:
+                            close()
             _cache[key] = (load(kind, path, threads) if in_process
                            else RemoteService(kind, path, threads))
         return _cache[key]
+
+
+def preload(folder: Path | None = None, threads: int | None = None,
+            kinds: tuple[str, ...] = ("recognizer", "synthesizer")) -> None:
+    """Start loading the models now, each in a daemon thread (`load_service`: their
+    processes start and load while Qt and the window are still being made); the workers'
+    own `load_service` calls then wait for these loads and share them. Errors are left for
+    the workers' calls, which load again and report them."""
+    def load(kind: str) -> None:
+        with contextlib.suppress(Exception):
+            load_service(kind, folder, threads)
+
+    for kind in kinds:
+        threading.Thread(target=load, args=(kind,), name=f"preload-{kind}", daemon=True).start()
 
 
 @atexit.register

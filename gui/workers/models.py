@@ -24,7 +24,7 @@ from gui.messages import (
     SynthesisJob,
     SynthesisStarted,
 )
-from gui.workers.base import SHUTDOWN_WAIT_MS
+from gui.workers.base import SHUTDOWN_WAIT_MS, base_model_path
 from gui.workers.recognition import RecognitionWorker
 from gui.workers.synthesis import SynthesisWorker
 from handwriting.ink import Ink
@@ -55,9 +55,11 @@ class ModelWorkers(QObject):
     synthesis_started = Signal(object)  # SynthesisStarted
     synthesis_points = Signal(object)  # SynthesisBatch
     synthesis_finished = Signal(object)  # SynthesisDone
+    recognizer_switch_failed = Signal(str)  # message; the recognizer in use stays
 
     _load_recognizer = Signal()
     _load_synthesizer = Signal()
+    _switch_recognizer = Signal(object, object)  # checkpoint path or None, writer name
     _recognize = Signal(object)
     _inspect = Signal(object)
     _saliency = Signal(object)
@@ -66,6 +68,7 @@ class ModelWorkers(QObject):
     def __init__(self, models: Path | None = None, threads: int | None = None,
                  parent: QObject | None = None):
         super().__init__(parent)
+        self.folder = models
         self._seq = 0  # newest recognition request (written here, read by the worker)
         self._answered = 0
         self._insight_seq = 0  # newest insight request, and the last one answered
@@ -97,6 +100,8 @@ class ModelWorkers(QObject):
         self._load_synthesizer.connect(self._syn.on_load)
         self._recognize.connect(self._rec.on_request)
         self._inspect.connect(self._rec.on_insight)
+        self._switch_recognizer.connect(self._rec.on_switch)
+        self._rec.switch_failed.connect(self._on_switch_failed)
         self._saliency.connect(self._rec.on_saliency)
         self._synthesize.connect(self._syn.on_job)
         self._rec.loaded.connect(self._on_loaded)
@@ -171,6 +176,22 @@ class ModelWorkers(QObject):
         self._answered = result.seq
         self.recognized.emit(result)
 
+    def use_recognizer(self, path: Path | None, writer: str | None = None) -> None:
+        """Recognize with the checkpoint at `path` (`writer`'s adapted recognizer) from now
+        on, or with the base model for None: its model process starts in the recognition
+        thread; `model_loaded` reports it (`ModelInfo.adapted_to` names the writer)."""
+        self.loading.add("recognizer")
+        self._switch_recognizer.emit(path, writer)
+
+    @property
+    def base_recognizer(self) -> Path:
+        """The base recognizer's checkpoint (what a writer's adaptation starts from)."""
+        return base_model_path("recognizer", self.folder)
+
+    def _on_switch_failed(self, message: str) -> None:
+        self.loading.discard("recognizer")
+        self.recognizer_switch_failed.emit(message)
+
     # ------------------------------------------------------------------ insight
     @property
     def insight_pending(self) -> bool:
@@ -239,6 +260,7 @@ class ModelWorkers(QObject):
     @Slot(object)
     def _on_loaded(self, info: ModelInfo) -> None:
         self.loading.discard(info.kind)
+        self.errors.pop(info.kind, None)  # a later load (a switch of recognizer) worked
         self.models[info.kind] = info
         self.loaded_at[info.kind] = time.perf_counter()
         self.model_loaded.emit(info)

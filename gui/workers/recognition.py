@@ -4,6 +4,7 @@ started is skipped)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -15,12 +16,14 @@ from gui.messages import (
     InsightResult,
     LineRequest,
     LineResult,
+    RecognitionInsight,
     RecognitionRequest,
     RecognitionResult,
     SaliencyAnswer,
     SaliencyJob,
+    SaliencyResult,
 )
-from gui.workers.base import ModelWorker, error_text
+from gui.workers.base import ModelWorker, error_text, load_service, model_info
 from handwriting.ink import Ink
 
 RECENT_LINES = 8  # recognitions kept so that a line's insight need not recognize it again
@@ -34,6 +37,7 @@ class RecognitionWorker(ModelWorker):
     done = Signal(object)  # RecognitionResult
     insight_done = Signal(object)  # InsightResult
     saliency_done = Signal(object)  # SaliencyAnswer
+    switch_failed = Signal(str)  # message; the recognizer in use stays
 
     def __init__(self, latest, folder: Path | None, threads: int | None,
                  latest_insight=lambda: 0, latest_saliency=lambda: 0):
@@ -43,6 +47,21 @@ class RecognitionWorker(ModelWorker):
         # line key -> (ink, Recognition); holding the ink keeps the strokes, and so the key
         # (their ids), from being reused while cached
         self._recent: OrderedDict[object, tuple[Ink, object]] = OrderedDict()
+
+    @Slot(object, object)
+    def on_switch(self, path: Path | None, writer: str | None) -> None:
+        """Recognize with the checkpoint at `path` (a writer's adapted recognizer, in a model
+        process of its own) or, for None, the base model. Requests queued before this one
+        were answered by the previous model. If the new one fails to load, the previous one
+        stays in use and `switch_failed` says why."""
+        try:
+            service = load_service(self.kind, self._folder, self._threads, path)
+        except Exception as exc:  # a missing or corrupt file must not stop recognition
+            self.switch_failed.emit(error_text(exc))
+            return
+        self._service, self._recent = service, OrderedDict()
+        self.loaded.emit(dataclasses.replace(model_info(self.kind, service),
+                                             adapted_to=writer if path is not None else None))
 
     @Slot(object)
     def on_request(self, request: RecognitionRequest) -> None:
@@ -54,16 +73,15 @@ class RecognitionWorker(ModelWorker):
 
     def _recognize(self, line: LineRequest) -> LineResult:
         if self._service is None:
-            return LineResult(line.key, (), (), 0.0, self._error)
+            return LineResult(line.key, None, self._error)
         try:
             r = self._service.recognize(line.ink)
         except Exception as exc:  # bad ink, or the service's process went away: report it
-            return LineResult(line.key, (), (), 0.0, error_text(exc))
+            return LineResult(line.key, None, error_text(exc))
         self._recent[line.key] = (line.ink, r)
         while len(self._recent) > RECENT_LINES:
             self._recent.popitem(last=False)
-        return LineResult(line.key, tuple(h.text for h in r.nbest), r.nbest_char_points,
-                          r.seconds)
+        return LineResult(line.key, r)
 
     @Slot(object)
     def on_insight(self, request: InsightRequest) -> None:
@@ -75,7 +93,6 @@ class RecognitionWorker(ModelWorker):
         try:
             if self._service is None:
                 raise ValueError(self._error)
-            from gui.insight.model import RecognitionInsight  # the GUI thread imported it
 
             recent = self._recent.get(request.key)
             recognition = (recent[1] if recent is not None
@@ -99,7 +116,6 @@ class RecognitionWorker(ModelWorker):
         try:
             if self._service is None:
                 raise ValueError(self._error)
-            from gui.insight.model import SaliencyResult
 
             ins = req.insight
             magnitude, label = self._service.saliency(ins.ink, ins.inspection, req.frame,

@@ -28,11 +28,6 @@ class SynthesisWorker(ModelWorker):
         super().__init__(folder, threads)
         self._cancelled = cancelled
 
-    def _after_load(self) -> None:
-        # Compile the fast sampling step now (or load it from Numba's disk cache), not in the
-        # first job, which would wait seconds for it on a machine's first run.
-        self._service.warm_up()
-
     @Slot(object)
     def on_job(self, job: SynthesisJob) -> None:
         t0 = time.perf_counter()

@@ -13,6 +13,7 @@ import torch  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from gui.canvas import InkCanvas  # noqa: E402
+from gui.files import DocumentFiles  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 from handwriting.document import InkDocument  # noqa: E402
 
@@ -33,7 +34,7 @@ def _discard_on_close(monkeypatch):
     """Windows left with modified ink are closed at teardown: answer "Save changes?" with
     Discard (a refused close would leave a window with running threads to be destroyed).
     Tests of the question itself patch `ask_save_changes` again."""
-    monkeypatch.setattr(MainWindow, "ask_save_changes", lambda self, action: "discard")
+    monkeypatch.setattr(DocumentFiles, "ask_save_changes", lambda self, action: "discard")
 
 
 @pytest.fixture

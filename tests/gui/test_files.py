@@ -36,21 +36,21 @@ def test_save_as_then_save_and_recent_files(window, messages, monkeypatch, tmp_p
     monkeypatch.setattr("gui.files.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(target), "InkML (*.inkml)"))
     window.save_action.trigger()  # no file yet: Save asks for one
-    assert window.current_path == tmp_path / "mine.inkml"
+    assert window.files.current_path == tmp_path / "mine.inkml"
     assert window.windowTitle().startswith("mine.inkml —")
     drag(window.canvas, zigzag(40, 160))
     assert "*" in window.windowTitle()
     window.save_action.trigger()  # now saves in place, no dialog
     assert len(read_ink(tmp_path / "mine.inkml")) == 2 and messages == []
     assert Preferences.load().recent[0] == str((tmp_path / "mine.inkml").resolve())
-    window.on_fill_recent()
+    window.files.on_fill_recent()
     assert [a.text() for a in window.recent_menu.actions()][0].endswith("mine.inkml")
 
 
 def test_svg_and_png_exports_use_the_preferred_width_and_colour(window, tmp_path):
     window.document.replace(INK)
     window.prefs.color, window.prefs.stroke_width = "#aa0000", 10.0
-    assert window.export_to(tmp_path / "x.svg") and window.export_to(tmp_path / "x.png")
+    assert window.files.export_to(tmp_path / "x.svg") and window.files.export_to(tmp_path / "x.png")
     svg = (tmp_path / "x.svg").read_text()
     assert 'stroke="#aa0000"' in svg
     width = float(re.search(r'stroke-width="([\d.]+)"', svg).group(1))
@@ -90,7 +90,7 @@ def test_autosave_and_restore_after_a_crash(qtbot, messages, monkeypatch):
     second = new_window(qtbot)
     qtbot.waitUntil(lambda: second.document.ink == INK, timeout=5000)
     assert not first.autosave.path.exists()  # restored into the second session's autosave
-    assert second.is_modified  # restored ink is not saved anywhere yet
+    assert second.files.is_modified  # restored ink is not saved anywhere yet
     second.close()  # a clean exit: nothing is offered next time, the ink is kept
     assert read_ink(folder / "last-session.json") == INK
     assert list((folder / "sessions").iterdir()) == []

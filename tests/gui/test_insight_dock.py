@@ -12,16 +12,16 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from gui.insight import SaliencyRequest
 from gui.insight_host import typed_positions
 from gui.messages import (
     InsightResult,
     SaliencyJob,
+    SaliencyRequest,
     SynthesisBatch,
     SynthesisDone,
     SynthesisStarted,
 )
-from gui.workers import ModelWorkers
+from gui.workers.models import ModelWorkers
 from gui.workers.recognition import RecognitionWorker
 from handwriting.ink import Ink
 from handwriting.synthesis import SynthesisFrame

@@ -15,19 +15,11 @@ from PySide6.QtWidgets import QApplication
 
 from gui.bench_tools import PaintClock
 from gui.canvas import InkCanvas
-from gui.insight import (
-    CellStatePanel,
-    GatePanel,
-    InsightDock,
-    NeuronInkView,
-    PosteriorPanel,
-    RecognitionInsight,
-    RecognitionState,
-    SaliencyResult,
-    SaliencyView,
-    sync_saliency_provider,
-)
-from gui.insight.ink_views import SALIENCY_DEBOUNCE_MS
+from gui.insight.dock import InsightDock
+from gui.insight.ink_views import SALIENCY_DEBOUNCE_MS, NeuronInkView, SaliencyView
+from gui.insight.model import RecognitionState, sync_saliency_provider
+from gui.insight.recognition import CellStatePanel, GatePanel, PosteriorPanel
+from gui.messages import RecognitionInsight, SaliencyResult
 from handwriting.alphabet import IAM_CHARS
 from handwriting.document import InkDocument
 from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess

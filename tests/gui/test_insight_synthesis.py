@@ -9,16 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from gui.insight import (
-    AttentionPanel,
-    EosTrace,
-    InsightDock,
-    LineFrame,
-    LstmLabPanel,
-    MixtureView,
-    SynthesisTrack,
-    TimeCursor,
-)
+from gui.insight.dock import InsightDock
+from gui.insight.lab import LstmLabPanel
+from gui.insight.model import LineFrame, SynthesisTrack, TimeCursor
+from gui.insight.synthesis import AttentionPanel, EosTrace, MixtureView
 from handwriting.alphabet import DEFAULT_ALPHABET
 from handwriting.models.configs import SynthesizerConfig
 from handwriting.models.synthesizer import SynthesizerNet

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gui.files import DocumentFiles
 from gui.main_window import MainWindow
 from gui.settings import Preferences, settings
 from handwriting.formats import read_ink, write_ink
@@ -35,7 +36,7 @@ def answers(monkeypatch):
         asked.append(action)
         return script.pop(0) if script else "discard"
 
-    monkeypatch.setattr(MainWindow, "ask_save_changes", ask)
+    monkeypatch.setattr(DocumentFiles, "ask_save_changes", ask)
     return script, asked
 
 
@@ -52,7 +53,7 @@ def test_open_over_modified_ink_asks_and_cancel_keeps_everything(window, answers
     before = window.document.ink
     write_ink(OTHER, tmp_path / "other.json")
     script.append("cancel")
-    assert not window.open_file(tmp_path / "other.json")
+    assert not window.files.open_file(tmp_path / "other.json")
     assert asked == ["opening other.json"]
     assert window.document.ink is before and window.document.can_undo
 
@@ -66,9 +67,9 @@ def test_open_after_discard_replaces_and_save_answer_saves_first(window, answers
     monkeypatch.setattr("gui.files.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(target), "JSON ink (*.json)"))
     script.append("save")
-    assert window.open_file(tmp_path / "other.json")
+    assert window.files.open_file(tmp_path / "other.json")
     assert len(read_ink(target)) == 1  # saved before it was replaced
-    assert window.document.ink == OTHER and not window.is_modified
+    assert window.document.ink == OTHER and not window.files.is_modified
 
 
 def test_a_cancelled_save_as_keeps_the_ink(window, answers, tmp_path, monkeypatch):
@@ -78,19 +79,19 @@ def test_a_cancelled_save_as_keeps_the_ink(window, answers, tmp_path, monkeypatc
     before = window.document.ink
     monkeypatch.setattr("gui.files.QFileDialog.getSaveFileName", lambda *a, **k: ("", ""))
     script.append("save")
-    assert not window.open_file(tmp_path / "other.json")
+    assert not window.files.open_file(tmp_path / "other.json")
     assert window.document.ink is before
 
 
 def test_new_document_asks_then_starts_untitled(window, answers, tmp_path):
     script, asked = answers
     write_ink(INK, tmp_path / "ink.json")
-    assert window.open_file(tmp_path / "ink.json")
+    assert window.files.open_file(tmp_path / "ink.json")
     assert asked == []  # nothing was modified
     drag(window.canvas, zigzag(40, 200))
     window.new_action.trigger()
     assert asked == ["starting a new document"]
-    assert window.document.ink.is_empty and window.current_path is None
+    assert window.document.ink.is_empty and window.files.current_path is None
     assert window.windowTitle().startswith("Untitled —")
 
 
@@ -105,9 +106,9 @@ def test_quit_with_modified_ink_asks_and_cancel_keeps_the_window(window, answers
 
 def test_clear_is_an_undoable_edit_of_the_same_document(window, tmp_path):
     write_ink(INK, tmp_path / "ink.json")
-    window.open_file(tmp_path / "ink.json")
+    window.files.open_file(tmp_path / "ink.json")
     window.clear_action.trigger()
-    assert window.current_path == tmp_path / "ink.json" and window.is_modified
+    assert window.files.current_path == tmp_path / "ink.json" and window.files.is_modified
     window.undo_action.trigger()
     assert window.document.ink == INK
 
@@ -116,7 +117,7 @@ def test_save_never_overwrites_another_programs_file_silently(window, tmp_path, 
     opened = tmp_path / "fixture.inkml"
     write_ink(INK, opened)
     original = opened.read_bytes()
-    window.open_file(opened)
+    window.files.open_file(opened)
     window.clear_action.trigger()
     drag(window.canvas, zigzag(40, 80))
     chosen = tmp_path / "new.json"
@@ -170,7 +171,7 @@ def test_recent_files_of_two_apps_are_merged(qtbot, messages, tmp_path):
     a, b = _window(qtbot), _window(qtbot)
     for name, win in (("one.json", a), ("two.json", b)):
         write_ink(INK, tmp_path / name)
-        win.open_file(tmp_path / name)
+        win.files.open_file(tmp_path / name)
     a.close()
     b.close()
     recent = Preferences.load(settings()).recent
@@ -181,7 +182,7 @@ def test_recent_files_of_two_apps_are_merged(qtbot, messages, tmp_path):
 def test_a_fifo_is_refused_without_blocking_the_window(window, messages, tmp_path):
     fifo = tmp_path / "pipe.json"
     os.mkfifo(fifo)
-    assert not window.open_file(fifo)
+    assert not window.files.open_file(fifo)
     assert "not a regular file" in messages[-1][1]
 
 
@@ -214,14 +215,14 @@ def test_a_large_file_is_read_off_the_gui_thread(window, tmp_path, monkeypatch):
 
     monkeypatch.setattr(gui.files, "BACKGROUND_READ_BYTES", 10)  # every file is "large"
     monkeypatch.setattr(gui.files, "read_ink", spy)
-    assert window.open_file(path)
+    assert window.files.open_file(path)
     assert readers == [False] and window.document.ink == INK
 
 
 def test_a_scripted_window_closes_without_asking(window, monkeypatch):
     """gui.bench and the batch options close windows holding ink they drew: no question
     may block them (python -m gui.bench hung on one)."""
-    monkeypatch.setattr(MainWindow, "ask_save_changes",
+    monkeypatch.setattr(DocumentFiles, "ask_save_changes",
                         lambda self, action: pytest.fail(f"asked before {action}"))
     window.unattended = True
     drag(window.canvas, zigzag(40, 80))
@@ -236,7 +237,7 @@ def test_gui_bench_closes_its_window_without_asking(monkeypatch):
     from handwriting.ink import Stroke
 
     asked = []
-    monkeypatch.setattr(MainWindow, "ask_save_changes",
+    monkeypatch.setattr(DocumentFiles, "ask_save_changes",
                         lambda self, action: asked.append(action) or "cancel")
 
     def draw(window, repeats, first_strokes=None):  # stands in for the measured drags

@@ -52,12 +52,12 @@ def test_opening_a_broken_file_reports_it_and_keeps_the_ink(window, messages, tm
     before = window.document.ink
     broken = tmp_path / "broken.inkml"
     broken.write_text("<ink><trace>1 2, 3 oops</trace>")
-    assert not window.open_file(broken)
+    assert not window.files.open_file(broken)
     assert len(messages) == 1
     title, text = messages[0]
     assert title == "Cannot open file" and "broken.inkml" in text
     assert window.document.ink == before
-    assert not window.open_file(tmp_path / "missing.json")
+    assert not window.files.open_file(tmp_path / "missing.json")
     assert "missing.json" in messages[1][1]
     assert window.document.ink == before
 
@@ -66,7 +66,7 @@ def test_opening_a_broken_file_reports_it_and_keeps_the_ink(window, messages, tm
 def test_export_then_read_back(window, messages, tmp_path, ext):
     draw_two_strokes(window)
     path = tmp_path / f"out{ext}"
-    assert window.export_to(path), messages
+    assert window.files.export_to(path), messages
     back = read_ink(path)
     assert len(back) == 2
     for a, b in zip(window.document.strokes, back.strokes, strict=True):
@@ -80,19 +80,19 @@ def test_export_then_read_back(window, messages, tmp_path, ext):
 def test_export_png_and_open_it_again(window, messages, tmp_path):
     draw_two_strokes(window)
     png = tmp_path / "out.png"
-    assert window.export_to(png)
+    assert window.files.export_to(png)
     with Image.open(png) as image:
         assert image.size[0] > 0 and image.size[1] > 0
     json_path = tmp_path / "out.json"
-    window.export_to(json_path)
+    window.files.export_to(json_path)
     window.document.clear()
-    assert window.open_file(json_path) and len(window.document) == 2
+    assert window.files.open_file(json_path) and len(window.document) == 2
     assert window.windowTitle().startswith("out.json")
     assert messages == []
 
 
 def test_export_of_empty_ink_is_refused(window, messages, tmp_path):
-    assert not window.export_to(tmp_path / "empty.svg")
+    assert not window.files.export_to(tmp_path / "empty.svg")
     assert messages and messages[0][0] == "Nothing to export"
     assert not (tmp_path / "empty.svg").exists()
 
@@ -103,7 +103,7 @@ def test_menu_actions_go_through_file_dialogs(window, messages, monkeypatch, tmp
     monkeypatch.setattr("gui.files.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(target), ""))
     window.export_actions[".inkml"].trigger()
-    assert window.current_path is None  # exporting does not change the current file
+    assert window.files.current_path is None  # exporting does not change the current file
     assert (tmp_path / "picked.inkml").is_file(), messages
 
     window.document.clear()

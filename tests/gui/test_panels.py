@@ -11,6 +11,7 @@ from PySide6.QtCore import QPointF, QUrl
 from gui.panels import MY_STYLE, NO_STYLE, RecognizedTextPanel, WritePanel, display_text
 from handwriting.document import TranscriptLine
 from handwriting.ink import Stroke
+from handwriting.results import Recognition
 
 pytestmark = pytest.mark.gui
 
@@ -21,7 +22,7 @@ def transcript_line(candidates: tuple[str, ...], y: float = 0.0) -> TranscriptLi
     strokes = tuple(Stroke.from_xy([(10 * i + k, y) for k in range(10)]) for i in range(n))
     points = tuple(tuple(np.arange(10 * i, 10 * i + 10) for i in range(len(c)))
                    for c in candidates)
-    return TranscriptLine(strokes, candidates, points)
+    return TranscriptLine(strokes, Recognition.of_texts(candidates, points))
 
 
 def test_display_text_maps_shown_characters_to_recognized_ones():

@@ -11,15 +11,11 @@ import sys
 import numpy as np
 import pytest
 
-from gui.workers import (
-    LineRequest,
-    LineResult,
-    ModelWorkers,
-    RecognitionRequest,
-    RecognitionResult,
-)
+from gui.messages import LineRequest, LineResult, RecognitionRequest, RecognitionResult
+from gui.workers.models import ModelWorkers
 from gui.workers.recognition import RecognitionWorker
 from handwriting.ink import Ink
+from handwriting.results import Recognition
 from tests.fixtures import hershey_ink
 from tests.gui.helpers import drag, line_strokes, rgb
 
@@ -100,8 +96,8 @@ def test_stale_recognition_results_are_dropped(qtbot, tmp_path):
     second = workers.recognize([LineRequest("a", HELLO)])
     assert workers.recognition_pending
     # The answers arrive out of order: the newer first, then the overtaken one.
-    workers._on_recognized(RecognitionResult(second, (LineResult("a", ("new",), ((),), 0.0),), 0.0))
-    workers._on_recognized(RecognitionResult(first, (LineResult("a", ("old",), ((),), 0.0),), 0.0))
+    workers._on_recognized(RecognitionResult(second, (LineResult("a", Recognition.of_texts(("new",))),), 0.0))
+    workers._on_recognized(RecognitionResult(first, (LineResult("a", Recognition.of_texts(("old",))),), 0.0))
     assert [r.seq for r in got] == [second] and workers.dropped == 1
     assert not workers.recognition_pending
     workers.shutdown()
@@ -122,7 +118,7 @@ def test_a_stale_result_does_not_reach_the_transcript(ready_window, qtbot):
     doc, workers = ready_window.document, ready_window.workers
     before = doc.text
     key = tuple(id(s) for s in doc.strokes)
-    stale = RecognitionResult(workers._seq - 1, (LineResult(key, ("stale",), ((),), 0.0),), 0.0)
+    stale = RecognitionResult(workers._seq - 1, (LineResult(key, Recognition.of_texts(("stale",))),), 0.0)
     workers._on_recognized(stale)
     assert doc.text == before and workers.dropped >= 1
 
@@ -234,4 +230,39 @@ def test_both_models_load_in_their_worker_threads_not_the_gui_thread(qtbot, tmp_
         workers.start()
     assert set(threads) == {"recognizer", "synthesizer"}
     assert all(t is not threading.main_thread() for t in threads.values()), threads
+    workers.shutdown()
+
+
+def test_preloaded_models_are_the_ones_the_workers_use(qtbot, tmp_path, monkeypatch):
+    """`preload` (what the app calls before Qt) starts each model once; the window's workers
+    wait for those loads instead of starting their own."""
+    import threading
+    import time
+
+    import gui.workers.base as base
+
+    calls = []
+    gate = threading.Event()
+
+    def slow_remote(kind, path, threads):
+        calls.append(kind)
+        gate.wait(5)
+        raise OSError(f"{kind}: deliberately unavailable")
+
+    monkeypatch.setattr("handwriting.remote.RemoteService", slow_remote)
+    monkeypatch.setattr(base, "_cache", {})
+    monkeypatch.setattr(base, "_loading", {})
+    (tmp_path / "recognizer.pt").write_bytes(b"x")
+    (tmp_path / "synthesizer.pt").write_bytes(b"x")
+    base.preload(tmp_path, 1)
+    deadline = time.monotonic() + 5
+    while len(calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(calls) == ["recognizer", "synthesizer"]
+    workers = ModelWorkers(tmp_path)
+    workers.start()
+    time.sleep(0.2)  # the workers are now waiting on the preloads' locks, not loading
+    assert len(calls) == 2
+    gate.set()
+    qtbot.waitUntil(lambda: not workers.loading, timeout=10_000)
     workers.shutdown()

@@ -13,7 +13,6 @@ from handwriting.adaptation import (
     Cancelled,
     Example,
     adapt,
-    adapted_model_path,
     adapted_recognizer,
     benchmark_forms,
     save_adapted,
@@ -21,7 +20,7 @@ from handwriting.adaptation import (
 from handwriting.checkpoint import load_checkpoint
 from handwriting.cli import main
 from handwriting.formats import write_ink
-from handwriting.samples import SampleStore
+from handwriting.samples import SampleStore, adapted_model_path
 from handwriting.service import Recognizer
 from tests.fixtures import hershey_ink, write_tiny_recognizer
 
@@ -135,9 +134,16 @@ def test_cli_samples_and_adapt(tiny_checkpoint, tmp_path, capsys):
     assert main(["samples", "list", "--samples-db", str(db), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == [{"id": 1, "name": "Ada", "samples": 2}]
     assert main(["adapt", "--samples-db", str(db), "--writer", "Ada", "--model",
-                 str(tiny_checkpoint), "--steps", "2", "--decoder", "greedy", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+                 str(tiny_checkpoint), "--steps", "2", "--decoder", "greedy", "--json",
+                 "--progress-json"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
     assert out["steps"] == 2 and out["samples"] == 2
+    stages = [json.loads(line) for line in captured.err.splitlines()]
+    assert [(p["stage"], p.get("step")) for p in stages] == [
+        ("measuring", None), ("adapting", 1), ("adapting", 2), ("measuring", None),
+        ("saving", None)]
+    assert all(p["steps"] == 2 for p in stages)
     assert load_checkpoint(out["model"], "recognizer")["adaptation"]["writer"] == "Ada"
     capsys.readouterr()
     assert main(["recognize", str(tmp_path / "0.inkml"), "--samples-db", str(db), "--writer",
@@ -167,8 +173,7 @@ def test_cli_refuses_a_foreign_file_and_an_unknown_writer(tmp_path, capsys):
 
 
 def test_priming_sample_covers_most_of_the_text():
-    from handwriting.cli_samples import best_priming_sample
-    from handwriting.samples import Sample
+    from handwriting.samples import Sample, best_priming_sample
 
     def s(i, text):
         return Sample(i, 1, hershey_ink("x"), text, "", "", 0.0)

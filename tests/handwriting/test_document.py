@@ -11,6 +11,7 @@ import pytest
 
 from handwriting.document import InkDocument, TranscriptLine
 from handwriting.ink import Ink, Stroke
+from handwriting.results import Recognition
 
 
 def draw(doc: InkDocument, points, t0: float = 0.0, pressure=None) -> int | None:
@@ -167,8 +168,8 @@ def test_preview_and_transcript_leave_the_ink_and_history_alone(doc, events):
     doc.set_preview(Ink.from_strokes([[(0, 10), (5, 12)]]))
     assert doc.preview is not None and doc.ink is ink and kinds(events) == ["preview_changed"]
     doc.set_preview(None)
-    line = TranscriptLine(doc.strokes, ("ab", "ob"), ((np.arange(1), np.arange(1, 2)),
-                                                      (np.arange(1), np.arange(1, 2))))
+    line = TranscriptLine(doc.strokes, Recognition.of_texts(
+        ("ab", "ob"), ((np.arange(1), np.arange(1, 2)), (np.arange(1), np.arange(1, 2)))))
     doc.set_transcript([line])
     assert doc.text == "ab" and doc.transcript[0].points[1].tolist() == [1]
     doc.choose_candidate(0, 1)

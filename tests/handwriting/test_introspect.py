@@ -12,12 +12,8 @@ from torch import nn
 from handwriting.alphabet import DEFAULT_ALPHABET
 from handwriting.introspect import (
     InstrumentedLSTM,
-    PointMixture,
-    SynthesisTrace,
     cell_saliency,
     char_saliency,
-    diverging_rgb,
-    mixture_density_grid,
     most_active_label,
     record_recognizer,
     saliency,
@@ -26,6 +22,7 @@ from handwriting.models.configs import RecognizerConfig, SynthesizerConfig
 from handwriting.models.recognizer import RecognizerNet
 from handwriting.models.synthesizer import SynthesizerNet
 from handwriting.synthesis import sample_stream
+from handwriting.traces import PointMixture, SynthesisTrace, diverging_rgb, mixture_density_grid
 
 
 def _net(layers: int = 2, seed: int = 0) -> RecognizerNet:

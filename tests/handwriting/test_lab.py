@@ -7,13 +7,9 @@ import numpy as np
 import pytest
 import torch
 
+from handwriting.counting import END, VOCAB, count_signal, counting_string, encode
 from handwriting.lab import (
-    END,
-    VOCAB,
     CountingConfig,
-    count_signal,
-    counting_string,
-    encode,
     find_counting_units,
     make_counting_data,
     record_counting,

@@ -25,7 +25,7 @@ from handwriting.checkpoint import (
 from handwriting.features import point_features, preprocess
 from handwriting.models import numba_recognizer
 from handwriting.models.configs import RecognizerConfig, SynthesizerConfig
-from handwriting.models.fast_sampler import FastWeights, synthesizer_shapes
+from handwriting.models.numpy_sampler import FastWeights, synthesizer_shapes
 from handwriting.models.recognizer import RecognizerNet
 from handwriting.models.synthesizer import SynthesizerNet
 from handwriting.ptfile import PtFileError, read_pt
@@ -101,6 +101,9 @@ def test_numba_forward_matches_the_torch_network(cfg):
         got = numba_recognizer.forward(weights, x[0].numpy())
         assert got.shape == ref.shape
         np.testing.assert_allclose(got, ref, atol=2e-5)
+        # the directions side by side in two threads compute exactly the same
+        assert np.array_equal(numba_recognizer.forward(weights, x[0].numpy(), parallel=True),
+                              got)
 
 
 def test_weights_that_do_not_fit_the_config_are_named(tmp_path):

@@ -232,3 +232,19 @@ def test_prompts_cover_the_alphabet_digits_and_punctuation():
     import string
 
     assert set(string.ascii_letters + string.digits + ".,;:!?\"'()-&%") <= chars
+
+
+def test_a_deleted_writers_adapted_model_goes_with_them(tmp_path):
+    """The next writer gets the deleted one's id back, so their model would be read as theirs."""
+    from handwriting.samples import adapted_model_path
+
+    with SampleStore(tmp_path / "s.db") as store:
+        store.add_writer("keep")
+        old = store.add_writer("gone")
+        model = adapted_model_path(tmp_path / "s.db", old.id)
+        model.parent.mkdir()
+        for suffix in (".pt", ".json", ".md"):
+            model.with_suffix(suffix).write_text("weights")
+        store.delete_writer("gone")
+        assert store.add_writer("new").id == old.id  # SQLite reuses the highest id
+        assert list(model.parent.iterdir()) == []

@@ -151,9 +151,9 @@ def test_word_lm_loads_with_a_tuned_word_weight_and_warm_up_fills_its_tables(tmp
     save_checkpoint({k: v for k, v in ckpt.items() if k != "format_version"}, path)
     rec = Recognizer.from_checkpoint(path)
     assert rec.word_lm is not None and rec.decoder_settings.word_bonus == 1.0
-    assert rec.word_lm._prefixes is None
+    assert rec.word_lm._sorted is None
     rec.warm_up()
-    assert rec.word_lm._prefixes and rec.lm._step  # built before the first user line
+    assert rec.word_lm._sorted and rec.lm._step  # built before the first user line
     assert Recognizer.from_checkpoint(tiny_checkpoint).word_lm is None  # untuned: char LM only
 
 

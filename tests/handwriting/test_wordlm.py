@@ -125,3 +125,10 @@ def test_cli_builds_the_word_lm_from_trainset_lines_only(fake_iam_ondb, tmp_path
     bigram_words = {lm.words[w] for _, w in lm._bigrams}
     assert train and bigram_words <= train  # every counted pair comes from trainset lines
     assert not test & bigram_words
+
+
+def test_is_prefix_agrees_with_every_prefix_of_every_word():
+    lm = WordLM.train(["the house of the hound", "a houseboat", "hello there"])
+    prefixes = {w[:i] for w in lm.words for i in range(1, len(w) + 1)}
+    probes = prefixes | {"x", "thf", "houses", "hz", "zz", "a" * 5, "hello there"}
+    assert {p for p in probes if lm.is_prefix(p)} == prefixes

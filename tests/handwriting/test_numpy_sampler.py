@@ -1,4 +1,4 @@
-"""Tests for the NumPy sampling engine (`models.fast_sampler`): its step equals
+"""Tests for the NumPy sampling engine (`models.numpy_sampler`): its step equals
 `SynthesizerNet.step`, seeded sampling repeats, priming, and end-of-text detection in
 `synthesis.sample_stream` for both engines. Speed targets live in `handwriting bench`."""
 
@@ -12,12 +12,12 @@ import torch
 
 from handwriting.alphabet import Alphabet
 from handwriting.models.configs import SynthesizerConfig
-from handwriting.models.fast_sampler import (
-    NUMPY_ONE_THREAD,
+from handwriting.models.numpy_sampler import (
     NumpySynthesisStep,
     fast_weights,
 )
 from handwriting.models.synthesizer import SynthesizerNet
+from handwriting.models.threads import NUMPY_ONE_THREAD
 from handwriting.synthesis import (
     END_TAIL_STEPS,
     Style,

@@ -3,7 +3,7 @@ LSTM layers, soft window, mixture head) plus the mixture read-out and the draw o
 pen offset in ONE compiled call: what `engine="auto"` runs for a few lines when Numba is
 installed (`synthesis.choose_engine`).
 
-Why: at batch 1 the NumPy engine (`fast_sampler`) spends about half of each step in ~90
+Why: at batch 1 the NumPy engine (`numpy_sampler`) spends about half of each step in ~90
 ufunc calls of ~1 us each, on vectors of a few hundred numbers; here that overhead is gone
 and what is left is streaming the float32 weights once per step. The layout, weights and
 random draws are `NumpySynthesisStep`'s, so both engines sample the same offsets for one
@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from handwriting.models.configs import RHO_LIMIT, SynthesizerConfig
-from handwriting.models.fast_sampler import (
+from handwriting.models.numpy_sampler import (
     FastWeights,
     NumpyMixture,
     NumpySynthesisStep,

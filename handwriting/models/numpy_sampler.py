@@ -1,5 +1,5 @@
 """Fast inference for `SynthesizerNet.step`: the same Graves (2013) §5 step in float32 NumPy
-(the engine of `synthesis.sample_stream` for many lines, or without Numba; `jit_sampler`
+(the engine of `synthesis.sample_stream` for many lines, or without Numba; `numba_sampler`
 compiles this same layout into one call per step). At batch 1 PyTorch spends most of a step
 dispatching ~40 small ops; here a step is one matrix product per layer, window and head plus
 ~70 NumPy ufunc calls on preallocated buffers (about half of its time), the rest streaming
@@ -17,12 +17,8 @@ tanh gives every gate: sigmoid(z) = (1 + tanh(z / 2)) / 2.
 
 from __future__ import annotations
 
-import ctypes
-import glob
 import math
-import os
 import sys
-import threading
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -30,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from handwriting.models.configs import RHO_LIMIT, SynthesizerConfig
+from handwriting.models.threads import NUMPY_ONE_THREAD, torch_one_thread
 
 if TYPE_CHECKING:
     from handwriting.models.synthesizer import SynthesizerNet
@@ -119,75 +116,6 @@ def fast_weights(net: SynthesizerNet) -> FastWeights:
         hit = (key, FastWeights.from_net(net))
         _CACHE[net] = hit
     return hit[1]
-
-
-# ------------------------------------------------------------------------------ BLAS threads
-
-
-class _SingleThread:
-    """Scoped single-threaded matrix products: at these sizes (a gemv, or a gemm with a few
-    rows) one thread is as fast as several, and a second thread fighting other processes for
-    a core costs 3-5x. Re-entrant and shared between threads: the first user saves the
-    thread count, the last one restores it, so the global setting never stays changed."""
-
-    def __init__(self, get, set_):
-        self._get, self._set = get, set_
-        self._lock = threading.Lock()
-        self._users = 0
-        self._saved = 1
-
-    def enter(self) -> None:
-        with self._lock:
-            if self._users == 0:
-                self._saved = self._get()
-                if self._saved != 1:
-                    self._set(1)
-            self._users += 1
-
-    def exit(self) -> None:
-        with self._lock:
-            self._users -= 1
-            if self._users == 0 and self._saved != 1:
-                self._set(self._saved)
-
-    def current(self) -> int:
-        return self._get()
-
-
-def _numpy_openblas() -> tuple | None:
-    """get/set thread count of NumPy's bundled OpenBLAS (what threadpoolctl would find), or
-    None for another BLAS (then NumPy's threads are left alone)."""
-    here = os.path.dirname(np.__file__)
-    for path in glob.glob(os.path.join(here, "..", "numpy.libs", "*openblas*")) + glob.glob(
-            os.path.join(here, ".dylibs", "*openblas*")):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for pre, suf in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
-                         ("openblas", "")):
-            get = getattr(lib, f"{pre}_get_num_threads{suf}", None)
-            set_ = getattr(lib, f"{pre}_set_num_threads{suf}", None)
-            if get is not None and set_ is not None:
-                get.restype, set_.argtypes = ctypes.c_int, [ctypes.c_int]
-                return get, set_
-    return None
-
-
-_blas = _numpy_openblas()
-NUMPY_ONE_THREAD = _SingleThread(*_blas) if _blas else _SingleThread(lambda: 1, lambda n: None)
-_torch_one_thread: _SingleThread | None = None
-
-
-def torch_one_thread() -> _SingleThread:
-    """`_SingleThread` for torch's threads (imported on first use: the model processes, which
-    sample with NumPy and Numba only, never load it)."""
-    global _torch_one_thread
-    if _torch_one_thread is None:
-        import torch
-
-        _torch_one_thread = _SingleThread(torch.get_num_threads, torch.set_num_threads)
-    return _torch_one_thread
 
 
 # ------------------------------------------------------------------------------ the step

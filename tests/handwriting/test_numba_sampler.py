@@ -1,4 +1,4 @@
-"""Tests for the compiled sampling step (`models.jit_sampler`): it computes what the NumPy
+"""Tests for the compiled sampling step (`models.numba_sampler`): it computes what the NumPy
 engine computes, makes the same draws for one seed, primes, ends lines and is what
 `engine="auto"` picks. Speed targets live in `handwriting bench synthesize`."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from handwriting.models import jit_sampler
-from handwriting.models.fast_sampler import NumpySynthesisStep, fast_weights
+from handwriting.models import numba_sampler
+from handwriting.models.numpy_sampler import NumpySynthesisStep, fast_weights
 from handwriting.synthesis import (
     END_TAIL_STEPS,
     JIT_MAX_LINES,
@@ -17,7 +17,7 @@ from handwriting.synthesis import (
     collect_lines,
     sample_stream,
 )
-from tests.handwriting.test_fast_sampler import (
+from tests.handwriting.test_numpy_sampler import (
     ALPHABET,
     LINES,
     TOL,
@@ -29,13 +29,13 @@ from tests.handwriting.test_fast_sampler import (
 )
 
 pytest.importorskip("numba")
-JitSynthesisStep = jit_sampler.JitSynthesisStep
+JitSynthesisStep = numba_sampler.JitSynthesisStep
 
 
 def test_tanh_matches_numpy_everywhere():
     x = np.concatenate([np.linspace(-30, 30, 20001), [0.0, 1e-8, -1e-8, 1e30, -1e30]])
     x = x.astype(np.float32)
-    got = np.array([jit_sampler._tanh(v) for v in x], np.float32)
+    got = np.array([numba_sampler._tanh(v) for v in x], np.float32)
     np.testing.assert_allclose(got, np.tanh(x.astype(np.float64)), atol=5e-7)
     assert np.all(np.abs(got) <= 1.0) and got[-2] > 0.9999 and got[-1] < -0.9999  # no overflow
 
@@ -109,7 +109,7 @@ def test_auto_picks_the_compiled_step_for_a_few_lines():
 
 
 def test_auto_falls_back_to_numpy_without_numba(monkeypatch):
-    monkeypatch.setattr(jit_sampler, "numba", None)
+    monkeypatch.setattr(numba_sampler, "numba", None)
     assert choose_engine("auto", 1) == "numpy"
     text, mask, _ = text_batch(["ab"])
     with pytest.raises(RuntimeError, match="numba"):
@@ -117,8 +117,8 @@ def test_auto_falls_back_to_numpy_without_numba(monkeypatch):
 
 
 def test_warm_up_compiles_for_a_real_network():
-    jit_sampler.warm_up(fast_weights(tiny_net()))
-    jit_sampler.warm_up()
+    numba_sampler.warm_up(fast_weights(tiny_net()))
+    numba_sampler.warm_up()
 
 
 def test_bench_reports_every_engine_against_the_baseline():

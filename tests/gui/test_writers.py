@@ -1,0 +1,154 @@
+"""Stored writers in the main window: the style control lists the sample store's writers,
+writing in a writer's style primes synthesis with their sample that covers the text best,
+and choosing a writer switches recognition to their adapted recognizer (the base model
+otherwise), which the status bar names."""
+
+from __future__ import annotations
+
+import pytest
+
+from gui.panels import NO_STYLE, WRITER_STYLE
+from handwriting.samples import SampleStore, adapted_model_path
+from tests.fixtures import hershey_ink, write_tiny_recognizer
+from tests.gui.conftest import MODEL_TIMEOUT_MS
+
+pytestmark = pytest.mark.gui
+
+
+def styles(window) -> list[str]:
+    combo = window.write_panel.style_combo
+    return [combo.itemText(i) for i in range(combo.count())]
+
+
+def choose(window, style: str) -> None:
+    combo = window.write_panel.style_combo
+    combo.setCurrentIndex(combo.findText(style))  # as a click in the list does
+
+
+@pytest.fixture
+def db(tmp_path):
+    """The app-data sample store (the one the Samples dialog uses) with Ada's samples."""
+    path = tmp_path / "app-data" / "samples.db"
+    with SampleStore(path) as store:
+        store.add_writer("Ada")
+        store.add_sample("Ada", hershey_ink("zebra"), "zebra", created=1.0)
+        store.add_sample("Ada", hershey_ink("the fox"), "the fox", created=2.0)
+        store.add_sample("Ada", hershey_ink("aaaaaaaaaaaa"), "aaaaaaaaaaaa", created=3.0)
+        store.add_writer("Bob")
+    return path
+
+
+def test_stored_writers_are_listed_and_prime_synthesis_with_their_best_sample(
+        db, window, monkeypatch):
+    window.writers.refresh()  # as when the Samples dialog closes
+    assert WRITER_STYLE.format("Ada") in styles(window)
+    assert WRITER_STYLE.format("Bob") in styles(window)
+    assert styles(window).index(WRITER_STYLE.format("Ada")) > styles(window).index(NO_STYLE)
+    sent = []
+    monkeypatch.setattr(window.workers, "synthesize",
+                        lambda text, bias, style, prime, *a, **k: sent.append((style, prime)) or 1)
+    choose(window, WRITER_STYLE.format("Ada"))
+    assert window.write_panel.writer() == "Ada"
+    assert window.write_text("the box", speed="instant")
+    [(style, (ink, text))] = sent
+    assert style is None and text == "the fox"  # the sample sharing most of t, h, e, b, o, x
+    assert ink.num_points == hershey_ink("the fox").num_points
+    choose(window, WRITER_STYLE.format("Bob"))  # no samples: nothing to imitate
+    assert not window.write_text("the box")
+    assert len(sent) == 1 and "Bob has no samples" in window.statusBar().currentMessage()
+
+
+def test_the_list_follows_the_samples_dialog(window, tmp_path):
+    from tests.gui.helpers import drag, zigzag
+
+    assert not any(s.startswith("Writer:") for s in styles(window))
+    window.samples_action.trigger()
+    dialog = window.samples_dialog
+    dialog.writer_box.setEditText("Cleo")
+    drag(dialog.canvas, zigzag(40, 80))
+    assert dialog.on_save()
+    dialog.accept()
+    assert WRITER_STYLE.format("Cleo") in styles(window)
+    assert not (tmp_path / "app-data" / "samples.db.adapted").exists()
+
+
+def test_a_writer_with_an_adapted_recognizer_is_read_with_it(db, ready_window, qtbot):
+    window = ready_window
+    with SampleStore(db) as store:
+        ada = store.writer("Ada").id
+    adapted = write_tiny_recognizer(adapted_model_path(db, ada))
+    base = window.workers.models["recognizer"].path
+    assert base == window.workers.base_recognizer
+    window.writers.refresh()
+
+    choose(window, WRITER_STYLE.format("Ada"))
+    qtbot.waitUntil(lambda: not window.workers.loading, timeout=MODEL_TIMEOUT_MS)
+    info = window.workers.models["recognizer"]
+    assert info.path == adapted and info.adapted_to == "Ada"
+    assert "recognizer adapted to Ada" in window.models_label.text()
+    assert window.writers.recognizer_path == adapted
+
+    choose(window, WRITER_STYLE.format("Bob"))  # no adapted recognizer: the base model
+    qtbot.waitUntil(lambda: not window.workers.loading, timeout=MODEL_TIMEOUT_MS)
+    info = window.workers.models["recognizer"]
+    assert info.path == base and info.adapted_to is None
+    assert "adapted" not in window.models_label.text()
+    assert "Bob has no adapted recognizer" in window.statusBar().currentMessage()
+
+    choose(window, WRITER_STYLE.format("Ada"))
+    qtbot.waitUntil(lambda: not window.workers.loading, timeout=MODEL_TIMEOUT_MS)
+    loaded = window.workers.loaded_at["recognizer"]
+    write_tiny_recognizer(adapted)  # adapted again (a new file) in the Samples dialog:
+    window.samples_action.trigger()
+    window.samples_dialog.adapted.emit("Ada")  # the chosen writer's new weights are loaded
+    qtbot.waitUntil(lambda: not window.workers.loading, timeout=MODEL_TIMEOUT_MS)
+    assert window.workers.loaded_at["recognizer"] > loaded
+    assert window.workers.models["recognizer"].adapted_to == "Ada"
+    window.samples_dialog.accept()
+    choose(window, NO_STYLE)
+    qtbot.waitUntil(lambda: not window.workers.loading, timeout=MODEL_TIMEOUT_MS)
+    assert window.workers.models["recognizer"].path == base
+
+
+def test_recognition_reads_the_page_again_with_the_new_recognizer(db, ready_window, qtbot):
+    from tests.gui.helpers import draw_ink
+
+    window = ready_window
+    draw_ink(window.canvas, hershey_ink("hello"))
+    qtbot.waitUntil(window.is_idle, timeout=MODEL_TIMEOUT_MS)
+    assert window.document.transcript
+    asked = []
+    window.workers.recognized.connect(lambda r: asked.append(r))
+    with SampleStore(db) as store:
+        write_tiny_recognizer(adapted_model_path(db, store.writer("Ada").id))
+    window.writers.refresh()
+    choose(window, WRITER_STYLE.format("Ada"))
+    qtbot.waitUntil(lambda: bool(asked) and window.is_idle(), timeout=MODEL_TIMEOUT_MS)
+    assert window.workers.models["recognizer"].adapted_to == "Ada"
+    assert asked[-1].lines  # the same line, read by the adapted model
+
+
+def test_a_chosen_writer_is_remembered_and_chosen_at_the_next_start(db, qtbot, messages):
+    from gui.main_window import MainWindow
+    from gui.settings import Preferences
+
+    prefs = Preferences.load()
+    prefs.style = WRITER_STYLE.format("Ada")
+    prefs.save()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.write_panel.writer() == "Ada"
+
+
+def test_the_app_writes_in_a_stored_writers_hand_from_the_command_line(db, tmp_path, capsys):
+    import json
+
+    from gui.app import main
+
+    assert main(["--writer", "Nobody", "--screenshot", str(tmp_path / "n.png")]) == 2
+    assert "no writer 'Nobody'" in capsys.readouterr().err
+    report = tmp_path / "report.json"
+    assert main(["--writer", "Ada", "--text", "the box", "--seed", "1", "--report-json",
+                 str(report), "--screenshot", str(tmp_path / "ada.png")]) == 0
+    got = json.loads(report.read_text())
+    assert got["synthesized_text"] == "the box" and got["synthesized_points"] > 0
