@@ -40,7 +40,6 @@ JSON line (or a short table).
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import sys
@@ -49,85 +48,24 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QPoint, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from handwriting.ink import Ink, Stroke  # noqa: E402
+from gui.bench_panels import TARGET_PANEL_MS, panel_figures  # noqa: E402
+from gui.bench_tools import (  # noqa: E402
+    BUSY_TEXT,
+    MOVE_MS,
+    PaintClock,
+    hershey_line,
+    idle_for,
+    pixel_strokes,
+    wait,
+)
 
 TARGET_P95_MS = 100.0
 TARGET_GAP_MS = 50.0
-TARGET_PANEL_MS = 30.0
 LINE_TEXT = "The quick brown fox jumps"
-PANEL_LINE_TEXT = "The quick brown fox jumps over"  # 44 strokes in the Hershey script font
-PANEL_DOCK_SIZE = (1400, 720)  # room for every recognition panel, none scrolled
-BUSY_TEXT = ("Handwriting is a trace of motion. " * 6).strip()
-MOVE_MS = 8
-
-
-def hershey_line(text: str) -> Ink:
-    """`text` in a single-stroke Hershey script font (pip install hershey-fonts), else a
-    deterministic cursive-like scribble of about the same length."""
-    try:
-        from HersheyFonts import HersheyFonts
-    except ImportError:
-        from handwriting.bench import scribble_line
-
-        return scribble_line(points=600, stroke_points=30)
-    font = HersheyFonts()
-    font.load_default_font("scripts")
-    strokes = [np.array(s, np.float64) for s in font.strokes_for_text(text)]
-    return Ink(tuple(Stroke.from_xy(s) for s in strokes if len(s)))
-
-
-def pixel_strokes(ink: Ink, left: float, top: float, height: float) -> list[list[QPoint]]:
-    """Strokes scaled to `height` pixels at (left, top), densified to ~3 px steps."""
-    x0, y0, _, y1 = ink.bounds()
-    k = height / max(y1 - y0, 1e-6)
-    out = []
-    for s in ink.strokes:
-        xy = (s.xy - (x0, y0)) * k + (left, top)
-        dense = [xy[0]]
-        for a, b in zip(xy[:-1], xy[1:], strict=True):
-            n = max(1, int(np.hypot(*(b - a)) // 3))
-            dense += [a + (b - a) * (i / n) for i in range(1, n + 1)]
-        pts = [QPoint(round(x), round(y)) for x, y in dense]
-        out.append([p for i, p in enumerate(pts) if i == 0 or p != pts[i - 1]])
-    return out
-
-
-class PaintClock(QObject):
-    """Timestamps of paint events of the widgets it watches, on the wall clock (`times`) and
-    on the GUI thread's CPU clock (`cpu`: what the thread itself spent between two paints,
-    without the time it waited for a core or the GIL, which a busy machine stretches)."""
-
-    def __init__(self, *widgets):
-        super().__init__()
-        self.times: dict[QObject, list[float]] = {w: [] for w in widgets}
-        self.cpu: dict[QObject, list[float]] = {w: [] for w in widgets}
-        for w in widgets:
-            w.installEventFilter(self)
-
-    def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.Type.Paint and obj in self.times:
-            self.times[obj].append(time.perf_counter())
-            self.cpu[obj].append(time.thread_time())
-        return False
-
-
-def idle_for(ms: float) -> None:
-    """Run the event loop for `ms` like an idle app does: blocked waiting for events, the
-    GIL free for the workers (a processEvents() spin would starve them)."""
-    loop = QEventLoop()
-    QTimer.singleShot(max(0, round(ms)), loop.quit)
-    loop.exec()
-
-
-def wait(condition, timeout_s: float = 10.0) -> bool:
-    deadline = time.perf_counter() + timeout_s
-    while not condition() and time.perf_counter() < deadline:
-        idle_for(1)
-    return condition()
 
 
 def pen_up_latency(window, repeats: int, first_strokes: list | None = None) -> list[float]:
@@ -258,126 +196,6 @@ def memory_mb() -> dict:
     models = {c.name.removeprefix("handwriting-"): peak(c.pid)
               for c in multiprocessing.active_children()}
     return {"app_process_mb": app, "model_process_mb": models}
-
-
-def canvas_ink(strokes: list[list[QPoint]]) -> Ink:
-    """The ink the canvas records for `strokes`: a point per mouse move, MOVE_MS apart."""
-    out, t = [], 0.0
-    for pts in strokes:
-        xy = np.array([(p.x(), p.y()) for p in pts], np.float32)
-        out.append(Stroke.from_xy(xy, MOVE_MS / 1000, t))
-        t += MOVE_MS / 1000 * (len(pts) + 20)  # a pen-up between strokes
-    return Ink(tuple(out))
-
-
-def spread(ms: list[float]) -> dict:
-    """{p50, p95, max} of milliseconds, to 0.1 ms."""
-    a = np.array(ms) if ms else np.array([float("nan")])
-    return {"p50": round(float(np.percentile(a, 50)), 1),
-            "p95": round(float(np.percentile(a, 95)), 1), "max": round(float(a.max()), 1)}
-
-
-def gui_thread_ms(update) -> tuple[float, float]:
-    """Wall and CPU milliseconds of the GUI thread for `update()` and the events it posted
-    (layouts, deferred paints); what was pending before is handled first, untimed."""
-    app = QApplication.instance()
-    app.processEvents()
-    t0, c0 = time.perf_counter(), time.thread_time()
-    update()
-    app.processEvents()
-    return 1000 * (time.perf_counter() - t0), 1000 * (time.thread_time() - c0)
-
-
-def insight_dock(tab: int):
-    """An `InsightDock` of `PANEL_DOCK_SIZE` on page `tab`, shown and exposed."""
-    from gui.insight.dock import InsightDock
-
-    dock = InsightDock()
-    dock.resize(*PANEL_DOCK_SIZE)
-    dock.tabs.setCurrentIndex(tab)
-    dock.show()
-    QTest.qWaitForWindowExposed(dock)
-    return dock
-
-
-def recognition_panel_updates(recognizer, repeats: int) -> dict:
-    """(d): a line growing stroke by stroke, each prefix computed as the worker does, then
-    shown in the dock as the GUI thread does."""
-    from gui.messages import RecognitionInsight
-
-    dock = insight_dock(0)
-    ink = canvas_ink(pixel_strokes(hershey_line(PANEL_LINE_TEXT), 30, 40, 70))
-    compute, wall, cpu = [], [], []
-
-    def show(insight) -> None:
-        dock.set_recognition(insight)
-        dock.repaint()  # the visible panels, painted now
-
-    for _ in range(repeats):
-        for k in range(1, len(ink.strokes) + 1):
-            t0 = time.perf_counter()
-            insight = RecognitionInsight.compute(recognizer, Ink(ink.strokes[:k]))
-            compute.append(1000 * (time.perf_counter() - t0))
-            ms, cpu_ms = gui_thread_ms(lambda ins=insight: show(ins))
-            wall.append(ms)
-            cpu.append(cpu_ms)
-        dock.set_recognition(None)
-    dock.close()
-    return {"panel_update_ms": spread(wall), "panel_update_cpu_ms": spread(cpu),
-            "panel_compute_ms": spread(compute), "panel_strokes": len(ink.strokes),
-            "panel_samples": len(wall)}
-
-
-def sampled_batches(synthesizer, text: str, seed: int) -> tuple[tuple[str, ...], list[list]]:
-    """The plan's lines and its `SynthesisFrame`s, grouped by sampling time as the synthesis
-    worker sends them to the GUI (a batch about every BATCH_SECONDS)."""
-    from gui.workers.synthesis import BATCH_SECONDS
-
-    plan = synthesizer.plan(text)
-    batches, batch, last = [], [], time.perf_counter()
-    for frame in synthesizer.stream(plan, seed=seed):
-        batch.append(frame)
-        now = time.perf_counter()
-        if now - last >= BATCH_SECONDS:
-            batches.append(batch)
-            batch, last = [], now
-    return tuple(plan.lines), batches + ([batch] if batch else [])
-
-
-def synthesis_panel_updates(synthesizer, repeats: int) -> dict:
-    """(d): each batch of frames appended to the synthesis panels, which then rebuild and
-    repaint (their throttle's tick, at most ~30 a second: an upper bound per batch)."""
-    dock = insight_dock(1)
-    wall, frames = [], []
-
-    def feed(batch) -> None:
-        dock.append_synthesis_frames(batch)
-        for panel in (dock.attention, dock.mixture, dock.eos):
-            panel.flush()
-        dock.repaint()
-
-    for seed in range(repeats):
-        lines, batches = sampled_batches(synthesizer, BUSY_TEXT, seed)
-        dock.begin_synthesis(lines)
-        for batch in batches:
-            wall.append(gui_thread_ms(lambda b=batch: feed(b))[0])
-            frames.append(len(batch))
-        dock.end_synthesis()
-    dock.close()
-    return {"synthesis_panel_update_ms": spread(wall), "synthesis_batches": len(wall),
-            "synthesis_frames_per_batch": int(np.median(frames)) if frames else 0}
-
-
-def panel_figures(threads: int, repeats: int) -> dict:
-    """(d) with models of its own, loaded as the app's workers load theirs."""
-    from handwriting.service import Recognizer, Synthesizer
-
-    recognizer = Recognizer.from_checkpoint(threads=threads)
-    synthesizer = Synthesizer.from_checkpoint(threads=threads)
-    synthesizer.warm_up()
-    gc.freeze()  # as the app does once its models are in (ModelWorkers._settle_heap)
-    return {**recognition_panel_updates(recognizer, repeats),
-            **synthesis_panel_updates(synthesizer, repeats)}
 
 
 def window_figures(args, launched: float | None = None) -> dict:

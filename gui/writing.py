@@ -16,7 +16,7 @@ from gui.panels import SPEED_FACTORS
 from gui.workers.models import ModelWorkers
 from handwriting.document import STROKE_GAP_S, InkDocument
 from handwriting.geometry import equal_heights
-from handwriting.ink import PEN_UP_SECONDS, POINT_SECONDS, Ink, Stroke
+from handwriting.ink import Ink, LineInkBuilder, Stroke
 
 FRAME_MS = 16  # reveal at about 60 frames per second
 LINE_PAUSE_S = 0.3  # moving the hand to the next line
@@ -27,67 +27,43 @@ GROWTH_HEADROOM = 0.3  # when the preview leaves the view, refit with this much 
 
 
 class _Line:
-    """One line being written: its sampled points placed on the page with synthetic pen
-    times, built up incrementally (each batch converts only its new points), and the
-    complete strokes and the bounds of the points revealed so far (both kept up to date
-    from the newly revealed points only)."""
+    """One line being written: its sampled points placed on the page and timed as a pen
+    (`handwriting.ink.LineInkBuilder`, incrementally), how many of them are revealed, and
+    the bounds of the revealed points (kept up to date from the newly revealed ones only)."""
 
-    def __init__(self, text: str, index: int, placement: Placement, timing: tuple[float, float]):
+    def __init__(self, text: str, index: int, placement: Placement):
         self.text = text
         self.finished = False
         self.shown = 0  # points revealed
-        self._index, self._placement = index, placement
-        self._point_s, self._pen_up_s = timing
-        self.xy = np.zeros((0, 2), np.float32)  # placed points
-        self.t = np.zeros(0, np.float64)  # synthetic pen time of each point, from 0
-        self.ends = np.zeros(0, np.int64)  # indices one past each pen-up point
-        self._pos = np.zeros(2, np.float64)  # pen position in writing heights
-        self._strokes: list[Stroke] = []  # complete revealed strokes
-        self._done = 0  # points in `_strokes`
+        p = placement
+        self.ink = LineInkBuilder(p.height, (p.x0, p.y0 + index * p.pitch))
         self._box = np.array([np.inf, np.inf, -np.inf, -np.inf])  # of the first `_boxed`
         self._boxed = 0
 
     def __len__(self) -> int:
-        return len(self.xy)
+        return len(self.ink)
+
+    @property
+    def t(self) -> np.ndarray:
+        """Synthetic pen time of each point, from 0."""
+        return self.ink.t
 
     def extend(self, offsets: np.ndarray) -> None:
         """Append sampled offsets (n, 3) in writing heights."""
-        if not len(offsets):
-            return
-        pos = self._pos + np.cumsum(offsets[:, :2].astype(np.float64), axis=0)
-        self._pos = pos[-1]
-        p = self._placement
-        shift = (p.x0, p.y0 + self._index * p.pitch)
-        self.xy = np.concatenate([self.xy, (pos * p.height + shift).astype(np.float32)])
-        up = offsets[:, 2] > 0.5
-        # Each point takes `point_s`; after a pen-up the next stroke starts `pen_up_s` later
-        # (the timing of `handwriting.ink.offsets_to_line_ink`).
-        prev_up = bool(len(self.ends)) and self.ends[-1] == len(self.t)
-        step = np.where(np.r_[prev_up, up[:-1]], self._pen_up_s, self._point_s)
-        start = self.t[-1] if len(self.t) else 0.0
-        if not len(self.t):
-            step[0] = 0.0  # the first point is at time 0
-        self.ends = np.concatenate([self.ends, len(self.t) + np.flatnonzero(up) + 1])
-        self.t = np.concatenate([self.t, start + np.cumsum(step)])
+        self.ink.extend(offsets)
 
     def bounds(self) -> np.ndarray:
         """(x0, y0, x1, y1) of the revealed points (inf, inf, -inf, -inf when none)."""
         if self.shown > self._boxed:
-            new = self.xy[self._boxed:self.shown]
+            new = self.ink.xy[self._boxed:self.shown]
             self._box = np.r_[np.minimum(self._box[:2], new.min(0)),
                               np.maximum(self._box[2:], new.max(0))]
             self._boxed = self.shown
         return self._box
 
     def strokes(self) -> list[Stroke]:
-        """The revealed points as strokes: the complete ones (kept) plus the one underway."""
-        for end in self.ends[(self.ends > self._done) & (self.ends <= self.shown)]:
-            self._strokes.append(Stroke(self.xy[self._done:end], self.t[self._done:end]))
-            self._done = int(end)
-        if self.shown > self._done:
-            return self._strokes + [Stroke(self.xy[self._done:self.shown],
-                                           self.t[self._done:self.shown])]
-        return list(self._strokes)
+        """The revealed points as strokes: the complete ones plus the one underway."""
+        return self.ink.strokes(self.shown)
 
 
 class TypedInk(QObject):
@@ -154,8 +130,7 @@ class TypedInk(QObject):
             chars = " ".join(repr(c) for c in started.dropped)
             self.message.emit(f"Cannot write {chars}: not in the model's alphabet; left out")
         self._placement = self._place(started.lines, started.page_height)
-        self._lines = [_Line(t, k, self._placement, (POINT_SECONDS, PEN_UP_SECONDS))
-                       for k, t in enumerate(started.lines)]
+        self._lines = [_Line(t, k, self._placement) for k, t in enumerate(started.lines)]
         self._t0 = time.perf_counter()
         self._timer.start()
 

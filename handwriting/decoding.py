@@ -11,7 +11,8 @@ from operator import itemgetter
 import numpy as np
 
 from handwriting.alphabet import Alphabet
-from handwriting.lm import CharNgramLM, Lexicon
+from handwriting.lexicon import Lexicon
+from handwriting.lm import CharNgramLM
 from handwriting.wordlm import LINE_START, WordLM, word_key
 
 NEG_INF = -math.inf

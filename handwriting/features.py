@@ -1,4 +1,5 @@
-"""Ink -> model inputs. The recognizer's per-point features and the synthesizer's offsets.
+"""Ink -> model inputs. The recognizer's per-point features (`encode`, which also keeps the
+way back from network frames to ink points) and the synthesizer's offsets.
 
 Recognizer (Graves et al. 2009 used similar local pen features): the line is deskewed
 (slope, slant), scaled to unit writing height and resampled by arc length, which makes the
@@ -12,6 +13,7 @@ the LSTM need not differentiate positions itself.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -95,11 +97,6 @@ def point_features(points: np.ndarray) -> np.ndarray:
     return feats.astype(np.float32)
 
 
-def recognizer_features(ink: Ink, cfg: FeatureConfig | None = None) -> np.ndarray:
-    """`Ink` -> (N, 8) unstandardized features; see `preprocess` and `point_features`."""
-    return point_features(preprocess(ink, cfg))
-
-
 @dataclass(frozen=True)
 class Standardizer:
     """Per-feature mean and std, fitted on training data and stored in checkpoints."""
@@ -122,6 +119,104 @@ class Standardizer:
     @classmethod
     def from_dict(cls, d: dict) -> Standardizer:
         return cls(tuple(d["mean"]), tuple(d["std"]))
+
+
+# --------------------------------------------------------------- recognizer input and back
+
+
+def features_of(points: np.ndarray, standardizer: Standardizer | None = None) -> np.ndarray:
+    """(N, 3) preprocessed points -> (N, F) features, standardized when a `standardizer` is
+    given: the recognizer's input (training applies its augmentation to the points first)."""
+    x = point_features(points)
+    return x if standardizer is None else standardizer(x)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One ink line as the recognizer reads it, and the way back from its frames to the ink:
+    `points` (N, 3) preprocessed, `x` (N, F) its input, `source` (N,) the ink point each
+    preprocessed point came from (computed on first use)."""
+
+    ink: Ink
+    points: np.ndarray  # (N, 3) x, y, stroke_start
+    x: np.ndarray  # (N, F) standardized features
+
+    @cached_property
+    def source(self) -> np.ndarray:  # (N,) indices into the ink's concatenated points
+        return _source_indices(self.ink, self.points)
+
+    def frame_points(self, stride: int, n_frames: int) -> tuple[np.ndarray, ...]:
+        """For each of the network's `n_frames` output frames, the ink points it read."""
+        return frame_points_of(self.source, stride, n_frames, self.ink.num_points)
+
+    def point_frames(self, stride: int, n_frames: int) -> np.ndarray:
+        """For each ink point, the output frame that read it."""
+        src = self.source
+        out = np.zeros(self.ink.num_points, np.int64)
+        out[src] = np.minimum(np.arange(len(src)) // stride, n_frames - 1)
+        # ink points skipped by resampling take the frame of the previous kept point
+        return np.maximum.accumulate(out)
+
+
+def encode(ink: Ink, config: FeatureConfig | None = None,
+           standardizer: Standardizer | None = None) -> Encoded:
+    """`Ink` -> the recognizer's input (`preprocess`, `point_features`, `standardizer`), with
+    the alignment of its points to the ink's."""
+    points = preprocess(ink, config)
+    return Encoded(ink, points, features_of(points, standardizer))
+
+
+def point_max(values: np.ndarray, source: np.ndarray, n_points: int) -> np.ndarray:
+    """Per-ink-point maximum of per-preprocessed-point `values` (points with none get 0)."""
+    out = np.zeros(n_points, np.float32)
+    np.maximum.at(out, source, values.astype(np.float32))
+    return out
+
+
+def char_points_of(char_frames: tuple[int, ...], frame_points: tuple[np.ndarray, ...]
+                   ) -> tuple[np.ndarray, ...]:
+    """The ink points of each character of a hypothesis: a character covers the frames from
+    its first emission to the next character's (the last one, to the end of the line)."""
+    frames = list(char_frames) + [len(frame_points)]
+    return tuple(
+        np.unique(np.concatenate([frame_points[t] for t in range(a, max(b, a + 1))]))
+        for a, b in zip(frames[:-1], frames[1:], strict=True))
+
+
+def frame_points_of(source: np.ndarray, stride: int, n_frames: int, n_points: int
+                    ) -> tuple[np.ndarray, ...]:
+    """For each output frame, the ink points it read: its window of `stride` input points
+    maps to ink points through `source` (`Encoded.source`, non-decreasing); the ink points
+    that resampling skipped go to the frame before them, so that dense ink (a mouse draws a
+    point every pixel or two) is covered without gaps; the last frame takes the rest."""
+    out = []
+    for t in range(n_frames):
+        window = source[t * stride:(t + 1) * stride]
+        if not len(window):
+            out.append(np.zeros(0, np.int64))
+            continue
+        last = t + 1 == n_frames or (t + 1) * stride >= len(source)
+        nxt = n_points if last else int(source[(t + 1) * stride])
+        out.append(np.arange(int(window[0]), max(nxt, int(window.max()) + 1), dtype=np.int64))
+    return tuple(out)
+
+
+def _source_indices(ink: Ink, points: np.ndarray) -> np.ndarray:
+    """For each preprocessed point (resampled per stroke, see `preprocess`), the index
+    of the nearest original ink point by arc-length fraction within the same stroke."""
+    starts = np.flatnonzero(points[:, 2] > 0.5)
+    ends = np.append(starts[1:], len(points))
+    out = np.zeros(len(points), np.int64)
+    offset = 0
+    for s, a, b in zip(ink.strokes, starts, ends, strict=True):
+        seg = np.hypot(*np.diff(s.xy.astype(np.float64), axis=0).T) if len(s) > 1 else np.zeros(0)
+        arc = np.concatenate([[0.0], np.cumsum(seg)])
+        frac = arc / arc[-1] if arc[-1] > 0 else np.linspace(0, 1, len(s))
+        target = np.linspace(0.0, 1.0, b - a) if b - a > 1 else np.zeros(1)
+        idx = np.clip(np.searchsorted(frac, target), 0, len(s) - 1)
+        out[a:b] = offset + idx
+        offset += len(s)
+    return out
 
 
 # --------------------------------------------------------------------------- synthesizer

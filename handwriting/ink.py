@@ -196,17 +196,63 @@ def offsets_to_ink(offsets: np.ndarray, dt: float = 0.01) -> Ink:
 
 
 def offsets_to_line_ink(offsets: np.ndarray, text: str = "") -> Ink:
-    """Sampled offsets (N, 3) in writing heights -> `Ink` with synthetic pen timing: a point
-    every `POINT_SECONDS`, `PEN_UP_SECONDS` from a pen-up to the next stroke."""
-    coords = offsets_to_coords(offsets)
-    ends = np.flatnonzero(coords[:, 2] > 0.5) + 1
-    if len(ends) == 0 or ends[-1] != len(coords):
-        ends = np.append(ends, len(coords))
-    strokes, start, t0 = [], 0, 0.0
-    for end in ends:
-        if end > start:
-            t = t0 + POINT_SECONDS * np.arange(end - start)
-            strokes.append(Stroke(coords[start:end, :2], t))
-            t0 = float(t[-1]) + PEN_UP_SECONDS
-        start = end
-    return Ink(tuple(strokes), {"text": text, "format": "synthesized"})
+    """Sampled offsets (N, 3) in writing heights -> `Ink` with synthetic pen timing (see
+    `LineInkBuilder`, which the app uses to build the same ink as the points arrive)."""
+    builder = LineInkBuilder()
+    builder.extend(offsets)
+    return Ink(tuple(builder.strokes()), {"text": text, "format": "synthesized"})
+
+
+class LineInkBuilder:
+    """Sampled offsets -> strokes, built up as the offsets arrive (each `extend` converts only
+    its new rows): the one place sampled pen movements become ink, for a whole line at once
+    (`offsets_to_line_ink`) or point by point (the app's typed text). Points are placed at
+    `scale * position + shift` (position in writing heights from (0, 0)) and timed like a
+    pen: a point every `POINT_SECONDS`, `PEN_UP_SECONDS` from a pen-up to the next stroke."""
+
+    def __init__(self, scale: float = 1.0, shift: tuple[float, float] = (0.0, 0.0)):
+        self.xy = np.zeros((0, 2), np.float32)  # (N, 2) placed points
+        self.t = np.zeros(0, np.float64)  # (N,) synthetic pen time of each point, from 0
+        self.ends = np.zeros(0, np.int64)  # indices one past each pen-up point
+        self._scale, self._shift = scale, shift
+        self._pos = np.zeros(2, np.float64)  # pen position in writing heights
+        self._stroke_start, self._stroke_t0 = 0, 0.0  # the current stroke's first point
+        self._strokes: list[Stroke] = []  # complete strokes handed out so far
+        self._done = 0  # points in `_strokes`
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+    def extend(self, offsets: np.ndarray) -> None:
+        """Append sampled `offsets` (n, 3) rows of dx, dy, pen_up, in writing heights."""
+        offsets = np.asarray(offsets, dtype=np.float32)
+        if not len(offsets):
+            return
+        pos = self._pos + np.cumsum(offsets[:, :2].astype(np.float64), axis=0)
+        self._pos = pos[-1]
+        n0 = len(self.xy)
+        self.xy = np.concatenate([self.xy, (pos * self._scale + self._shift).astype(np.float32)])
+        up = np.flatnonzero(offsets[:, 2] > 0.5) + 1  # one past each pen-up, in this batch
+        t = np.empty(len(offsets), np.float64)
+        start = 0
+        for end in [*up.tolist(), len(offsets)]:
+            if end > start:
+                k = n0 + start - self._stroke_start  # index of `start` within its stroke
+                t[start:end] = self._stroke_t0 + POINT_SECONDS * np.arange(k, k + end - start)
+            if end in up:  # a pen-up: the next stroke starts a pen lift later
+                self._stroke_start, self._stroke_t0 = n0 + end, float(t[end - 1]) + PEN_UP_SECONDS
+            start = end
+        self.ends = np.concatenate([self.ends, n0 + up])
+        self.t = np.concatenate([self.t, t])
+
+    def strokes(self, upto: int | None = None) -> list[Stroke]:
+        """The first `upto` points (default: all) as strokes: the complete ones (kept, so a
+        growing `upto` converts only what is new) plus the one underway. `upto` never
+        decreases from one call to the next."""
+        upto = len(self.xy) if upto is None else upto
+        for end in self.ends[(self.ends > self._done) & (self.ends <= upto)]:
+            self._strokes.append(Stroke(self.xy[self._done:end], self.t[self._done:end]))
+            self._done = int(end)
+        if upto > self._done:
+            return self._strokes + [Stroke(self.xy[self._done:upto], self.t[self._done:upto])]
+        return list(self._strokes)

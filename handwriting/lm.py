@@ -1,65 +1,30 @@
-"""A character n-gram language model (interpolated Witten-Bell) and a word lexicon with a
-character trie, both used by the CTC prefix beam search in `handwriting.decoding`."""
+"""A character n-gram language model (interpolated Witten-Bell), used by the CTC prefix beam
+search in `handwriting.decoding`, and the building of the shipped LM and lexicon."""
 
 from __future__ import annotations
 
-import gzip
 import importlib.metadata
 import io
 import json
 import math
-import os
-import re
-import tempfile
-import zipfile
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from handwriting.alphabet import DEFAULT_ALPHABET, Alphabet
+from handwriting.lexicon import DEFAULT_LEXICON_FILE, LETTER, Lexicon
+from handwriting.lmfiles import CACHE_LIMIT, atomic_write, read_npz, resource
 
 BOS = "\x02"  # line start: only ever a context, never predicted
 EOS = "\x03"  # line end: predicted after the last character
 FORMAT_VERSION = 1
 DEFAULT_LM_FILE = "charlm-iam-wordfreq-6.npz"
-DEFAULT_LEXICON_FILE = "lexicon-en.txt.gz"
-_CACHE_LIMIT = 500_000  # entries per cache before it is cleared (bounds memory in a long session)
 
 # LM state: the longest suffix of the history (at most order-1 symbols, BOS included) that the
 # model holds as a context. Every longer suffix was never seen, so Witten-Bell backs off from it
 # to this one with weight 1: the state predicts exactly as the full history would.
 LMState = str
-
-
-def read_npz(path: str | Path, what: str, version: int) -> tuple[dict, dict]:
-    """(header, arrays) of an LM file written as .npz with a JSON `header` of this
-    `version`; any problem is a ValueError naming the file (`what`: "word LM", ...)."""
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            header = json.loads(str(z["header"]))
-            arrays = {k: z[k] for k in z.files if k != "header"}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path}: not a {what} file ({exc})") from None
-    if not isinstance(header, dict) or header.get("format_version") != version:
-        found = header.get("format_version") if isinstance(header, dict) else None
-        raise ValueError(f"{path}: {what} format {found!r}, expected {version}")
-    return header, arrays
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a crash never leaves a truncated file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _count(counts: dict[str, float], s: str, first: int, weight: float, order: int) -> None:
@@ -193,7 +158,7 @@ class CharNgramLM:
         sym = self._symbol(ch)
         lp = math.log(self._prob(state, sym))
         out = (self._canonical(state + sym) if sym != EOS else state, lp)
-        if len(self._step) >= _CACHE_LIMIT:
+        if len(self._step) >= CACHE_LIMIT:
             self._step.clear()
         self._step[key] = out
         return out
@@ -296,146 +261,13 @@ class CharNgramLM:
                                          self.meta)
         buf = io.BytesIO()
         np.savez_compressed(buf, header=np.array(json.dumps(header)), **arrays)
-        _atomic_write(Path(path), buf.getvalue())
+        atomic_write(Path(path), buf.getvalue())
 
     @classmethod
     def load(cls, path: str | Path) -> CharNgramLM:
         """Read a file written by `save`; raises ValueError naming the file if it is not one."""
         header, arrays = read_npz(path, "character LM", FORMAT_VERSION)
         return cls._from_arrays(header, arrays)
-
-
-# ---------------------------------------------------------------------- lexicon
-
-_LETTER = re.compile(r"[A-Za-z]")
-_WORD = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*")
-_BETWEEN = -1  # automaton state: not inside a word (token start, after punctuation or digits)
-LexState = tuple  # sorted tuple of alternatives: trie node ids or _BETWEEN
-
-
-class Lexicon:
-    """Words (matched case-insensitively) in a character trie, read as a token automaton.
-
-    A token (a run of non-space characters) is accepted when each maximal run of letters in it
-    is a lexicon word, where a word may continue through a non-letter (' - .) when the lexicon
-    holds such a word (don't, well-known). Digits and punctuation are always allowed, so
-    IAM's separate punctuation tokens ("Mr . Foot ,"), numbers and "Williams." all pass.
-    """
-
-    def __init__(self, words: Iterable[str]):
-        self._children: list[dict[str, int]] = [{}]
-        self._terminal = bytearray(1)
-        self._words: set[str] = set()
-        self._step: dict[tuple[LexState, str], LexState | None] = {}  # advance() cache
-        for w in words:
-            self.add(w)
-
-    def add(self, word: str) -> None:
-        word = word.lower()
-        if not word or " " in word or word in self._words:
-            return
-        self._words.add(word)
-        node = 0
-        for ch in word:
-            nxt = self._children[node].get(ch)
-            if nxt is None:
-                nxt = len(self._children)
-                self._children[node][ch] = nxt
-                self._children.append({})
-                self._terminal.append(0)
-            node = nxt
-        self._terminal[node] = 1
-        self._step.clear()
-
-    def __contains__(self, word: str) -> bool:
-        return word.lower() in self._words
-
-    def __len__(self) -> int:
-        return len(self._words)
-
-    def words(self) -> list[str]:
-        return sorted(self._words)
-
-    def is_prefix(self, text: str) -> bool:
-        """Whether `text` begins some lexicon word (case-insensitive)."""
-        node = 0
-        for ch in text.lower():
-            node = self._children[node].get(ch)
-            if node is None:
-                return False
-        return True
-
-    # automaton -----------------------------------------------------------------
-
-    def initial_state(self) -> LexState:
-        return (_BETWEEN,)
-
-    def advance(self, state: LexState, ch: str) -> LexState | None:
-        """The state after `ch`, or None if no lexicon-conforming text continues this way."""
-        key = (state, ch)
-        if key in self._step:
-            return self._step[key]
-        if ch == " ":
-            out = (_BETWEEN,) if self.is_final(state) else None
-        else:
-            low, letter = ch.lower(), _LETTER.match(ch) is not None
-            alts = set()
-            for s in state:
-                if s == _BETWEEN:
-                    if not letter:
-                        alts.add(_BETWEEN)
-                    elif low in self._children[0]:
-                        alts.add(self._children[0][low])
-                    continue
-                child = self._children[s].get(low)
-                if child is not None:
-                    alts.add(child)
-                if not letter and self._terminal[s]:
-                    alts.add(_BETWEEN)
-            out = tuple(sorted(alts)) or None
-        if len(self._step) >= _CACHE_LIMIT:
-            self._step.clear()
-        self._step[key] = out
-        return out
-
-    def is_final(self, state: LexState) -> bool:
-        """Whether the token so far is complete (may be followed by a space or the line end)."""
-        return any(s == _BETWEEN or self._terminal[s] for s in state)
-
-    def accepts(self, text: str) -> bool:
-        """Whether every token of `text` is complete and allowed."""
-        state: LexState | None = self.initial_state()
-        for ch in text:
-            state = self.advance(state, ch)
-            if state is None:
-                return False
-        return self.is_final(state)
-
-    # construction and storage ---------------------------------------------------
-
-    @classmethod
-    def build(cls, train_texts: Iterable[str], top_n: int = 50_000,
-              alphabet: Alphabet = DEFAULT_ALPHABET) -> Lexicon:
-        """The `top_n` most frequent English words of `wordfreq`, the words of `train_texts`
-        (IAM trainset transcriptions only) and the 26 single letters (initials)."""
-        import wordfreq
-
-        known = set(alphabet.chars)
-        words = [w for w in wordfreq.top_n_list("en", top_n)
-                 if _LETTER.search(w) and set(w) <= known]
-        words += [m.group(0) for t in train_texts for m in _WORD.finditer(t)]
-        words += list("abcdefghijklmnopqrstuvwxyz")
-        return cls(words)
-
-    def save(self, path: str | Path) -> None:
-        """Gzipped text, one lowercase word per line, written atomically."""
-        data = gzip.compress(("\n".join(self.words()) + "\n").encode(), mtime=0)
-        _atomic_write(Path(path), data)
-
-    @classmethod
-    def load(cls, path: str | Path) -> Lexicon:
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            return cls(line.strip() for line in fh if line.strip())
 
 
 # ---------------------------------------------------------------------- default resources
@@ -449,7 +281,7 @@ def _word_pseudo_text(top_n: int, alphabet: Alphabet, capitalized: float):
     known = set(alphabet.chars)
     frags, weights = [], []
     for w in wordfreq.top_n_list("en", top_n):
-        if not _LETTER.search(w) or not set(w) <= known:
+        if not LETTER.search(w) or not set(w) <= known:
             continue
         f = wordfreq.word_frequency(w, "en")
         if w == "i" or w.startswith("i'"):  # English capitalizes "I" everywhere
@@ -500,18 +332,6 @@ def build_default_resources(train_texts: list[str], folder: str | Path) -> tuple
     return lm_path, lex_path
 
 
-def _resource(name: str) -> Path:
-    path = Path(str(resources.files("handwriting") / "resources" / name))
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: not built; see handwriting.lm.build_default_resources")
-    return path
-
-
 def load_default_lm() -> CharNgramLM:
     """The shipped LM (IAM-OnDB trainset + wordfreq English; see its `meta`)."""
-    return CharNgramLM.load(_resource(DEFAULT_LM_FILE))
-
-
-def load_default_lexicon() -> Lexicon:
-    """The shipped lexicon (wordfreq top 50k English words + IAM-OnDB trainset words)."""
-    return Lexicon.load(_resource(DEFAULT_LEXICON_FILE))
+    return CharNgramLM.load(resource(DEFAULT_LM_FILE))

@@ -1,5 +1,7 @@
 """A service object (`service.Recognizer` or `service.Synthesizer`) in a child process of its
-own, called like the object itself: `RemoteService("recognizer", path).recognize(ink)`.
+own, called like the object itself: `RemoteRecognizer(path).recognize(ink)`. The proxies'
+methods are written out with the service's signatures (`handwriting.protocols` names them;
+a test checks all three agree), and the child answers only the protocol's methods.
 
 Why: a Python process runs one thread's Python at a time (the GIL). A recognizer's beam
 search or a sampler's per-step bookkeeping in a thread of the app's process takes turns of
@@ -19,18 +21,22 @@ import multiprocessing
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from handwriting.protocols import PROTOCOLS, is_streamed, methods
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from handwriting.decoding import Hypothesis
+    from handwriting.ink import Ink
+    from handwriting.results import Inspection, Recognition, SynthesisChunk, SynthesisPlan
+    from handwriting.service import DecoderSettings
 
 NICE = 5  # the child's OS priority below the parent's (POSIX nice increment)
-
-# What a parent may call, per kind: the service API, nothing else.
-CALLS = {
-    "recognizer": frozenset({"recognize", "inspect", "saliency", "log_posteriors", "decode"}),
-    "synthesizer": frozenset({"warm_up", "plan", "style", "style_from_ink", "write",
-                              "write_classified"}),
-}
-STREAMS = {"recognizer": frozenset(), "synthesizer": frozenset({"stream_chunks"})}
 
 
 class RemoteError(RuntimeError):
@@ -72,23 +78,25 @@ def _serve(conn, kind: str, path: Path, threads: int | None, nice: int, cancel) 
     conn.send(("ready", _Described(Path(service.path), dict(service.metrics),
                                    dict(getattr(service, "data", {})),
                                    tuple(getattr(service, "styles", ())), service.alphabet)))
+    protocol = PROTOCOLS[kind]
+    offered = methods(protocol)  # what a parent may call: the service API, nothing else
     while True:
         try:
             seq, method, args, kwargs = conn.recv()
         except (EOFError, OSError):  # the parent closed the pipe or died
             return
         try:
-            if method in STREAMS[kind]:
+            if method not in offered:
+                raise ValueError(f"the {kind} process has no call {method!r}")
+            if is_streamed(protocol, method):
                 def should_stop(seq=seq) -> bool:
                     return cancel.value >= seq
 
                 for item in getattr(service, method)(*args, should_stop=should_stop, **kwargs):
                     conn.send(("item", item))
                 conn.send(("end", None))
-            elif method in CALLS[kind]:
-                conn.send(("value", getattr(service, method)(*args, **kwargs)))
             else:
-                raise ValueError(f"the {kind} process has no call {method!r}")
+                conn.send(("value", getattr(service, method)(*args, **kwargs)))
         except (BrokenPipeError, EOFError):
             return
         except Exception as exc:  # the caller raises it; the child goes on serving
@@ -121,22 +129,22 @@ def _main_not_imported_in_child():
             setattr(main, k, v)
 
 
-class RemoteService:
-    """The service of `kind` loaded from `path` in a child process. Method calls block the
-    calling thread (not the GIL) until the answer arrives; one call at a time (a lock), so
-    several threads may share one. Raises what the service raised (`ValueError` for bad
-    input); `RemoteError` when the child died, and the next call starts a new one."""
+class RemoteProcess:
+    """The service of `kind` loaded from `path` in a child process: what the typed proxies
+    below share. Calls block the calling thread (not the GIL) until the answer arrives; one
+    call at a time (a lock), so several threads may share one. Raises what the service raised
+    (`ValueError` for bad input); `RemoteError` when the child died, and the next call starts
+    a new one."""
 
-    def __init__(self, kind: str, path: str | Path, threads: int | None = None,
-                 nice: int = NICE):
-        if kind not in CALLS:
-            raise ValueError(f"unknown service kind {kind!r}; expected one of {sorted(CALLS)}")
+    kind: str
+
+    def __init__(self, path: str | Path, threads: int | None = None, nice: int = NICE):
         if multiprocessing.current_process().name.startswith("handwriting-"):
             # "spawn" imports the parent's main script in the child: unguarded, it would start
             # children of its own, and so on. Fail loudly instead of hanging.
             raise RuntimeError("a model process was asked for a model process: put the code "
                                "that starts the app under `if __name__ == '__main__':`")
-        self.kind, self._path, self._threads, self._nice = kind, Path(path), threads, nice
+        self._path, self._threads, self._nice = Path(path), threads, nice
         self._lock = threading.Lock()
         self._seq = 0
         self._ctx = multiprocessing.get_context("spawn")
@@ -216,16 +224,6 @@ class RemoteService:
                     while self._receive()[0] not in ("end", "error"):
                         pass
 
-    def __getattr__(self, name: str):
-        # The service's methods, as calls in the child (only those in CALLS / STREAMS).
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in CALLS.get(self.kind, ()):
-            return lambda *a, **kw: self.call(name, *a, **kw)
-        if name in STREAMS.get(self.kind, ()):
-            return lambda *a, **kw: self.iterate(name, *a, **kw)
-        raise AttributeError(f"{type(self).__name__} of a {self.kind} has no {name!r}")
-
     @property
     def alive(self) -> bool:
         return self._conn is not None and self._proc is not None and self._proc.is_alive()
@@ -240,3 +238,74 @@ class RemoteService:
             if self._proc.is_alive():
                 self._proc.terminate()
                 self._proc.join(1)
+
+
+class RemoteRecognizer(RemoteProcess):
+    """A `service.Recognizer` in a child process (`protocols.RecognizerAPI`)."""
+
+    kind = "recognizer"
+
+    def recognize(self, ink: Ink, decoder: str | None = None, nbest: int = 5,
+                  complete: bool = True) -> Recognition:
+        return self.call("recognize", ink, decoder, nbest, complete)
+
+    def inspect(self, ink: Ink) -> Inspection:
+        return self.call("inspect", ink)
+
+    def saliency(self, ink: Ink, inspection: Inspection, frame: int,
+                 label: int | None = None) -> tuple[np.ndarray, int]:
+        return self.call("saliency", ink, inspection, frame, label)
+
+    def log_posteriors(self, inks: list[Ink]) -> list[np.ndarray]:
+        return self.call("log_posteriors", inks)
+
+    def decode(self, log_probs: np.ndarray, decoder: str | None = None, nbest: int = 5,
+               settings: DecoderSettings | None = None, complete: bool = True
+               ) -> list[Hypothesis]:
+        return self.call("decode", log_probs, decoder, nbest, settings, complete)
+
+
+class RemoteSynthesizer(RemoteProcess):
+    """A `service.Synthesizer` in a child process (`protocols.SynthesizerAPI`)."""
+
+    kind = "synthesizer"
+
+    def warm_up(self) -> None:
+        return self.call("warm_up")
+
+    def plan(self, text: str, max_chars_per_line: int = 40) -> SynthesisPlan:
+        return self.call("plan", text, max_chars_per_line)
+
+    def style(self, style) -> object | None:
+        return self.call("style", style)
+
+    def style_from_ink(self, ink: Ink, text: str, name: str = "custom"):
+        return self.call("style_from_ink", ink, text, name)
+
+    def write(self, text: str, bias: float = 0.75, style=None,
+              seed: int | None = None, candidates: int | None = None) -> list[Ink]:
+        return self.call("write", text, bias, style, seed, candidates)
+
+    def write_classified(self, text: str, bias: float = 0.75, style=None,
+                         seed: int | None = None, candidates: int | None = None
+                         ) -> tuple[list[Ink], list[str]]:
+        return self.call("write_classified", text, bias, style, seed, candidates)
+
+    def stream_chunks(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
+                      seed: int | None = None, should_stop=None, seconds: float = 1 / 60,
+                      keep_frames: bool = True, candidates: int | None = None
+                      ) -> Iterator[SynthesisChunk]:
+        return self.iterate("stream_chunks", text, bias, style, seed, should_stop=should_stop,
+                            seconds=seconds, keep_frames=keep_frames, candidates=candidates)
+
+
+PROXIES: dict[str, type[RemoteProcess]] = {"recognizer": RemoteRecognizer,
+                                           "synthesizer": RemoteSynthesizer}
+
+
+def RemoteService(kind: str, path: str | Path, threads: int | None = None,  # noqa: N802
+                  nice: int = NICE) -> RemoteRecognizer | RemoteSynthesizer:
+    """The typed proxy of `kind` ("recognizer" or "synthesizer") for the service in `path`."""
+    if kind not in PROXIES:
+        raise ValueError(f"unknown service kind {kind!r}; expected one of {sorted(PROXIES)}")
+    return PROXIES[kind](path, threads, nice)

@@ -12,6 +12,7 @@ engine. Without Numba, torch runs everything, as before."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,52 +21,23 @@ import numpy as np
 from handwriting.alphabet import Alphabet
 from handwriting.checkpoint import CheckpointError, config_from, read_checkpoint
 from handwriting.decoding import Hypothesis, beam_search, greedy_hypothesis
-from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
+from handwriting.features import FeatureConfig, Standardizer, char_points_of, encode, point_max
 from handwriting.ink import Ink
 from handwriting.models import numba_recognizer
 from handwriting.models.configs import RecognizerConfig, SynthesizerConfig
-from handwriting.results import Inspection, Recognition, SynthesisPlan, models_dir
+from handwriting.models.torch_load import load_torch_net, set_torch_threads
+from handwriting.results import (
+    Inspection,
+    Recognition,
+    SynthesisChunk,
+    SynthesisPlan,
+    models_dir,
+)
 
 MAX_RAW_POINTS = 200_000  # ~50 lines of whiteboard ink; beyond that we refuse, never hang
 
 
 ENGINES = ("auto", "numba", "torch")
-
-
-def _torch_state(state: dict) -> dict:
-    """A state dict of NumPy arrays or tensors as float32 (or integer) tensors."""
-    import torch
-
-    out = {}
-    for k, v in state.items():
-        t = v if isinstance(v, torch.Tensor) else torch.from_numpy(np.array(v))
-        out[k] = t.float() if t.is_floating_point() else t
-    return out
-
-
-def _load_weights(make_net, state: dict, path):
-    """The network `make_net()` builds, with the checkpoint's (possibly fp16) weights, in eval
-    mode. Its shapes are compared on torch's "meta" device first, which allocates nothing,
-    so a config that does not fit its weights (say `hidden=100000`) is a one-line
-    `CheckpointError` naming the file, not gigabytes allocated and then a traceback."""
-    import torch
-
-    state = _torch_state(state)
-    with torch.device("meta"):
-        shapes = {k: tuple(v.shape) for k, v in make_net().state_dict().items()}
-    theirs = {k: tuple(v.shape) for k, v in state.items()}
-    if shapes != theirs:
-        bad = sorted(k for k in shapes.keys() | theirs.keys() if shapes.get(k) != theirs.get(k))
-        raise CheckpointError(f"{path}: weights do not match the config (first mismatch: "
-                              f"{bad[0]}, config {shapes.get(bad[0])}, weights "
-                              f"{theirs.get(bad[0])})")
-    net = make_net()
-    try:
-        net.load_state_dict(state)
-    except RuntimeError as exc:
-        first = str(exc).splitlines()[0]
-        raise CheckpointError(f"{path}: weights do not match the config ({first})") from None
-    return net.eval()
 
 
 @dataclass(frozen=True)
@@ -80,61 +52,8 @@ class DecoderSettings:
     word_bonus: float = 0.0  # added per finished word when the word LM is used
 
 
-def char_points_of(char_frames: tuple[int, ...], frame_points: tuple[np.ndarray, ...]
-                   ) -> tuple[np.ndarray, ...]:
-    """The ink points of each character of a hypothesis: a character covers the frames from
-    its first emission to the next character's (the last one, to the end of the line)."""
-    frames = list(char_frames) + [len(frame_points)]
-    return tuple(
-        np.unique(np.concatenate([frame_points[t] for t in range(a, max(b, a + 1))]))
-        for a, b in zip(frames[:-1], frames[1:], strict=True))
-
-
-def frame_points_of(source: np.ndarray, stride: int, n_frames: int, n_points: int
-                    ) -> tuple[np.ndarray, ...]:
-    """For each output frame, the ink points it read: its window of `stride` input points
-    maps to ink points through `source` (`source_indices`, non-decreasing); the ink points
-    that resampling skipped go to the frame before them, so that dense ink (a mouse draws a
-    point every pixel or two) is covered without gaps; the last frame takes the rest."""
-    out = []
-    for t in range(n_frames):
-        window = source[t * stride:(t + 1) * stride]
-        if not len(window):
-            out.append(np.zeros(0, np.int64))
-            continue
-        last = t + 1 == n_frames or (t + 1) * stride >= len(source)
-        nxt = n_points if last else int(source[(t + 1) * stride])
-        out.append(np.arange(int(window[0]), max(nxt, int(window.max()) + 1), dtype=np.int64))
-    return tuple(out)
-
-
-def source_indices(ink: Ink, points: np.ndarray) -> np.ndarray:
-    """For each preprocessed point (resampled per stroke, see `features.preprocess`), the index
-    of the nearest original ink point by arc-length fraction within the same stroke."""
-    starts = np.flatnonzero(points[:, 2] > 0.5)
-    ends = np.append(starts[1:], len(points))
-    out = np.zeros(len(points), np.int64)
-    offset = 0
-    for s, a, b in zip(ink.strokes, starts, ends, strict=True):
-        seg = np.hypot(*np.diff(s.xy.astype(np.float64), axis=0).T) if len(s) > 1 else np.zeros(0)
-        arc = np.concatenate([[0.0], np.cumsum(seg)])
-        frac = arc / arc[-1] if arc[-1] > 0 else np.linspace(0, 1, len(s))
-        target = np.linspace(0.0, 1.0, b - a) if b - a > 1 else np.zeros(1)
-        idx = np.clip(np.searchsorted(frac, target), 0, len(s) - 1)
-        out[a:b] = offset + idx
-        offset += len(s)
-    return out
-
-
 def _mismatch(path, exc: Exception) -> CheckpointError:
     return CheckpointError(f"{path}: {exc}")
-
-
-def _set_torch_threads(threads: int | None) -> None:
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
 
 
 class Recognizer:
@@ -179,8 +98,8 @@ class Recognizer:
         if self._net is None:
             from handwriting.models.recognizer import RecognizerNet
 
-            _set_torch_threads(self._threads)
-            self._net = _load_weights(lambda: RecognizerNet(self.config), self._state, self.path)
+            set_torch_threads(self._threads)
+            self._net = load_torch_net(lambda: RecognizerNet(self.config), self._state, self.path)
         return self._net
 
     @net.setter
@@ -191,16 +110,18 @@ class Recognizer:
             self._weights = numba_recognizer.RecognizerWeights.from_state(net.state_dict(),
                                                                           self.config)
 
-    def _log_probs(self, points: np.ndarray) -> np.ndarray:
-        """Log-posteriors (T', K) of one line's preprocessed points."""
-        x = self.standardizer(point_features(points))
+    def _encode(self, ink: Ink):
+        return encode(ink, self.feature_config, self.standardizer)
+
+    def _log_probs(self, x: np.ndarray) -> np.ndarray:
+        """Log-posteriors (T', K) of one line's standardized features (T, F)."""
         if self.engine == "numba":
             return numba_recognizer.forward(self._weights, x,
                                             numba_recognizer.default_parallel(self._threads))
         import torch
 
         with torch.no_grad():
-            lp, out_lens = self.net(torch.from_numpy(x)[None], torch.tensor([len(points)]))
+            lp, out_lens = self.net(torch.from_numpy(x)[None], torch.tensor([len(x)]))
         return lp[:, 0].numpy()[: int(out_lens[0])]
 
     @classmethod
@@ -212,7 +133,8 @@ class Recognizer:
         character LM and the word LM (defaults: those shipped in `handwriting/resources`; the
         word LM, unless `use_word_lm` says otherwise, when the checkpoint's tuned decoder gives
         it a weight)."""
-        from handwriting.lm import CharNgramLM, load_default_lexicon, load_default_lm
+        from handwriting.lexicon import load_default_lexicon
+        from handwriting.lm import CharNgramLM, load_default_lm
         from handwriting.wordlm import WordLM, load_default_word_lm
 
         path = Path(path) if path else models_dir() / "recognizer.pt"
@@ -258,7 +180,7 @@ class Recognizer:
         for ink in inks:
             self._check(ink)
         if self.engine == "numba":
-            return [self._log_probs(preprocess(i, self.feature_config)) for i in inks]
+            return [self._log_probs(self._encode(i).x) for i in inks]
         import torch
 
         with torch.no_grad():
@@ -267,8 +189,7 @@ class Recognizer:
     def _torch_log_posteriors(self, inks: list[Ink]) -> list[np.ndarray]:
         import torch
 
-        feats = [torch.from_numpy(self.standardizer(point_features(preprocess(i, self.feature_config))))
-                 for i in inks]
+        feats = [torch.from_numpy(self._encode(i).x) for i in inks]
         lens = torch.tensor([len(f) for f in feats])
         x = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True)
         lp, out_lens = self.net(x, lens)
@@ -309,18 +230,13 @@ class Recognizer:
         from handwriting.introspect import record_recognizer
 
         self._check(ink)
-        points = preprocess(ink, self.feature_config)
-        x = torch.from_numpy(self.standardizer(point_features(points)))[None]
-        trace = record_recognizer(self.net, x, torch.tensor([len(points)]))
-        src = source_indices(ink, points)
-        stride = self.config.stride
+        enc = self._encode(ink)
+        x = torch.from_numpy(enc.x)[None]
+        trace = record_recognizer(self.net, x, torch.tensor([len(enc.x)]))
         n_frames = trace.log_probs.shape[0]
-        frame_points = frame_points_of(src, stride, n_frames, ink.num_points)
-        point_frames = np.zeros(ink.num_points, np.int64)
-        point_frames[src] = np.minimum(np.arange(len(src)) // stride, n_frames - 1)
-        # ink points skipped by resampling take the frame of the previous kept point
-        point_frames = np.maximum.accumulate(point_frames)
-        return Inspection(trace, frame_points, point_frames, x.numpy(), src)
+        stride = self.config.stride
+        return Inspection(trace, enc.frame_points(stride, n_frames),
+                          enc.point_frames(stride, n_frames), enc.x[None], enc.source)
 
     def saliency(self, ink: Ink, inspection: Inspection, frame: int,
                  label: int | None = None) -> tuple[np.ndarray, int]:
@@ -335,7 +251,7 @@ class Recognizer:
             raise ValueError(f"frame {frame} outside 0..{n_frames - 1}")
         x = torch.from_numpy(inspection.x)
         sal = saliency(self.net, x, torch.tensor([x.shape[1]]), frame, label)
-        return _ink_point_max(sal.magnitude, inspection.source, ink.num_points), sal.label
+        return point_max(sal.magnitude, inspection.source, ink.num_points), sal.label
 
     def recognize(self, ink: Ink, decoder: str | None = None, nbest: int = 5,
                   complete: bool = True) -> Recognition:
@@ -343,24 +259,13 @@ class Recognizer:
         last word may be unfinished: see `decode`)."""
         t0 = time.perf_counter()
         self._check(ink)
-        points = preprocess(ink, self.feature_config)
-        log_probs = self._log_probs(points)
+        enc = self._encode(ink)
+        log_probs = self._log_probs(enc.x)
         hyps = self.decode(log_probs, decoder, nbest=nbest, complete=complete)
-        frame_points = frame_points_of(source_indices(ink, points), self.config.stride,
-                                       len(log_probs), ink.num_points)
+        frame_points = enc.frame_points(self.config.stride, len(log_probs))
         char_points = tuple(char_points_of(h.char_frames, frame_points) for h in hyps)
         return Recognition(hyps[0].text, tuple(hyps), log_probs, frame_points, char_points,
                            decoder or self.default_decoder, time.perf_counter() - t0)
-
-
-def _ink_point_max(values: np.ndarray, source: np.ndarray, n_points: int) -> np.ndarray:
-    """Per-ink-point maximum of per-resampled-point `values` (points with none get 0)."""
-    out = np.zeros(n_points, np.float32)
-    np.maximum.at(out, source, values.astype(np.float32))
-    return out
-
-
-# --------------------------------------------------------------------------- synthesis
 
 
 class Synthesizer:
@@ -404,8 +309,8 @@ class Synthesizer:
         if self._net is None:
             from handwriting.models.synthesizer import SynthesizerNet
 
-            _set_torch_threads(self._threads)
-            self._net = _load_weights(lambda: SynthesizerNet(self.config), self._state, self.path)
+            set_torch_threads(self._threads)
+            self._net = load_torch_net(lambda: SynthesizerNet(self.config), self._state, self.path)
         return self._net
 
     @classmethod
@@ -509,7 +414,8 @@ class Synthesizer:
 
     def stream_chunks(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
                       seed: int | None = None, should_stop=None, seconds: float = 1 / 60,
-                      keep_frames: bool = True, candidates: int | None = None):
+                      keep_frames: bool = True, candidates: int | None = None
+                      ) -> Iterator[SynthesisChunk]:
         """`stream` grouped into a `SynthesisChunk` about every `seconds` (see
         `synthesis.chunk_stream`): what a view that draws while sampling takes."""
         from handwriting.synthesis import chunk_stream
@@ -530,7 +436,8 @@ class Synthesizer:
         (`handwriting.collapse.classify`)."""
         from handwriting.collapse import TraceRecorder, classify
         from handwriting.geometry import equal_heights
-        from handwriting.synthesis import collect_lines, offsets_to_line_ink
+        from handwriting.ink import offsets_to_line_ink
+        from handwriting.synthesis import collect_lines
 
         plan = self.plan(text)
         rec = TraceRecorder([len(t) for t in plan.lines])

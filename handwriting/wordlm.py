@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handwriting.lm import _atomic_write, _resource, read_npz
+from handwriting.lmfiles import atomic_write, read_npz, resource
 
 FORMAT_VERSION = 1
 DEFAULT_WORD_LM_FILE = "wordlm-iam-wordfreq-2.npz"
@@ -169,7 +169,7 @@ class WordLM:
             bigram_logprobs=np.array([self._bigrams[p] for p in pairs], np.float32),
             backoff_contexts=np.array(ctx, np.int32),
             backoff_logprobs=np.array([self._backoff[c] for c in ctx], np.float32))
-        _atomic_write(Path(path), buf.getvalue())
+        atomic_write(Path(path), buf.getvalue())
 
     @classmethod
     def load(cls, path: str | Path) -> WordLM:
@@ -201,4 +201,4 @@ def build_default_word_lm(train_texts: list[str], folder: str | Path) -> Path:
 
 def load_default_word_lm() -> WordLM:
     """The shipped word LM (IAM-OnDB trainset + wordfreq English; see its `meta`)."""
-    return WordLM.load(_resource(DEFAULT_WORD_LM_FILE))
+    return WordLM.load(resource(DEFAULT_WORD_LM_FILE))

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.insight.blocks import export_widget
 from gui.insight.ink_views import NeuronInkView, SaliencyView
 from gui.insight.lab import LstmLabPanel
 from gui.insight.model import (
@@ -34,7 +35,6 @@ from gui.insight.model import (
     SaliencyResult,
     TimeCursor,
 )
-from gui.insight.plots import export_widget
 from gui.insight.recognition import CellStatePanel, GatePanel, PosteriorPanel
 from gui.insight.synthesis import AttentionPanel, EosTrace, MixtureView
 

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.insight.plots import HeatmapView, LinePlotView, add_export_action
+from gui.insight.blocks import add_export_action
+from gui.insight.plots import HeatmapView, LinePlotView
 from gui.workers.lab import LabTraining
 from handwriting.counting import count_signal, counting_string
 from handwriting.figures.palette import diverging01

@@ -17,15 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.insight.blocks import TEXT, add_export_action, qcolor, small_font
 from gui.insight.model import DIRECTIONS, RecognitionState
-from gui.insight.plots import (
-    TEXT,
-    HeatmapView,
-    LinePlotView,
-    add_export_action,
-    qcolor,
-    small_font,
-)
+from gui.insight.plots import HeatmapView, LinePlotView
 from handwriting.figures.arrays import (
     QUANTITIES,
     activity_order,

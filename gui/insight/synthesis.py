@@ -10,18 +10,17 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QWidget
 
-from gui.insight.model import LineFrame, SynthesisTrack, TimeCursor
-from gui.insight.plots import (
+from gui.insight.blocks import (
     MUTED,
     SELECTED,
     TEXT,
-    HeatmapView,
-    LinePlotView,
     Throttle,
     add_export_action,
     rgb_image,
     small_font,
 )
+from gui.insight.model import LineFrame, SynthesisTrack, TimeCursor
+from gui.insight.plots import HeatmapView, LinePlotView
 from handwriting.figures.arrays import covariance_ellipses
 from handwriting.figures.palette import sequential_rgb
 from handwriting.traces import mixture_density_grid

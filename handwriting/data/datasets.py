@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import Dataset
 
 from handwriting.alphabet import Alphabet
-from handwriting.features import FeatureConfig, Standardizer, point_features, preprocess
+from handwriting.features import FeatureConfig, Standardizer, features_of, preprocess
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class RecognizerDataset(Dataset):
         self.points = [preprocess(ln.ink, feature_cfg) for ln in lines]
         self.targets = [torch.from_numpy(alphabet.encode(t)) for t in self.texts]
         self.standardizer = standardizer or Standardizer.fit(
-            [point_features(p) for p in self.points])
+            [features_of(p) for p in self.points])
         self.augment = augment
         self.seed = seed
         self.epoch = 0
@@ -71,7 +71,7 @@ class RecognizerDataset(Dataset):
             # Seeded by (seed, epoch, item) so a resumed run sees the same augmentations.
             rng = np.random.default_rng((self.seed, self.epoch, i))
             pts = self.augment(pts, rng)
-        x = self.standardizer(point_features(pts))
+        x = features_of(pts, self.standardizer)
         return torch.from_numpy(x), self.targets[i], i
 
 

@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage, QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui.bench import PaintClock
+from gui.bench_tools import PaintClock
 from gui.canvas import InkCanvas
 from gui.insight.dock import InsightDock
 from gui.insight.ink_views import SALIENCY_DEBOUNCE_MS, NeuronInkView, SaliencyView

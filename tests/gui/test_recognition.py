@@ -127,12 +127,12 @@ def test_the_models_run_in_processes_of_their_own(ready_window, monkeypatch):
     """The app's process holds neither network (so their Python never takes the GUI
     thread's turn at the GIL); `HANDWRITING_IN_PROCESS=1` loads one here instead."""
     from gui.workers.base import load_service
-    from handwriting.remote import RemoteService
+    from handwriting.remote import RemoteProcess
     from handwriting.service import Recognizer
 
     workers = ready_window.workers
     for service in (workers._rec._service, workers._syn._service):
-        assert isinstance(service, RemoteService) and service.alive
+        assert isinstance(service, RemoteProcess) and service.alive
         assert service._proc.pid != os.getpid()
     if sys.platform.startswith("linux"):  # the bench's memory figures read /proc
         from gui.bench import memory_mb

@@ -19,7 +19,8 @@ from handwriting.decoding import (
     greedy_hypothesis,
     synthetic_log_probs,
 )
-from handwriting.lm import CharNgramLM, Lexicon
+from handwriting.lexicon import Lexicon
+from handwriting.lm import CharNgramLM
 
 EXACT = {"prune_threshold": None, "blank_skip": None}  # no approximations
 TEXTS = ["Mr. Foot has put down a resolution", "the subject", "aa bb  ll", "I", "Hello, world!"]

@@ -192,3 +192,27 @@ def test_stroke_equality_compares_values():
     assert a == Stroke(np.array([[0, 0], [1, 1]], np.float64), [0, 1])
     assert a != Stroke([[0, 0], [1, 1]], [0, 1], [1, 1])
     assert a != Stroke([[0, 0], [1, 2]], [0, 1])
+
+
+def test_the_line_builder_builds_the_same_ink_whole_or_point_by_point():
+    """One offsets -> ink builder: fed in pieces (as the app's typed text is) it gives the
+    strokes and pen times of the whole line at once (`offsets_to_line_ink`), placed."""
+    from handwriting.ink import POINT_SECONDS, LineInkBuilder, offsets_to_line_ink
+
+    rng = np.random.default_rng(3)
+    offsets = rng.normal(size=(60, 3)).astype(np.float32)
+    offsets[:, 2] = rng.random(60) < 0.15
+    whole = offsets_to_line_ink(offsets, "ab")
+    assert whole.meta == {"text": "ab", "format": "synthesized"}
+    builder = LineInkBuilder(scale=2.0, shift=(10.0, 5.0))
+    seen = []
+    for a in range(0, 60, 7):
+        builder.extend(offsets[a:a + 7])
+        seen.append(len(builder.strokes(len(builder) - 1)))  # the revealed part, growing
+    assert seen == sorted(seen)
+    strokes = builder.strokes()
+    assert [len(s) for s in strokes] == [len(s) for s in whole.strokes]
+    for s, w in zip(strokes, whole.strokes, strict=True):
+        np.testing.assert_allclose(s.xy, w.xy * 2.0 + np.float32((10.0, 5.0)), atol=1e-4)
+        np.testing.assert_array_equal(s.t, w.t)
+    assert np.allclose(np.diff(whole.strokes[0].t), POINT_SECONDS)

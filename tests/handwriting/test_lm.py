@@ -9,15 +9,13 @@ import numpy as np
 import pytest
 
 from handwriting.alphabet import DEFAULT_ALPHABET, Alphabet
+from handwriting.lexicon import DEFAULT_LEXICON_FILE, Lexicon, load_default_lexicon
 from handwriting.lm import (
     BOS,
-    DEFAULT_LEXICON_FILE,
     DEFAULT_LM_FILE,
     EOS,
     CharNgramLM,
-    Lexicon,
     build_default_lm,
-    load_default_lexicon,
     load_default_lm,
 )
 

@@ -1,8 +1,10 @@
 """`RemoteService`: a service in a child process answers like the service itself, raises
-what it raises, stops a stream when asked, and comes back after its process died."""
+what it raises, stops a stream when asked, and comes back after its process died; its typed
+proxies and the services follow one protocol."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -19,7 +21,8 @@ from handwriting.ink import Ink
 from handwriting.models.configs import RecognizerConfig, SynthesizerConfig
 from handwriting.models.recognizer import RecognizerNet
 from handwriting.models.synthesizer import SynthesizerNet
-from handwriting.remote import RemoteError, RemoteService
+from handwriting.protocols import PROTOCOLS, methods
+from handwriting.remote import PROXIES, RemoteError, RemoteService
 from handwriting.service import Recognizer, Synthesizer
 from tests.fixtures import hershey_ink
 
@@ -71,9 +74,23 @@ def test_recognition_in_the_child_equals_recognition_here(checkpoints, remote_re
 def test_the_services_errors_come_back_and_the_child_goes_on(remote_recognizer):
     with pytest.raises(ValueError, match="ink is empty"):
         remote_recognizer.recognize(Ink(()))
-    with pytest.raises(AttributeError, match="no 'net'"):
+    with pytest.raises(AttributeError, match="no attribute 'net'"):
         remote_recognizer.net  # noqa: B018 - only the service API crosses over
+    with pytest.raises(ValueError, match="recognizer process has no call 'read'"):
+        remote_recognizer.call("read", [hershey_ink("on")])  # not in the protocol
     assert remote_recognizer.recognize(hershey_ink("on")).nbest  # still serving
+
+
+@pytest.mark.parametrize("kind", sorted(PROTOCOLS))
+def test_services_and_proxies_follow_the_protocol_signature_for_signature(kind):
+    service = {"recognizer": Recognizer, "synthesizer": Synthesizer}[kind]
+    for name, method in methods(PROTOCOLS[kind]).items():
+        expected = inspect.signature(method)
+        assert inspect.signature(getattr(service, name)) == expected, (kind, name)
+        assert inspect.signature(getattr(PROXIES[kind], name)) == expected, (kind, name)
+    offered = {n for n, f in vars(PROXIES[kind]).items()
+               if inspect.isfunction(f) and not n.startswith("_")}
+    assert offered == set(methods(PROTOCOLS[kind]))  # a proxy offers the protocol, no more
 
 
 def test_a_missing_checkpoint_fails_at_start_naming_the_file(tmp_path):

@@ -162,3 +162,23 @@ def test_bench_reports_first_and_steady_recognition(recognizer):
 
     out = bench_recognize(recognizer, repeats=2, points=700)
     assert out["first_recognition_s"] > 0 and out["steady_recognition_s"] > 0
+
+
+def test_encode_is_the_pipeline_and_owns_the_way_back_to_the_ink(recognizer):
+    """`features.encode` is preprocess -> point_features -> standardize, and what the service
+    reports per frame and per point is its alignment (one home for ink <-> frames)."""
+    from handwriting.features import encode
+
+    ink = hershey_ink("the cat")
+    enc = encode(ink, recognizer.feature_config, recognizer.standardizer)
+    points = preprocess(ink, recognizer.feature_config)
+    np.testing.assert_array_equal(enc.points, points)
+    np.testing.assert_array_equal(enc.x, recognizer.standardizer(point_features(points)))
+    assert enc.source.shape == (len(points),) and enc.source[-1] < ink.num_points
+    r = recognizer.recognize(ink)
+    expected = enc.frame_points(recognizer.config.stride, len(r.log_probs))
+    assert all(np.array_equal(a, b) for a, b in zip(r.frame_points, expected, strict=True))
+    ins = recognizer.inspect(ink)
+    np.testing.assert_array_equal(ins.source, enc.source)
+    frames = enc.point_frames(recognizer.config.stride, ins.trace.log_probs.shape[0])
+    np.testing.assert_array_equal(ins.point_frames, frames)
