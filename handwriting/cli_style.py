@@ -227,6 +227,11 @@ def evaluate_writers(args, progress) -> dict:
             sum(r["fidelity_primed"]["nearest_is_self"] for r in rows) / n, 4),
         "unprimed_nearest_self_fraction": round(
             sum(r["fidelity_unprimed"]["nearest_is_self"] for r in rows) / n, 4),
+        # priming moved the output towards the writer: the same phrases and seeds, so the
+        # phrases' own effect on the statistics (their letters, not the hand) cancels
+        "primed_moves_towards_writer_fraction": round(sum(
+            p["distance_own"] < u["distance_own"] for p, u in zip(fid_p, fid_u, strict=True))
+            / n, 4),
         "primed_cer": _rate(pl), "unprimed_cer": _rate(ul), "cer_ratio": _ratio(pl.cer, ul.cer),
         "primed_first_word_cer": _rate(pf), "unprimed_first_word_cer": _rate(uf),
         "targets": {"primed_closer_fraction": TARGET_CLOSER, "cer_ratio": TARGET_CER_RATIO},

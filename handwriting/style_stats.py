@@ -103,9 +103,10 @@ def style_stats(ink: Ink, text: str) -> StyleStats:
     length = sum(float(np.hypot(*np.diff(s.xy.astype(np.float64), axis=0).T).sum())
                  for s in unit.strokes)
     speed, up = _timing(unit, h)
-    return StyleStats(slant=slant, x_height=float(x_height), letter_width=width / len(text),
-                      word_gap=word_gap, strokes_per_char=len(ink.strokes) / letters,
-                      ink_per_char=length / h / letters, pen_speed=speed, pen_up_time=up)
+    return StyleStats(slant=slant, x_height=float(x_height),
+                      letter_width=float(width / len(text)), word_gap=float(word_gap),
+                      strokes_per_char=len(ink.strokes) / letters,
+                      ink_per_char=float(length / h / letters), pen_speed=speed, pen_up_time=up)
 
 
 def mean_stats(stats: Sequence[StyleStats]) -> StyleStats:
