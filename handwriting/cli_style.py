@@ -162,6 +162,7 @@ def evaluate_writers(args, progress) -> dict:
         SHAPE_STATS,
         fidelity,
         mean_stats,
+        per_statistic,
         population_spread,
         style_stats,
     )
@@ -204,8 +205,13 @@ def evaluate_writers(args, progress) -> dict:
                  f"({w + 1}/{len(writers)})")
     own_v = np.stack([s.vector() for s in own])
     spread = population_spread(own_v)
-    fid_p = fidelity(np.stack([s.vector() for s in primed]), own_v, spread)
-    fid_u = fidelity(np.stack([s.vector() for s in unprimed]), own_v, spread)
+    primed_v = np.stack([s.vector() for s in primed])
+    unprimed_v = np.stack([s.vector() for s in unprimed])
+    stat_rows = {name: {f"primed_{k}": v for k, v in p.items()}
+                 | {f"unprimed_{k}": v for k, v in u.items()}
+                 for (name, p), u in zip(per_statistic(primed_v, own_v).items(),
+                                         per_statistic(unprimed_v, own_v).values(), strict=True)}
+    fid_p, fid_u = fidelity(primed_v, own_v, spread), fidelity(unprimed_v, own_v, spread)
     for i, (row, fp, fu) in enumerate(zip(rows, fid_p, fid_u, strict=True)):
         row["fidelity_primed"] = {**fp, "nearest": writers[fp["nearest"]][0],
                                   "nearest_is_self": fp["nearest"] == i}
@@ -232,6 +238,7 @@ def evaluate_writers(args, progress) -> dict:
         "primed_moves_towards_writer_fraction": round(sum(
             p["distance_own"] < u["distance_own"] for p, u in zip(fid_p, fid_u, strict=True))
             / n, 4),
+        "per_statistic": stat_rows,
         "primed_cer": _rate(pl), "unprimed_cer": _rate(ul), "cer_ratio": _ratio(pl.cer, ul.cer),
         "primed_first_word_cer": _rate(pf), "unprimed_first_word_cer": _rate(uf),
         "targets": {"primed_closer_fraction": TARGET_CLOSER, "cer_ratio": TARGET_CER_RATIO},
@@ -241,6 +248,7 @@ def evaluate_writers(args, progress) -> dict:
 def evaluate_presets(args, progress) -> dict:
     from handwriting.ink import offsets_to_line_ink
     from handwriting.style_stats import style_stats
+    from handwriting.synthesis import trim_style
 
     if args.repeats < 1:
         raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
@@ -256,9 +264,12 @@ def evaluate_presets(args, progress) -> dict:
     for name in sorted(syn.styles):
         style = syn.styles[name]
         prime = style_stats(offsets_to_line_ink(style.offsets, style.text), style.text)
+        used = trim_style(style)  # the last words of the prime: what the model is primed with
+        used_stats = style_stats(offsets_to_line_ink(used.offsets, used.text), used.text)
         out = [write_and_read(syn, judge, phrases, style, s, args.bias) for s in seeds]
         o, (ol, of) = _stats(out), _counts(out)
         row = {"preset": name, "prime_text": style.text, "prime": prime.to_dict(),
+               "prime_used_text": used.text, "prime_used": used_stats.to_dict(),
                "output": o.to_dict(), "cer": _rate(ol), "first_word_cer": _rate(of),
                "cer_ratio": _ratio(ol.cer, ul.cer), "first_word_cer_ratio": _ratio(of.cer, uf.cer)}
         for stat in ("slant", "x_height", "letter_width"):

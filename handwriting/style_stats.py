@@ -168,3 +168,23 @@ def fidelity(outputs: np.ndarray, own: np.ndarray, spread: np.ndarray) -> list[d
         rows.append({"distance_own": round(d_own, 4), "distance_others": round(d_others, 4),
                      "closer": bool(d_own < d_others), "nearest": nearest})
     return rows
+
+
+def per_statistic(outputs: np.ndarray, own: np.ndarray,
+                  names: Sequence[str] = SHAPE_STATS) -> dict[str, dict]:
+    """Statistic by statistic over writers: the fraction whose output is closer to their own
+    value than to the mean of the others', and the correlation across writers between the
+    output's value and the writer's own (a constant offset between written and real ink,
+    which makes every output far from every writer, does not lower it)."""
+    outputs, own = np.asarray(outputs, np.float64), np.asarray(own, np.float64)
+    out = {}
+    for j, name in enumerate(names):
+        o, w = outputs[:, j], own[:, j]
+        others = (np.nansum(w) - w) / max(len(w) - 1, 1)
+        ok = np.isfinite(o) & np.isfinite(w)
+        closer = np.abs(o - w) < np.abs(o - others)
+        r = (float(np.corrcoef(o[ok], w[ok])[0, 1])
+             if ok.sum() > 2 and np.std(o[ok]) > 0 and np.std(w[ok]) > 0 else float("nan"))
+        out[name] = {"closer_fraction": round(float(closer[ok].mean()), 4) if ok.any() else None,
+                     "correlation": round(r, 4) if np.isfinite(r) else None}
+    return out

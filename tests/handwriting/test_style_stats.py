@@ -15,6 +15,7 @@ from handwriting.style_stats import (
     SHAPE_STATS,
     fidelity,
     mean_stats,
+    per_statistic,
     population_spread,
     style_distance,
     style_stats,
@@ -171,6 +172,19 @@ def test_fidelity_says_which_outputs_follow_their_writer():
         fidelity(near[:3], own, spread)
 
 
+def test_per_statistic_correlation_ignores_a_constant_offset():
+    rng = np.random.default_rng(2)
+    own = rng.normal(size=(8, 2))
+    shifted = own + np.array([5.0, 0.0])  # statistic 0 follows the writer, 5 units off
+    shifted[:, 1] = rng.normal(size=8)  # statistic 1 does not follow at all
+    rows = per_statistic(shifted, own, names=("a", "b"))
+    assert rows["a"]["correlation"] == pytest.approx(1.0)
+    assert rows["a"]["closer_fraction"] < 0.5  # far from everyone: rarely closer to self
+    assert abs(rows["b"]["correlation"]) < 0.9
+    copied = per_statistic(own, own, names=("a", "b"))
+    assert copied["a"]["closer_fraction"] == 1.0 and copied["b"]["correlation"] == 1.0
+
+
 # --------------------------------------------------------------------------- the CLI
 
 
@@ -201,6 +215,7 @@ def test_cli_writers_on_a_fake_dataset(fake_iam_ondb, tiny_models, tmp_path, cap
     rows = result["per_writer"]
     assert [r["form"] for r in rows] == ["a01-000u", "a01-001w"]  # forms with 2+ lines, in order
     assert all(r["prime_line"].startswith(r["form"]) and r["own_lines"] >= 1 for r in rows)
+    assert set(result["per_statistic"]) == set(SHAPE_STATS)
     assert result["primed_closer_fraction"] == sum(
         r["fidelity_primed"]["closer"] for r in rows) / 2
     assert captured.err.count("evaluate style: ") == 2  # progress, one line per writer
@@ -215,6 +230,7 @@ def test_cli_presets_compares_each_preset_with_its_prime_and_unprimed(tiny_model
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["mode"] == "presets" and result["presets"] == len(result["per_preset"]) >= 1
     row = result["per_preset"][0]
+    assert len(row["prime_used_text"]) <= len(row["prime_text"])  # the prime's last words
     for stat in ("slant", "x_height", "letter_width"):
         assert row[f"{stat}_closer_to_prime"] == (row[f"{stat}_to_prime"]
                                                   < row[f"{stat}_to_unprimed"])
