@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handwriting import cli_pages, cli_samples, cli_synthesis, explain
+from handwriting import cli_pages, cli_samples, cli_style, cli_synthesis, explain
 from handwriting.checkpoint import CheckpointError, config_from
 from handwriting.data.iam_ondb import DatasetError
 from handwriting.formats.errors import InkFormatError
@@ -184,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     recog.add_argument("--decoder", choices=("greedy", "beam"), default=None)
     recog.add_argument("--json", action="store_true")
     cli_samples.add_parsers(sub, esub)  # also adds --samples-db/--writer to the verbs above
+    cli_style.add_parsers(sub, esub)
     return parser
 
 
@@ -439,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         ("data", "styles"): cli_synthesis.cmd_data_styles,
         ("train", "lm"): cli_synthesis.cmd_train_lm,
         **cli_samples.HANDLERS,
+        **cli_style.HANDLERS,
     }
     key = (args.command, getattr(args, "action", None) or getattr(args, "model", None))
     handler = handlers.get(key) or handlers.get((args.command, None))

@@ -133,10 +133,11 @@ def shear(ink: Ink, angle: float) -> Ink:
     return ink.map_xy(lambda p: np.stack([p[:, 0] - k * p[:, 1], p[:, 1]], 1).astype(np.float32))
 
 
-def correct_slant(ink: Ink, passes: int = 4) -> Ink:
-    """Shear the ink so its estimated slant becomes upright. `estimate_slant` only sees
-    near-vertical segments and so under-reads strong slants: re-estimate and combine the
-    shears a few times (converges to < 0.003 rad in practice)."""
+def slant_angle(ink: Ink, passes: int = 4) -> float:
+    """The slant `correct_slant` removes, in radians (0 = upright, positive = leaning right).
+    `estimate_slant` only sees near-vertical segments and so under-reads strong slants:
+    re-estimate on the sheared ink and combine the shears a few times (converges to
+    < 0.003 rad in practice)."""
     k, out = 0.0, ink
     for _ in range(passes):
         a = estimate_slant(out)
@@ -144,7 +145,13 @@ def correct_slant(ink: Ink, passes: int = 4) -> Ink:
             break
         k += np.tan(a)
         out = shear(ink, -np.arctan(k))
-    return out
+    return float(np.arctan(k))
+
+
+def correct_slant(ink: Ink, passes: int = 4) -> Ink:
+    """Shear the ink so its slant (`slant_angle`) becomes upright."""
+    angle = slant_angle(ink, passes)
+    return shear(ink, -angle) if angle else ink
 
 
 def smooth(ink: Ink, sigma: float = 1.0) -> Ink:

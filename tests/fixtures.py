@@ -281,3 +281,22 @@ def write_tiny_recognizer(path: Path) -> Path:
                      "feature_config": FeatureConfig().to_dict(), "standardizer": std.to_dict(),
                      "alphabet": IAM_CHARS, "state_dict": RecognizerNet(cfg).state_dict()}, path)
     return path
+
+
+def write_tiny_synthesizer(path: Path) -> Path:
+    """An untrained 2x32 synthesizer checkpoint at `path` (seeded), the synthesis
+    counterpart of `write_tiny_recognizer`: it samples scribble, in milliseconds."""
+    import torch
+
+    from handwriting.alphabet import DEFAULT_ALPHABET
+    from handwriting.checkpoint import save_checkpoint
+    from handwriting.models.configs import SynthesizerConfig
+    from handwriting.models.synthesizer import SynthesizerNet
+
+    torch.manual_seed(0)
+    cfg = SynthesizerConfig(hidden=32, layers=2, mixtures=4, window_gaussians=3)
+    save_checkpoint({"kind": "synthesizer", "model_config": cfg.to_dict(),
+                     "feature_config": {"spacing": 0.14, "deslope": True}, "offset_scale": 0.1,
+                     "alphabet": DEFAULT_ALPHABET.chars,
+                     "state_dict": SynthesizerNet(cfg).state_dict()}, path)
+    return path

@@ -195,16 +195,9 @@ def test_trainer_runs_the_synthesizer_task(tmp_path):
 
 @pytest.fixture
 def tiny_synth_checkpoint(tmp_path):
-    from handwriting.checkpoint import save_checkpoint
+    from tests.fixtures import write_tiny_synthesizer
 
-    torch.manual_seed(0)
-    cfg = SynthesizerConfig(**TINY)
-    path = tmp_path / "syn.pt"
-    save_checkpoint({"kind": "synthesizer", "model_config": cfg.to_dict(),
-                     "feature_config": {"spacing": 0.14, "deslope": True}, "offset_scale": 0.1,
-                     "alphabet": DEFAULT_ALPHABET.chars,
-                     "state_dict": SynthesizerNet(cfg).state_dict()}, path)
-    return path
+    return write_tiny_synthesizer(tmp_path / "syn.pt")
 
 
 def test_cli_synthesize_single_and_batch(tmp_path, tiny_synth_checkpoint, capsys):

@@ -1,0 +1,272 @@
+"""Style statistics on constructed ink (slant, x-height, widths, gaps, pen lifts and speed),
+the spread-normalized distance, the fidelity rows, and `handwriting evaluate style` on tiny
+models (and, with the real IAM-OnDB, that the statistics tell writers apart)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from handwriting import geometry
+from handwriting.ink import Ink, InkError, Stroke
+from handwriting.style_stats import (
+    SHAPE_STATS,
+    fidelity,
+    mean_stats,
+    per_statistic,
+    population_spread,
+    style_distance,
+    style_stats,
+)
+from tests.fixtures import hershey_ink, write_tiny_recognizer, write_tiny_synthesizer
+
+TEXT = "the quick brown fox jumps over"
+
+
+def bars(words: list[int], bar_gap: float = 0.3, word_gap: float = 2.0, speed: float = 10.0,
+         lift: float = 0.5) -> Ink:
+    """Vertical bars from y = 0 to 1, `words[i]` bars per word, drawn top to bottom at `speed`
+    units per second with `lift` seconds between strokes."""
+    strokes, x, t = [], 0.0, 0.0
+    for n in words:
+        for _ in range(n):
+            y = np.linspace(0.0, 1.0, 11)
+            strokes.append(Stroke(np.stack([np.full(11, x), y], 1).astype(np.float32),
+                                  t + y / speed))
+            t += 1.0 / speed + lift
+            x += bar_gap
+        x += word_gap - bar_gap
+    return Ink(tuple(strokes))
+
+
+def test_a_sheared_line_adds_the_shear_to_its_slant():
+    base = style_stats(hershey_ink(TEXT), TEXT).slant
+    for angle in (-0.3, 0.2, 0.4):
+        got = style_stats(geometry.shear(hershey_ink(TEXT), angle), TEXT).slant
+        # shears compose in tangents: tan(new) = tan(base) + tan(angle)
+        assert np.tan(got) - np.tan(base) == pytest.approx(np.tan(angle), abs=0.02)
+
+
+def test_upright_bars_have_no_slant_and_leaning_bars_their_angle():
+    ink = bars([3, 4])
+    assert style_stats(ink, "abc defg").slant == pytest.approx(0.0, abs=1e-6)
+    assert geometry.slant_angle(geometry.shear(ink, 0.25)) == pytest.approx(0.25, abs=1e-3)
+
+
+def test_statistics_do_not_depend_on_scale_position_slope_or_point_rate():
+    ink = hershey_ink(TEXT)
+    ref = style_stats(ink, TEXT).vector()
+    moved = geometry.translate(geometry.scale(ink, 7.5), 300.0, -40.0)
+    np.testing.assert_allclose(style_stats(moved, TEXT).vector(), ref, rtol=1e-3, atol=1e-3)
+    c, s = np.cos(0.1), np.sin(0.1)  # a baseline sloping by 0.1 rad
+    sloped = ink.map_xy(lambda p: (p @ np.array([[c, s], [-s, c]])).astype(np.float32))
+    np.testing.assert_allclose(style_stats(sloped, TEXT).vector(), ref, rtol=0.05, atol=0.02)
+    dense = hershey_ink(TEXT, step=0.25)  # four times the points along the same strokes
+    np.testing.assert_allclose(style_stats(dense, TEXT).vector(), ref, rtol=0.03, atol=0.01)
+
+
+def test_stretching_the_ink_scales_widths_and_keeps_heights():
+    ink, text = bars([3, 4, 2]), "abc defg hi"
+    a = style_stats(ink, text)
+    b = style_stats(geometry.scale(ink, 2.0, 1.0), text)
+    assert b.letter_width == pytest.approx(2 * a.letter_width, rel=1e-3)
+    assert b.word_gap == pytest.approx(2 * a.word_gap, rel=1e-3)
+    assert b.x_height == pytest.approx(a.x_height, abs=1e-6)
+    taller = style_stats(geometry.scale(ink, 1.0, 2.0), text)  # in writing heights: narrower
+    assert taller.letter_width == pytest.approx(a.letter_width / 2, rel=1e-3)
+
+
+def test_bars_give_their_known_bands_gaps_and_counts():
+    ink, text = bars([3, 4, 2]), "abc defg hi"
+    st = style_stats(ink, text)
+    h = 0.9  # 5-95 % of y uniform on [0, 1]
+    assert st.x_height == pytest.approx(0.5 / h, abs=0.01)  # interquartile range / h
+    assert st.word_gap == pytest.approx(2.0 / h, abs=0.01)
+    width = 2 * 0.3 + 3 * 0.3 + 1 * 0.3 + 2 * 2.0  # bars within words, then the word gaps
+    assert st.letter_width == pytest.approx(width / h / len(text), abs=0.01)
+    assert st.strokes_per_char == pytest.approx(9 / 9)
+    assert st.ink_per_char == pytest.approx(9 * 1.0 / h / 9, abs=0.01)
+    assert st.pen_speed == pytest.approx(10.0 / h, rel=0.02)
+    span = 9 * 0.1 + 8 * 0.5
+    assert st.pen_up_time == pytest.approx(8 * 0.5 / span, abs=1e-3)
+
+
+def test_ascenders_lower_the_x_height_and_joined_writing_lifts_less():
+    core = bars([4, 4])
+    tall = Ink(core.strokes + tuple(  # two ascenders reaching 1.5 above the core
+        Stroke(np.stack([np.full(11, x), np.linspace(-1.5, 1.0, 11)], 1).astype(np.float32),
+               np.linspace(9.0 + x, 9.1 + x, 11)) for x in (0.1, 2.5)))
+    assert style_stats(tall, "abcd efgh").x_height < 0.8 * style_stats(core, "abcd efgh").x_height
+    joined = Ink((Stroke(np.concatenate([s.xy for s in core.strokes[:4]]),
+                         np.arange(44) * 0.01),) + core.strokes[4:])
+    assert style_stats(joined, "abcd efgh").strokes_per_char < style_stats(
+        core, "abcd efgh").strokes_per_char
+
+
+def test_one_word_has_no_word_gap_and_no_timing_is_nan():
+    ink = bars([3])
+    flat = Ink(tuple(Stroke(s.xy, np.zeros(len(s))) for s in ink.strokes))
+    st = style_stats(flat, "abc")
+    assert np.isnan(st.word_gap) and np.isnan(st.pen_speed) and np.isnan(st.pen_up_time)
+    assert st.to_dict()["word_gap"] is None
+    json.dumps(st.to_dict())  # plain types
+
+
+def test_bad_input_is_named():
+    with pytest.raises(InkError, match="empty"):
+        style_stats(Ink(), "abc")
+    with pytest.raises(ValueError, match="no characters"):
+        style_stats(bars([2]), "  ")
+
+
+def test_mean_stats_skips_missing_values():
+    a, b = style_stats(bars([3, 2]), "abc de"), style_stats(bars([3]), "abc")
+    m = mean_stats([a, b])
+    assert m.word_gap == pytest.approx(a.word_gap)  # b has none
+    assert m.strokes_per_char == pytest.approx((a.strokes_per_char + b.strokes_per_char) / 2)
+    with pytest.raises(ValueError):
+        mean_stats([])
+
+
+def test_distance_is_rms_of_spread_normalized_differences():
+    spread = np.array([1.0, 2.0, 0.5, 1.0])
+    a = np.array([0.0, 0.0, 0.0, 0.0])
+    assert style_distance(a, a, spread) == 0.0
+    assert style_distance(a, np.array([0.0, 2.0, 0.0, 0.0]), spread) == pytest.approx(0.5)
+    assert style_distance(a, np.array([1.0, 2.0, 0.5, 1.0]), spread) == pytest.approx(1.0)
+    # a statistic missing on either side is left out, not counted as a difference
+    assert style_distance(a, np.array([np.nan, 2.0, 0.0, 0.0]), spread) == pytest.approx(
+        np.sqrt(1 / 3))
+    with pytest.raises(ValueError):
+        style_distance(a, np.full(4, np.nan), spread)
+
+
+def test_spread_is_robust_to_one_odd_writer_and_never_zero():
+    rng = np.random.default_rng(0)
+    v = rng.normal(0.0, [1.0, 0.1], size=(200, 2))
+    np.testing.assert_allclose(population_spread(v), [1.0, 0.1], rtol=0.15)
+    odd = np.vstack([v[:15], [[1000.0, 0.0]]])
+    assert population_spread(odd)[0] < 3.0  # a standard deviation would be ~250
+    same = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 5.0]])  # MAD 0 -> std; std 0 -> 1e-6
+    s = population_spread(same)
+    assert s[1] == pytest.approx(np.std([0, 0, 5.0])) and s[0] == pytest.approx(1e-6)
+    with pytest.raises(ValueError):
+        population_spread(np.zeros((1, 3)))
+
+
+def test_fidelity_says_which_outputs_follow_their_writer():
+    rng = np.random.default_rng(1)
+    own = rng.normal(size=(6, len(SHAPE_STATS)))
+    spread = population_spread(own)
+    near = own + 0.05 * rng.normal(size=own.shape)  # each output copies its writer's hand
+    rows = fidelity(near, own, spread)
+    assert all(r["closer"] for r in rows)
+    assert [r["nearest"] for r in rows] == list(range(6))
+    generic = np.repeat(own.mean(0, keepdims=True), 6, axis=0)  # everyone gets the average
+    rows = fidelity(generic, own, spread)
+    assert not any(r["closer"] for r in rows)
+    assert all(r["distance_others"] < r["distance_own"] for r in rows)
+    with pytest.raises(ValueError):
+        fidelity(near[:3], own, spread)
+
+
+def test_per_statistic_correlation_ignores_a_constant_offset():
+    rng = np.random.default_rng(2)
+    own = rng.normal(size=(8, 2))
+    shifted = own + np.array([5.0, 0.0])  # statistic 0 follows the writer, 5 units off
+    shifted[:, 1] = rng.normal(size=8)  # statistic 1 does not follow at all
+    rows = per_statistic(shifted, own, names=("a", "b"))
+    assert rows["a"]["correlation"] == pytest.approx(1.0)
+    assert rows["a"]["closer_fraction"] < 0.5  # far from everyone: rarely closer to self
+    assert abs(rows["b"]["correlation"]) < 0.9
+    copied = per_statistic(own, own, names=("a", "b"))
+    assert copied["a"]["closer_fraction"] == 1.0 and copied["b"]["correlation"] == 1.0
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    d = tmp_path_factory.mktemp("style-models")
+    return write_tiny_synthesizer(d / "syn.pt"), write_tiny_recognizer(d / "judge.pt")
+
+
+def test_cli_writers_on_a_fake_dataset(fake_iam_ondb, tiny_models, tmp_path, capsys):
+    from handwriting.cli import main
+
+    syn, judge = tiny_models
+    phrases = tmp_path / "p.txt"
+    phrases.write_text("# comment\nab cd\nef gh\nij kl\n")
+    args = ["evaluate", "style", "--iam-ondb", str(fake_iam_ondb.root), "--split", "trainset",
+            "--forms", "2", "--model", str(syn), "--judge", str(judge), "--candidates", "1",
+            "--phrases", str(phrases), "--max-phrases", "2", "--threads", "1", "--json"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out.strip().splitlines()[-1])
+    assert result["mode"] == "writers" and result["forms"] == 2 and result["phrases"] == 2
+    assert result["statistics"] == list(SHAPE_STATS) and set(result["spread"]) == set(SHAPE_STATS)
+    for key in ("primed_closer_fraction", "unprimed_closer_fraction", "primed_cer",
+                "unprimed_cer", "primed_first_word_cer", "primed_nearest_self_fraction",
+                "primed_moves_towards_writer_fraction"):
+        assert 0.0 <= result[key] <= 1.0 or key.endswith("cer")
+    rows = result["per_writer"]
+    assert [r["form"] for r in rows] == ["a01-000u", "a01-001w"]  # forms with 2+ lines, in order
+    assert all(r["prime_line"].startswith(r["form"]) and r["own_lines"] >= 1 for r in rows)
+    assert set(result["per_statistic"]) == set(SHAPE_STATS)
+    assert result["primed_closer_fraction"] == sum(
+        r["fidelity_primed"]["closer"] for r in rows) / 2
+    assert captured.err.count("evaluate style: ") == 2  # progress, one line per writer
+
+
+def test_cli_presets_compares_each_preset_with_its_prime_and_unprimed(tiny_models, capsys):
+    from handwriting.cli import main
+
+    syn, judge = tiny_models
+    assert main(["evaluate", "style", "--presets", "--model", str(syn), "--judge", str(judge),
+                 "--candidates", "1", "--max-phrases", "1", "--repeats", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["mode"] == "presets" and result["presets"] == len(result["per_preset"]) >= 1
+    row = result["per_preset"][0]
+    assert len(row["prime_used_text"]) <= len(row["prime_text"])  # the prime's last words
+    for stat in ("slant", "x_height", "letter_width"):
+        assert row[f"{stat}_closer_to_prime"] == (row[f"{stat}_to_prime"]
+                                                  < row[f"{stat}_to_unprimed"])
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--forms", "1"], "--forms must be at least 2"),
+    (["--max-phrases", "0"], "--max-phrases must be at least 1, got 0"),
+    (["--phrases", "/nonexistent/phrases.txt"], "/nonexistent/phrases.txt"),
+    (["--presets", "--repeats", "0"], "--repeats must be at least 1, got 0"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(extra, message, tiny_models, fake_iam_ondb,
+                                              capsys):
+    from handwriting.cli import main
+
+    syn, judge = tiny_models
+    code = main(["evaluate", "style", "--iam-ondb", str(fake_iam_ondb.root), "--model",
+                 str(syn), "--judge", str(judge), "--candidates", "1", *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and message in err[0]
+
+
+@pytest.mark.dataset
+def test_lines_of_one_real_writer_are_closer_to_each_other_than_to_the_others(real_iam_ondb):
+    """The statistics tell IAM-OnDB writers apart: half of a form's lines is closer to its
+    other half than to the mean of the other forms, for most forms of testset_t."""
+    from handwriting.adaptation import form_of
+    from handwriting.alphabet import detokenize
+
+    by_form: dict[str, list] = {}
+    for ln in real_iam_ondb.split("testset_t"):
+        by_form.setdefault(form_of(ln.id), []).append(ln)
+    forms = [f for f in sorted(by_form) if len(by_form[f]) >= 6][:16]
+    halves = [[mean_stats([style_stats(ln.ink, detokenize(ln.text)) for ln in part])
+               for part in (by_form[f][0::2], by_form[f][1::2])] for f in forms]
+    a = np.stack([h[0].vector() for h in halves])
+    b = np.stack([h[1].vector() for h in halves])
+    rows = fidelity(a, b, population_spread(b))
+    assert sum(r["closer"] for r in rows) >= 0.75 * len(rows)
