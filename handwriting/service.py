@@ -361,14 +361,26 @@ class Synthesizer:
         return self.styles[style]
 
     def style_from_ink(self, ink: Ink, text: str, name: str = "custom"):
-        """A priming style from any ink line and its transcription (Graves §5.5)."""
+        """A priming style from any ink line and its transcription (Graves §5.5): its last
+        words, cut where the reader's forced alignment finds them in the ink."""
+        from handwriting.alignment import ink_word_starts
         from handwriting.features import synthesis_offsets
-        from handwriting.synthesis import Style
+        from handwriting.synthesis import Style, trim_style
 
         norm = self.alphabet.normalize(text)
         if not norm.text:
             raise ValueError("the style's text is empty: priming needs the text of its ink")
-        return Style(name, synthesis_offsets(ink, self.feature_config), norm.text)
+        style = Style(name, synthesis_offsets(ink, self.feature_config), norm.text)
+        reader = self._recognizer()
+        starts = ink_word_starts(reader, ink, norm.text) if reader is not None else None
+        return trim_style(style, word_starts=starts)
+
+    def _recognizer(self):
+        """The choosing reader as a `Recognizer` (loaded on first use), or None when it was
+        given as a plain function."""
+        if self._reader is None:
+            self._reader = Recognizer.from_checkpoint(use_lm=False)
+        return self._reader if hasattr(self._reader, "log_posteriors") else None
 
     @staticmethod
     def _check_candidates(candidates) -> int:
@@ -382,8 +394,7 @@ class Synthesizer:
 
     def read(self, inks: list[Ink]) -> list[str]:
         """What the choosing reader reads in each ink (self-checking synthesis)."""
-        if self._reader is None:
-            self._reader = Recognizer.from_checkpoint(use_lm=False)
+        self._recognizer()
         read = getattr(self._reader, "read", self._reader)
         return read(inks)
 
