@@ -70,14 +70,15 @@ def kept_frames(frames: Sequence[SynthesisFrame], rows: np.ndarray) -> Iterator[
         step += 1
 
 
-def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidates: int,
-                 read: Reader, report: list | None = None, should_stop=None
-                 ) -> Iterator[SynthesisFrame]:
-    """From the frames of `lines` each repeated `candidates` times (see `candidate_rows`), the
-    frames of the best-reading candidate of each line. The whole batch is sampled before the
-    first frame comes out; cancelled (`should_stop()`), nothing does. `report`, when given,
-    receives one dict per line: the readings, character errors, log-likelihoods and the
-    kept index."""
+RETRY_CER = 0.25  # a line whose best candidate reads worse than this gets K more, once
+RETRY_SEED = 10_000  # the retry samples with seed + RETRY_SEED + group: other draws
+
+
+def _read_batch(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidates: int,
+                read: Reader, should_stop=None):
+    """Sample a whole batch (`lines` x `candidates` rows), read every candidate: (frames,
+    readings [line][candidate], errors (n, K), log-likelihoods (n, K)), or None if it was
+    cancelled or empty."""
     from handwriting.synthesis import collect_lines
 
     n = len(lines)
@@ -88,20 +89,104 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
         kept.append(f)
         ll += np.where(f.active, point_log_likelihood(f), 0.0)
     if not kept or (should_stop is not None and should_stop()):
-        return
+        return None
     offsets = collect_lines(iter(kept), n * candidates)
     inks = [offsets_to_line_ink(o, lines[r // candidates]) for r, o in enumerate(offsets)]
     readable = [r for r, o in enumerate(offsets) if len(o) > 1]
     read_out = dict(zip(readable, read([inks[r] for r in readable]), strict=True))
     readings = [[read_out.get(int(r), "") for r in grid[i]] for i in range(n)]
-    best = choose(lines, readings, ll[grid])
-    if report is not None:
-        for i in range(n):
-            report.append({"text": lines[i], "readings": readings[i],
-                           "errors": [Levenshtein.distance(lines[i], r) for r in readings[i]],
-                           "log_likelihood": [round(float(v), 2) for v in ll[grid[i]]],
-                           "kept": int(best[i])})
-    yield from kept_frames(kept, grid[np.arange(n), best])
+    errors = np.array([[Levenshtein.distance(lines[i], r) for r in readings[i]]
+                       for i in range(n)], np.float64)
+    return kept, readings, errors, ll[grid]
+
+
+def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidates: int,
+                 read: Reader, report: list | None = None, should_stop=None,
+                 resample: Callable[[list[str]], Iterator[SynthesisFrame]] | None = None
+                 ) -> Iterator[SynthesisFrame]:
+    """From the frames of `lines` each repeated `candidates` times (see `candidate_rows`), the
+    frames of the best-reading candidate of each line. The whole batch is sampled before the
+    first frame comes out; cancelled (`should_stop()`), nothing does.
+
+    With `resample` (lines -> frames of a new batch, other draws), a line whose best candidate
+    still reads with a character error rate above `RETRY_CER` gets `candidates` more, once,
+    and the best of all is kept: the rare line where every candidate collapsed is written
+    again instead of shown as scribble. `report`, when given, receives one dict per line: the
+    readings, character errors, log-likelihoods, the kept index (into the first batch's
+    candidates, then the retry's) and whether the line was retried."""
+    batch = _read_batch(frames, lines, candidates, read, should_stop)
+    if batch is None:
+        return
+    kept, readings, errors, ll = batch
+    n = len(lines)
+    best = choose(lines, readings, ll)
+    lengths = np.array([max(len(t), 1) for t in lines], np.float64)
+    bad = np.flatnonzero(errors[np.arange(n), best] / lengths > RETRY_CER)
+    if resample is None or not len(bad):
+        _report(report, lines, readings, errors, ll, best, set())
+        yield from kept_frames(kept, candidate_rows(n, candidates)[np.arange(n), best])
+        return
+    again = _read_batch(resample([lines[i] for i in bad for _ in range(candidates)]),
+                        [lines[i] for i in bad], candidates, read, should_stop)
+    if again is None:
+        return
+    kept2, readings2, errors2, ll2 = again
+    grid = candidate_rows(n, candidates)
+    picks = [(0, int(grid[i, best[i]])) for i in range(n)]
+    readings, errors, ll = list(readings), [list(e) for e in errors], [list(v) for v in ll]
+    for j, i in enumerate(bad):  # the best of the line's 2K candidates
+        readings[i] = list(readings[i]) + list(readings2[j])
+        errors[i] += list(errors2[j])
+        ll[i] += list(ll2[j])
+        best[i] = choose([lines[i]], [readings[i]], np.array([ll[i]]))[0]
+        if best[i] >= candidates:
+            picks[i] = (1, int(grid[j, best[i] - candidates]))
+    _report(report, lines, readings, errors, ll, best, set(bad.tolist()))
+    yield from merged_frames((kept, kept2), picks)
+
+
+def _report(report, lines, readings, errors, ll, best, retried: set) -> None:
+    if report is None:
+        return
+    for i in range(len(lines)):
+        report.append({"text": lines[i], "readings": list(readings[i]),
+                       "errors": [int(e) for e in errors[i]],
+                       "log_likelihood": [round(float(v), 2) for v in ll[i]],
+                       "kept": int(best[i]), "retried": i in retried})
+
+
+def merged_frames(batches: Sequence[Sequence[SynthesisFrame]],
+                  picks: Sequence[tuple[int, int]]) -> Iterator[SynthesisFrame]:
+    """Frames of lines taken from several batches sampled with the same prefix: line i is
+    row picks[i][1] of batch picks[i][0]; a line is inactive (zeros) past its batch's end.
+    Numbered from 0, up to the last step any line is still being written."""
+    n = len(picks)
+    width = max(b[0].phi.shape[1] for b in batches)
+    last = max(len(batches[b]) for b, _ in picks)
+    out_step = 0
+    for step in range(last):
+        rows = [batches[b][step] if step < len(batches[b]) else None for b, _ in picks]
+        live = [(i, f, r) for i, (f, (_, r)) in enumerate(zip(rows, picks, strict=True))
+                if f is not None]
+        if not any(f.active[r] for _, f, r in live):
+            continue
+        ref = live[0][1]
+
+        def gather(name: str, live=live, ref=ref) -> np.ndarray:
+            a = getattr(ref, name)
+            out = np.zeros((n, *a.shape[1:]), a.dtype)
+            for i, f, r in live:
+                out[i] = getattr(f, name)[r]
+            return out
+
+        phi = np.zeros((n, width), ref.phi.dtype)
+        for i, f, r in live:
+            phi[i, :f.phi.shape[1]] = f.phi[r]
+        yield SynthesisFrame(step=out_step, offsets=gather("offsets"), active=gather("active"),
+                             phi=phi, kappa=gather("kappa"), eos=gather("eos"),
+                             log_pi=gather("log_pi"), mu=gather("mu"), sigma=gather("sigma"),
+                             rho=gather("rho"), text_offset=ref.text_offset)
+        out_step += 1
 
 
 def _padded(f: SynthesisFrame, rows: np.ndarray, n: int, width: int) -> SynthesisFrame:
@@ -122,12 +207,13 @@ def _padded(f: SynthesisFrame, rows: np.ndarray, n: int, width: int) -> Synthesi
 
 def self_checked_groups(sample: Callable[[list[str], int], Iterator[SynthesisFrame]],
                         lines: Sequence[str], candidates: int, read: Reader,
-                        rows: int | None = None, should_stop=None
+                        rows: int | None = None, should_stop=None, resample: bool = True
                         ) -> Iterator[SynthesisFrame]:
     """`self_checked` a group of lines at a time, at most `rows` lines x candidates per batch,
     so that a long text keeps a bounded number of frames in memory; each group's frames come
     out as frames of all lines (see `_padded`), group after group. `sample(group, g)` samples
-    the lines of group g, each repeated `candidates` times."""
+    the lines of group g, each repeated `candidates` times; `resample` retries lines whose
+    candidates all read badly (see `self_checked`)."""
     per = max(1, (rows or GROUP_ROWS) // candidates)
     longest = max(len(t) for t in lines)
     step = 0
@@ -135,8 +221,9 @@ def self_checked_groups(sample: Callable[[list[str], int], Iterator[SynthesisFra
         group = list(lines[first:first + per])
         reps = [t for t in group for _ in range(candidates)]
         idx = np.arange(first, first + len(group))
+        retry = (lambda lines, g=g: sample(lines, RETRY_SEED + g)) if resample else None
         for f in self_checked(sample(reps, g), group, candidates, read,
-                              should_stop=should_stop):
+                              should_stop=should_stop, resample=retry):
             f = _padded(f, idx, len(lines), f.text_offset + longest + 1)
             f.step = step
             step += 1

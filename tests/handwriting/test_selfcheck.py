@@ -39,13 +39,13 @@ def test_choose_fewest_errors_then_higher_likelihood():
 class LongestReader:
     """A fake reader: the candidate with the most points reads as the intended text."""
 
-    def __init__(self):
-        self.calls = []
+    def __init__(self, text: str = "ab"):
+        self.calls, self.text = [], text
 
     def __call__(self, inks):
         self.calls.append(len(inks))
         n = [ink.num_points for ink in inks]
-        return ["ab" if k == max(n) else "zz" for k in n]
+        return [self.text if k == max(n) else "zz" for k in n]
 
 
 def test_candidates_keep_the_best_reading_one_with_its_own_frames():
@@ -74,7 +74,7 @@ def test_one_candidate_is_plain_sampling():
 
 
 def test_default_candidates_of_the_synthesizer_apply():
-    reader = LongestReader()
+    reader = LongestReader("ab cd")
     syn = tiny_service(reader, candidates=2)
     syn.write("ab cd", seed=0)
     assert reader.calls == [2]
@@ -105,6 +105,7 @@ def test_a_long_text_is_self_checked_a_group_of_lines_at_a_time(monkeypatch):
     from handwriting import selfcheck
 
     monkeypatch.setattr(selfcheck, "GROUP_ROWS", 4)  # two lines x two candidates a batch
+    monkeypatch.setattr(selfcheck, "RETRY_CER", float("inf"))  # grouping only: no retries
     reader = LongestReader()
     syn = tiny_service(reader)
     plan = syn.plan("ab\ncd\nef\ngh\nij")
@@ -136,3 +137,67 @@ def test_cancelled_self_checking_yields_nothing_and_reads_nothing():
 
     assert list(syn.stream("ab", seed=0, candidates=3, should_stop=should_stop)) == []
     assert reader.calls == []
+
+
+class FirstBatchBadReader:
+    """Reads every candidate of the first batch as scribble, every later one as "ab"."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, inks):
+        self.calls.append(len(inks))
+        return ["zz" if len(self.calls) == 1 else "ab" for _ in inks]
+
+
+def test_a_line_whose_candidates_all_read_badly_is_written_again():
+    """"Legible every time": when all K candidates of a line collapsed, K more are sampled
+    (other draws) and the best of the 2K is kept, with its own frames."""
+    from handwriting.selfcheck import RETRY_SEED, self_checked_groups
+
+    reader = FirstBatchBadReader()
+    syn = tiny_service(reader)
+    frames = list(syn.stream("ab", seed=3, candidates=3))
+    assert reader.calls == [3, 3]  # the first batch, then the retry
+    kept = collect_lines(iter(frames), 1)[0]
+    assert [f.step for f in frames] == list(range(len(frames)))
+
+    def batch(seed):
+        return collect_lines(iter(syn.stream(syn.plan("ab\nab\nab"), seed=seed,
+                                             candidates=1)), 3)
+
+    assert not any(np.array_equal(kept, c) for c in batch(3))
+    assert any(np.array_equal(kept, c) for c in batch(3 + RETRY_SEED))
+    # without retries the kept line comes from the first batch
+    plain = list(self_checked_groups(
+        lambda lines, g: syn.stream(syn.plan("\n".join(lines)), seed=3 + g, candidates=1),
+        ["ab"], 3, FirstBatchBadReader(), resample=False))
+    assert any(np.array_equal(collect_lines(iter(plain), 1)[0], c) for c in batch(3))
+
+
+def test_the_retry_keeps_good_lines_and_reports_what_it_did():
+    from handwriting.selfcheck import self_checked
+
+    syn = tiny_service()
+
+    def sample(lines, seed):
+        return syn.stream(syn.plan("\n".join(lines)), seed=seed, candidates=1)
+
+    def reader(inks):  # line 0 ("ab") reads right at once; line 1 ("cd") only on retry
+        reader.calls.append(len(inks))
+        return [("ab" if i < 2 else "zz") if len(reader.calls) == 1 else "cd"
+                for i in range(len(inks))]
+
+    reader.calls = []
+    report: list = []
+    first = sample(["ab", "ab", "cd", "cd"], 1)
+    frames = list(self_checked(first, ["ab", "cd"], 2, reader, report=report,
+                               resample=lambda lines: sample(lines, 2)))
+    assert reader.calls == [4, 2]  # only "cd"'s two candidates were written again
+    assert [r["retried"] for r in report] == [False, True]
+    assert len(report[1]["readings"]) == 4 and report[1]["kept"] >= 2
+    lines = collect_lines(iter(frames), 2)
+    firsts = collect_lines(iter(sample(["ab", "ab", "cd", "cd"], 1)), 4)
+    retried = collect_lines(iter(sample(["cd", "cd"], 2)), 2)
+    assert any(np.array_equal(lines[0], c) for c in firsts[:2])
+    assert any(np.array_equal(lines[1], c) for c in retried)
