@@ -4,6 +4,7 @@ network, and model processes that never import torch."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -179,3 +180,36 @@ assert not loaded, loaded[:5]
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def _model_process_run(skip: bool) -> dict:
+    """Recognize and write in a fresh interpreter, as a model process does, with or without
+    `skip_blas_probe`: what it read and wrote, and whether SciPy's linalg got loaded."""
+    code = f"""
+import json, sys
+from pathlib import Path
+from handwriting import remote
+from handwriting.models.numba_sampler import skip_blas_probe
+from tests.fixtures import hershey_ink
+if {skip}:
+    skip_blas_probe()
+r = remote.load("recognizer", Path({str(ROOT / 'models' / 'recognizer.pt')!r}), 1)
+rec = r.recognize(hershey_ink("the cat"))
+s = remote.load("synthesizer", Path({str(ROOT / 'models' / 'synthesizer.pt')!r}), 1)
+ink = s.write("on", seed=1, candidates=1)[0]
+print(json.dumps({{"nbest": [h.text for h in rec.nbest], "lp": rec.log_probs.tolist(),
+                  "ink": ink.coords().tolist(), "scipy": "scipy.linalg" in sys.modules}}))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_model_processes_skip_scipy_and_compute_the_same():
+    """Numba's BLAS probe imported scipy.linalg (~0.4 s, ~20 MB) into each model process for
+    calls the kernels never make; skipped, the results are the same to the bit."""
+    plain, skipped = _model_process_run(False), _model_process_run(True)
+    assert plain["scipy"] and not skipped["scipy"]
+    assert skipped["nbest"] == plain["nbest"]
+    assert skipped["lp"] == plain["lp"] and skipped["ink"] == plain["ink"]
