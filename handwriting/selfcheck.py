@@ -70,7 +70,7 @@ def kept_frames(frames: Sequence[SynthesisFrame], rows: np.ndarray) -> Iterator[
         step += 1
 
 
-RETRY_CER = 0.25  # a line whose best candidate reads worse than this gets K more, once
+RETRY_CER = 0.12  # a line whose best candidate reads worse than this gets K more, once
 RETRY_SEED = 10_000  # the retry samples with seed + RETRY_SEED + group: other draws
 
 
