@@ -71,7 +71,7 @@ def _serve(conn, kind: str, path: Path, threads: int | None, nice: int, cancel) 
     with contextlib.suppress(OSError, AttributeError):  # not on every platform
         os.nice(nice)
     try:
-        from handwriting.models.numba_sampler import skip_blas_probe
+        from handwriting.models.numba_startup import skip_blas_probe
 
         skip_blas_probe()  # this process compiles no BLAS calls: SciPy is not loaded for them
         service = load(kind, path, threads)

@@ -34,37 +34,6 @@ def available() -> bool:
     return numba is not None
 
 
-def skip_blas_probe() -> None:
-    """Numba's first compile or cache load imports its array registries, whose module
-    `numba.np.arraymath` probes for BLAS by importing `scipy.linalg` (~0.4 s and ~20 MB in a
-    model process, a third of its start). BLAS serves only `np.dot`-style calls inside compiled
-    code, which these kernels do not make (their products are plain loops, the large ones run
-    in NumPy outside Numba), so a model process imports the registries here with the probe
-    answered "no BLAS". A no-op when the registries or SciPy are already loaded, or Numba is
-    missing or laid out differently."""
-    import sys
-
-    if numba is None or "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
-        return
-    try:
-        from numba.np import linalg
-    except ImportError:
-        return
-    real = getattr(linalg, "ensure_blas", None)
-    if real is None:
-        return
-
-    def no_blas() -> None:
-        raise ImportError("BLAS is not used by handwriting's compiled kernels")
-
-    linalg.ensure_blas = no_blas
-    try:
-        from numba.np import arraymath
-    finally:
-        linalg.ensure_blas = real
-    arraymath.ensure_blas = real  # a later caller that needs BLAS still imports SciPy
-
-
 def _njit(fn):
     # error_model="numpy": no zero-division checks, which would stop LLVM from vectorizing
     return numba.njit(fn, cache=True, fastmath=True, boundscheck=False, error_model="numpy",

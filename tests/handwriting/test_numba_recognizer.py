@@ -189,7 +189,7 @@ def _model_process_run(skip: bool) -> dict:
 import json, sys
 from pathlib import Path
 from handwriting import remote
-from handwriting.models.numba_sampler import skip_blas_probe
+from handwriting.models.numba_startup import skip_blas_probe
 from tests.fixtures import hershey_ink
 if {skip}:
     skip_blas_probe()
