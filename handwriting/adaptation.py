@@ -19,29 +19,7 @@ from handwriting.data.datasets import Augment, RecognizerDataset, collate_recogn
 from handwriting.ink import Ink
 from handwriting.metrics import ErrorCounts
 from handwriting.models.recognizer import ctc_loss
-
-
-@dataclass(frozen=True)
-class AdaptConfig:
-    """How to fine-tune. On IAM-OnDB testset_v forms (greedy, 4 lines per writer), 60 steps
-    of the top layer only at lr 3e-4 moved CER by 5 % relative; all LSTM layers at lr 1e-3
-    is the default (`handwriting evaluate adaptation` gives its figures)."""
-
-    steps: int = 80
-    lr: float = 1e-3
-    batch_size: int = 4
-    trainable: str = "lstm"  # "top": last LSTM layer + output; "lstm": all LSTMs + output; "all"
-    augment: bool = True  # random slant, scale and time warp each step (data/datasets.Augment)
-    weight_decay_to_base: float = 0.0  # L2 pull towards the base weights
-    seed: int = 0
-
-    def __post_init__(self):
-        if not 1 <= self.steps <= 10_000:
-            raise ValueError(f"steps {self.steps} outside 1..10000")
-        if not 0 < self.lr < 1:
-            raise ValueError(f"learning rate {self.lr} outside (0, 1)")
-        if self.trainable not in ("top", "lstm", "all"):
-            raise ValueError(f"trainable {self.trainable!r}: expected 'top', 'lstm' or 'all'")
+from handwriting.training.config import AdaptConfig
 
 
 @dataclass(frozen=True)

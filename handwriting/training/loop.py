@@ -23,31 +23,7 @@ from torch import nn
 
 from handwriting.checkpoint import load_checkpoint, save_checkpoint
 from handwriting.data.datasets import bucket_batches
-
-
-@dataclass
-class TrainConfig:
-    out: str = "runs/model"
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 1e-2
-    epochs: int = 300
-    patience: int = 15  # early stopping: epochs without a better validation metric
-    lr_patience: int = 5  # halve the learning rate after this many such epochs
-    min_lr_scale: float = 1 / 64
-    warmup_steps: int = 300
-    schedule: str = "plateau"  # "plateau": halve on stalls; "cosine": decay to 0 over `epochs`
-    clip: float = 5.0  # gradient-norm clipping
-    seed: int = 0
-    checkpoint_minutes: float = 10.0
-    log_every: int = 20
-    sortagrad_epochs: int = 1  # first epochs go from short to long lines (Amodei et al. 2016)
-    max_train_lines: int | None = None
-    max_val_lines: int | None = None
-    max_steps: int | None = None  # stop (and checkpoint) after this many steps
-    threads: int | None = None
-    device: str = "cpu"
-    progress: bool = True
+from handwriting.training.config import TrainConfig
 
 
 class Task(Protocol):

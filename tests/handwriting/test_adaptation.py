@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from handwriting.adaptation import (
-    AdaptConfig,
     Cancelled,
     Example,
     adapt,
@@ -22,6 +21,7 @@ from handwriting.cli import main
 from handwriting.formats import write_ink
 from handwriting.samples import SampleStore, adapted_model_path
 from handwriting.service import Recognizer
+from handwriting.training.config import AdaptConfig
 from tests.fixtures import hershey_ink, write_tiny_recognizer
 
 

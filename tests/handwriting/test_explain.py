@@ -10,7 +10,7 @@ import json
 import pytest
 from PIL import Image
 
-from handwriting import explain
+from handwriting.cli import explain
 from handwriting.formats import InkFormatError, write_ink
 from handwriting.service import Recognizer, models_dir
 from tests.fixtures import hershey_ink, write_tiny_recognizer

@@ -233,7 +233,7 @@ def test_save_figure_writes_png_and_svg(tmp_path):
 
 
 def test_figures_and_explain_import_without_qt():
-    code = ("import handwriting.figures, handwriting.explain, sys; "
+    code = ("import handwriting.figures, handwriting.cli.explain, sys; "
             "qt = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))]; "
             "assert not qt, qt")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -24,7 +24,8 @@ from handwriting.cli import main
 from handwriting.formats.jsonink import write_json_ink
 from handwriting.models.configs import RecognizerConfig
 from handwriting.service import Recognizer, Synthesizer, models_dir
-from handwriting.training.loop import TrainConfig, Trainer, truncate_log
+from handwriting.training.config import TrainConfig
+from handwriting.training.loop import Trainer, truncate_log
 from handwriting.training.recognizer import RecognizerTask
 from tests.fixtures import hershey_ink
 
@@ -240,7 +241,7 @@ def test_every_oserror_becomes_one_line(tmp_path, capsys, monkeypatch):
     def disk_full(args):
         raise OSError(28, "No space left on device", str(tmp_path / "out.svg"))
 
-    monkeypatch.setattr(cli.cli_synthesis, "cmd_synthesize", disk_full)
+    monkeypatch.setattr(cli.synthesize, "cmd_synthesize", disk_full)
     _one_line_exit_2(capsys, ["synthesize", "hi", "-o", str(tmp_path / "out.svg")],
                      "out.svg: No space left on device")
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from handwriting.alphabet import Alphabet, detokenize
-from handwriting.cli_synthesis import PHRASE_LISTS, read_phrases
+from handwriting.phrases import PHRASE_LISTS, read_phrases
 
 
 def _norm(text: str) -> str:

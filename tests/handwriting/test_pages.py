@@ -121,7 +121,7 @@ def test_typed_paragraphs_at_the_apps_pitch_are_grouped_right():
 
 
 def test_evaluate_pages_reads_whole_forms_as_pages(fake_iam_ondb, capsys, shipped):
-    from handwriting.cli_pages import form_pages
+    from handwriting.cli.pages import form_pages
     from handwriting.data.iam_ondb import load_iam_ondb
 
     lines, _ = load_iam_ondb(fake_iam_ondb.root).evaluation_lines("testset_t")
@@ -160,7 +160,7 @@ def test_a_dot_far_right_of_a_short_line_joins_the_line_it_sits_on():
 
 
 def test_paragraphs_laid_out_as_the_app_lays_out_typed_text():
-    from handwriting.cli_pages import app_paragraph, evaluate_paragraphs
+    from handwriting.cli.pages import app_paragraph, evaluate_paragraphs
     from handwriting.geometry import normalize
 
     class Hershey:  # stands in for the synthesizer: lines in writing heights from (0, 0)

@@ -16,7 +16,8 @@ from handwriting.models.mdn import MixtureHead, mixture_log_likelihood
 from handwriting.models.synthesizer import SynthesizerNet
 from handwriting.service import Synthesizer
 from handwriting.synthesis import collect_lines, sample_stream, split_lines
-from handwriting.training.loop import TrainConfig, Trainer
+from handwriting.training.config import TrainConfig
+from handwriting.training.loop import Trainer
 from handwriting.training.synthesizer import SynthesizerTask, sequence_nll
 from tests.fixtures import hershey_ink
 

@@ -26,7 +26,8 @@ from handwriting.data.iam_ondb import REGISTER_URL, IamLine, load_iam_ondb
 from handwriting.decoding import greedy_decode
 from handwriting.models.configs import RecognizerConfig
 from handwriting.models.recognizer import RecognizerNet
-from handwriting.training.loop import TrainConfig, Trainer, init_from
+from handwriting.training.config import TrainConfig
+from handwriting.training.loop import Trainer, init_from
 from handwriting.training.recognizer import RecognizerTask
 from tests.fixtures import hershey_ink, make_fake_iam_ondb
 

@@ -1,0 +1,313 @@
+"""`handwriting evaluate style`: does primed synthesis write in the primer's hand, and does it
+stay legible? Each IAM-OnDB form stands in for one writer: the synthesizer is primed with one
+of its lines, writes a few phrases, and the output's style statistics
+(`handwriting.style_stats`) are set against the writer's other lines and the other writers';
+the judge recognizer reads the output back. `--presets` does the same for the shipped style
+presets (issue 14) and needs no dataset."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_PHRASES = 6  # the first lines of the shipped legibility list: a handful per writer
+TARGET_CLOSER = 0.8  # issue 18: >= 80 % of writers closer to themselves than to the others
+TARGET_CER_RATIO = 1.5  # issue 18 and 14: primed read-back CER within 1.5x unprimed
+
+
+def add_parser(esub) -> None:
+    """Add `evaluate style` to `handwriting evaluate`'s subcommands."""
+    p = esub.add_parser(
+        "style", help="style fidelity and legibility of primed synthesis (IAM-OnDB writers, "
+                      "or the shipped presets with --presets)")
+    p.add_argument("--iam-ondb", metavar="PATH", default=None,
+                   help="IAM-OnDB folder (default: ../shared/data/iam-ondb or $HANDWRITING_IAM_ONDB)")
+    p.add_argument("--split", default="testset_t")
+    p.add_argument("--forms", type=int, default=16, help="writers (forms) to prime with (16)")
+    p.add_argument("--presets", action="store_true",
+                   help="evaluate the shipped style presets instead of IAM-OnDB writers")
+    p.add_argument("--repeats", type=int, default=4,
+                   help="with --presets: seeds each phrase is written with (default 4)")
+    p.add_argument("--phrases", default=None,
+                   help="phrase file, or 'shipped' (default) or 'digits'")
+    p.add_argument("--max-phrases", type=int, default=DEFAULT_PHRASES,
+                   help=f"the first N phrases of the list (default {DEFAULT_PHRASES})")
+    p.add_argument("--candidates", type=int, default=None,
+                   help="self-checking candidates per line (default: synthesize's; 1 = off)")
+    p.add_argument("--bias", type=float, default=0.75)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--model", dest="checkpoint", default=None, help="synthesizer checkpoint")
+    p.add_argument("--judge", default=None,
+                   help="recognizer that reads the output back (default: models/judge.pt; "
+                        "never the one that chooses among candidates)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_evaluate_style)
+
+
+@dataclass
+class Written:
+    """Lines written for a list of phrases: ink, the text of each line, what the judge read."""
+
+    inks: list
+    texts: list[str]
+    readings: list[str]
+    starts: list[bool]  # the line starts a phrase (its first word is a phrase's first word)
+
+
+def write_and_read(syn, judge, phrases: list[str], style, seed: int, bias: float) -> Written:
+    """All `phrases` written as one text (one sampling batch, a line or more per phrase),
+    every line read back by `judge` with its default decoder, as `evaluate legibility`
+    does."""
+    from handwriting.alphabet import detokenize
+
+    inks = syn.write("\n".join(phrases), bias=bias, style=style, seed=seed)
+    starts = [i == 0 for p in phrases for i in range(len(syn.plan(p).lines))]
+    if len(starts) != len(inks):
+        raise ValueError("the phrases did not wrap into the lines written")  # a bug, not input
+    texts = [ink.meta["text"] for ink in inks]
+    readings = [detokenize(judge.recognize(ink).text) if ink.num_points > 1 else ""
+                for ink in inks]
+    return Written(inks, texts, readings, starts)
+
+
+def _counts(written: list[Written]):
+    """(all lines, first words) ErrorCounts over several `Written`."""
+    from handwriting.metrics import ErrorCounts
+
+    lines, first = ErrorCounts(), ErrorCounts()
+    for w in written:
+        for text, read, start in zip(w.texts, w.readings, w.starts, strict=True):
+            lines.add(text, read)
+            if start:
+                first.add(text.split()[0], (read.split() or [""])[0])
+    return lines, first
+
+
+def _stats(written: list[Written]):
+    from handwriting.style_stats import mean_stats, style_stats
+
+    return mean_stats([style_stats(ink, text) for w in written
+                       for ink, text in zip(w.inks, w.texts, strict=True) if ink.num_points > 1])
+
+
+def _models(args):
+    from handwriting.selfcheck import DEFAULT_CANDIDATES
+    from handwriting.service import Recognizer, Synthesizer, models_dir
+
+    k = DEFAULT_CANDIDATES if args.candidates is None else args.candidates
+    syn = Synthesizer.from_checkpoint(args.checkpoint, candidates=k, threads=args.threads)
+    judge_path = Path(args.judge) if args.judge else models_dir() / "judge.pt"
+    judge = Recognizer.from_checkpoint(judge_path, threads=args.threads)
+    return syn, judge, k, judge_path
+
+
+def _phrases(args) -> list[str]:
+    from handwriting.phrases import PHRASE_LISTS, read_phrases
+
+    if args.max_phrases < 1:
+        raise ValueError(f"--max-phrases must be at least 1, got {args.max_phrases}")
+    source = Path(PHRASE_LISTS.get(args.phrases, args.phrases)) if args.phrases else None
+    try:
+        phrases = read_phrases(source)[: args.max_phrases]
+    except UnicodeDecodeError:
+        raise ValueError(f"{args.phrases}: not UTF-8 text") from None
+    if not phrases:
+        raise ValueError(f"{args.phrases}: no phrases in the file")
+    return phrases
+
+
+def _rate(counts) -> float:
+    return round(counts.cer, 4)
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b > 0 else None
+
+
+def choose_writers(lines, forms: int, alphabet) -> list[tuple[str, object, list]]:
+    """The first `forms` forms (in id order, as `evaluate adaptation` takes them) with at
+    least two lines: (form, the line to prime with, the other lines). The prime is the
+    form's first line the synthesizer can write without dropping a character."""
+    from handwriting.adaptation import form_of
+    from handwriting.alphabet import detokenize
+
+    by_form: dict[str, list] = {}
+    for ln in sorted(lines, key=lambda ln: ln.id):
+        by_form.setdefault(form_of(ln.id), []).append(ln)
+    chosen = []
+    for form in sorted(by_form):
+        group = by_form[form]
+        ok = [ln for ln in group if not alphabet.normalize(detokenize(ln.text)).dropped
+              and len(detokenize(ln.text).split()) >= 2]
+        if len(group) < 2 or not ok:
+            continue
+        chosen.append((form, ok[0], [ln for ln in group if ln is not ok[0]]))
+        if len(chosen) == forms:
+            break
+    return chosen
+
+
+def evaluate_writers(args, progress) -> dict:
+    from handwriting.alphabet import detokenize
+    from handwriting.data.iam_ondb import load_iam_ondb
+    from handwriting.ink import InkError
+    from handwriting.style_stats import (
+        SHAPE_STATS,
+        fidelity,
+        mean_stats,
+        per_statistic,
+        population_spread,
+        style_stats,
+    )
+
+    if args.forms < 2:
+        raise ValueError(f"--forms must be at least 2 (a writer is compared with the others), "
+                         f"got {args.forms}")
+    phrases = _phrases(args)
+    lines, _ = load_iam_ondb(args.iam_ondb, progress=sys.stderr.isatty()).evaluation_lines(
+        args.split)
+    syn, judge, k, judge_path = _models(args)
+    writers = choose_writers(lines, args.forms, syn.alphabet)
+    if len(writers) < 2:
+        raise ValueError(f"split {args.split!r} has {len(writers)} forms with two usable "
+                         f"lines in {args.iam_ondb or 'the default path'}; need at least 2")
+    rows, primed_all, unprimed_all, own, primed, unprimed = [], [], [], [], [], []
+    for w, (form, prime, others) in enumerate(writers):
+        own_stats = []
+        for ln in others:
+            try:
+                own_stats.append(style_stats(ln.ink, detokenize(ln.text)))
+            except (InkError, ValueError):
+                continue  # a line of punctuation only: nothing per character to measure
+        style = syn.style_from_ink(prime.ink, detokenize(prime.text), name=form)
+        seed = args.seed + w  # the same seed primed and unprimed: a paired comparison
+        p = write_and_read(syn, judge, phrases, style, seed, args.bias)
+        u = write_and_read(syn, judge, phrases, None, seed, args.bias)
+        primed_all.append(p)
+        unprimed_all.append(u)
+        own.append(mean_stats(own_stats))
+        primed.append(_stats([p]))
+        unprimed.append(_stats([u]))
+        pc, uc = _counts([p])[0], _counts([u])[0]
+        rows.append({"form": form, "prime_line": prime.id, "prime_text": detokenize(prime.text),
+                     "own_lines": len(own_stats), "own": own[-1].to_dict(),
+                     "primed": primed[-1].to_dict(), "unprimed": unprimed[-1].to_dict(),
+                     "cer_primed": _rate(pc), "cer_unprimed": _rate(uc),
+                     "readings_primed": p.readings})
+        progress(f"{form}: primed CER {pc.cer:.3f}, unprimed {uc.cer:.3f} "
+                 f"({w + 1}/{len(writers)})")
+    own_v = np.stack([s.vector() for s in own])
+    spread = population_spread(own_v)
+    primed_v = np.stack([s.vector() for s in primed])
+    unprimed_v = np.stack([s.vector() for s in unprimed])
+    stat_rows = {name: {f"primed_{k}": v for k, v in p.items()}
+                 | {f"unprimed_{k}": v for k, v in u.items()}
+                 for (name, p), u in zip(per_statistic(primed_v, own_v).items(),
+                                         per_statistic(unprimed_v, own_v).values(), strict=True)}
+    fid_p, fid_u = fidelity(primed_v, own_v, spread), fidelity(unprimed_v, own_v, spread)
+    for i, (row, fp, fu) in enumerate(zip(rows, fid_p, fid_u, strict=True)):
+        row["fidelity_primed"] = {**fp, "nearest": writers[fp["nearest"]][0],
+                                  "nearest_is_self": fp["nearest"] == i}
+        row["fidelity_unprimed"] = {**fu, "nearest": writers[fu["nearest"]][0],
+                                    "nearest_is_self": fu["nearest"] == i}
+    (pl, pf), (ul, uf) = _counts(primed_all), _counts(unprimed_all)
+    n = len(writers)
+    return {
+        "mode": "writers", "split": args.split, "forms": n, "phrases": len(phrases),
+        "lines_written_per_condition": pl.lines, "candidates": k, "bias": args.bias,
+        "seed": args.seed, "judge": str(judge_path), "statistics": list(SHAPE_STATS),
+        "spread": dict(zip(SHAPE_STATS, np.round(spread, 4).tolist(), strict=True)),
+        "distance": "RMS over the statistics of (a - b) / spread; spread = 1.4826 x MAD of "
+                    "each statistic over the forms' own ink (mean of each form's lines but "
+                    "the prime)",
+        "primed_closer_fraction": round(sum(r["closer"] for r in fid_p) / n, 4),
+        "unprimed_closer_fraction": round(sum(r["closer"] for r in fid_u) / n, 4),
+        "primed_nearest_self_fraction": round(
+            sum(r["fidelity_primed"]["nearest_is_self"] for r in rows) / n, 4),
+        "unprimed_nearest_self_fraction": round(
+            sum(r["fidelity_unprimed"]["nearest_is_self"] for r in rows) / n, 4),
+        # priming moved the output towards the writer: the same phrases and seeds, so the
+        # phrases' own effect on the statistics (their letters, not the hand) cancels
+        "primed_moves_towards_writer_fraction": round(sum(
+            p["distance_own"] < u["distance_own"] for p, u in zip(fid_p, fid_u, strict=True))
+            / n, 4),
+        "per_statistic": stat_rows,
+        "primed_cer": _rate(pl), "unprimed_cer": _rate(ul), "cer_ratio": _ratio(pl.cer, ul.cer),
+        "primed_first_word_cer": _rate(pf), "unprimed_first_word_cer": _rate(uf),
+        "targets": {"primed_closer_fraction": TARGET_CLOSER, "cer_ratio": TARGET_CER_RATIO},
+        "per_writer": rows}
+
+
+def evaluate_presets(args, progress) -> dict:
+    from handwriting.ink import offsets_to_line_ink
+    from handwriting.style_stats import style_stats
+    from handwriting.synthesis import trim_style
+
+    if args.repeats < 1:
+        raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
+    phrases = _phrases(args)
+    syn, judge, k, judge_path = _models(args)
+    if not syn.styles:
+        raise ValueError(f"no style presets beside {syn.path} (styles.npz)")
+    seeds = [args.seed + r for r in range(args.repeats)]
+    unprimed = [write_and_read(syn, judge, phrases, None, s, args.bias) for s in seeds]
+    u_stats, (ul, uf) = _stats(unprimed), _counts(unprimed)
+    progress(f"unprimed: CER {ul.cer:.3f}")
+    rows = []
+    for name in sorted(syn.styles):
+        style = syn.styles[name]
+        prime = style_stats(offsets_to_line_ink(style.offsets, style.text), style.text)
+        used = trim_style(style)  # the last words of the prime: what the model is primed with
+        used_stats = style_stats(offsets_to_line_ink(used.offsets, used.text), used.text)
+        out = [write_and_read(syn, judge, phrases, style, s, args.bias) for s in seeds]
+        o, (ol, of) = _stats(out), _counts(out)
+        row = {"preset": name, "prime_text": style.text, "prime": prime.to_dict(),
+               "prime_used_text": used.text, "prime_used": used_stats.to_dict(),
+               "output": o.to_dict(), "cer": _rate(ol), "first_word_cer": _rate(of),
+               "cer_ratio": _ratio(ol.cer, ul.cer), "first_word_cer_ratio": _ratio(of.cer, uf.cer)}
+        for stat in ("slant", "x_height", "letter_width"):
+            to_prime = abs(getattr(o, stat) - getattr(prime, stat))
+            to_unprimed = abs(getattr(o, stat) - getattr(u_stats, stat))
+            row[f"{stat}_to_prime"] = round(to_prime, 4)
+            row[f"{stat}_to_unprimed"] = round(to_unprimed, 4)
+            row[f"{stat}_closer_to_prime"] = bool(to_prime < to_unprimed)
+        rows.append(row)
+        progress(f"{name}: CER {ol.cer:.3f}, slant {o.slant:+.3f} (prime {prime.slant:+.3f}, "
+                 f"unprimed {u_stats.slant:+.3f})")
+    return {"mode": "presets", "presets": len(rows), "phrases": len(phrases),
+            "repeats": args.repeats, "candidates": k, "bias": args.bias, "seed": args.seed,
+            "judge": str(judge_path), "unprimed": u_stats.to_dict(),
+            "unprimed_cer": _rate(ul), "unprimed_first_word_cer": _rate(uf),
+            "presets_slant_and_height_closer_to_prime": sum(
+                r["slant_closer_to_prime"] and r["x_height_closer_to_prime"] for r in rows),
+            "targets": {"cer_ratio": TARGET_CER_RATIO, "first_word_cer_ratio": 1.2},
+            "per_preset": rows}
+
+
+def cmd_evaluate_style(args: argparse.Namespace) -> int:
+    def progress(msg: str) -> None:
+        print(f"evaluate style: {msg}", file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    result = evaluate_presets(args, progress) if args.presets else evaluate_writers(args, progress)
+    result["seconds"] = round(time.perf_counter() - t0, 1)
+    if args.json:
+        print(json.dumps(result))
+    elif args.presets:
+        for r in result["per_preset"]:
+            print(f"{r['preset']}: CER {100 * r['cer']:.1f} % (unprimed "
+                  f"{100 * result['unprimed_cer']:.1f} %), slant closer to prime: "
+                  f"{r['slant_closer_to_prime']}, x-height: {r['x_height_closer_to_prime']}")
+    else:
+        print(f"style: {100 * result['primed_closer_fraction']:.0f} % of {result['forms']} "
+              f"writers closer to their own ink (unprimed {100 * result['unprimed_closer_fraction']:.0f} %); "
+              f"CER primed {100 * result['primed_cer']:.1f} %, unprimed "
+              f"{100 * result['unprimed_cer']:.1f} %")
+    return 0

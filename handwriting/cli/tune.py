@@ -1,0 +1,65 @@
+"""`handwriting tune decoder`: the beam search's LM weight and insertion bonus (and the word
+LM's terms), grid-searched on validation lines, never test lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from handwriting.cli.common import add_data_arg
+
+
+def add_parser(sub) -> None:
+    tune = sub.add_parser("tune", help="tune the beam search's LM weight on a validation split")
+    tune.add_argument("what", choices=("decoder",))
+    add_data_arg(tune)
+    tune.add_argument("--model", dest="checkpoint", required=True)
+    tune.add_argument("--split", default="testset_v", choices=("trainset", "testset_v"))
+    tune.add_argument("--max-lines", type=int, default=400)
+    tune.add_argument("--write", action="store_true", help="store the best settings in the checkpoint")
+    tune.set_defaults(handler=cmd_tune_decoder)
+
+
+def cmd_tune_decoder(args) -> int:
+    """Grid search of LM weight and insertion bonus on validation lines (never test lines)."""
+    import itertools
+
+    from handwriting.checkpoint import load_checkpoint, save_checkpoint
+    from handwriting.data.iam_ondb import load_iam_ondb
+    from handwriting.metrics import ErrorCounts
+    from handwriting.service import DecoderSettings, Recognizer
+
+    rec = Recognizer.from_checkpoint(args.checkpoint, use_word_lm=True)
+    lines = load_iam_ondb(args.iam_ondb).split(args.split)
+    lines = lines[:: max(1, len(lines) // args.max_lines)][: args.max_lines]
+    posteriors = []
+    for i in range(0, len(lines), 32):
+        posteriors += rec.log_posteriors([ln.ink for ln in lines[i:i + 32]])
+    results = []
+
+    def trial(s: DecoderSettings) -> None:
+        counts = ErrorCounts()
+        for ln, lp in zip(lines, posteriors, strict=True):
+            counts.add(ln.text, rec.decode(lp, "beam", settings=s)[0].text)
+        results.append((counts.cer, s))
+        print(json.dumps({"cer": round(counts.cer, 5), "wer": round(counts.wer, 5),
+                          **s.__dict__}), file=sys.stderr)
+
+    # character LM first, then the word LM's terms around the best character-LM setting
+    for width, lw, ib in itertools.product((8,), (0.3, 0.5, 0.7, 1.0), (0.0, 0.5, 1.0, 1.5, 2.0)):
+        trial(DecoderSettings(width, lw, ib))
+    char_best = min(results, key=lambda r: r[0])[1]
+    for ww, oov, wb in itertools.product((0.1, 0.2, 0.3), (-3.0, -5.0, -8.0), (0.0, 1.0, 2.0)):
+        trial(DecoderSettings(char_best.beam_width, char_best.lm_weight,
+                              char_best.insertion_bonus, ww, oov, wb))
+    greedy = ErrorCounts()
+    for ln, lp in zip(lines, posteriors, strict=True):
+        greedy.add(ln.text, rec.decode(lp, "greedy")[0].text)
+    cer, best = min(results, key=lambda r: r[0])
+    print(json.dumps({"split": args.split, "lines": len(lines), "greedy_cer": round(greedy.cer, 5),
+                      "best_cer": round(cer, 5), "best": best.__dict__}))
+    if args.write:
+        ckpt = load_checkpoint(args.checkpoint, "recognizer")
+        ckpt["decoder"] = {**best.__dict__, "tuned_on": f"{args.split}, {len(lines)} lines"}
+        save_checkpoint({k: v for k, v in ckpt.items() if k != "format_version"}, args.checkpoint)
+    return 0
