@@ -1,0 +1,212 @@
+"""The synthesizer behind `handwriting.service.Synthesizer` (import it from there): the
+Graves (2013) network's weights, style presets and priming, self-checking candidates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from handwriting.alphabet import Alphabet
+from handwriting.checkpoint import CheckpointError, config_from, read_checkpoint
+from handwriting.ink import Ink
+from handwriting.models.configs import SynthesizerConfig
+from handwriting.models.torch_load import load_torch_net, set_torch_threads
+from handwriting.results import (
+    SynthesisChunk,
+    SynthesisPlan,
+    models_dir,
+)
+from handwriting.service._recognizer import Recognizer
+
+
+class Synthesizer:
+    """A trained Graves (2013) synthesizer with its style presets."""
+
+    MAX_CHARS = 5000
+
+    def __init__(self, ckpt: dict, path: Path | None = None, styles: dict | None = None,
+                 threads: int | None = None, candidates: int = 1, reader=None):
+        """`candidates` K > 1: write K candidates of every line and keep the one `reader`
+        (a `Recognizer`, or a function inks -> texts; default: the shipped recognizer,
+        loaded on first use) reads best (see `handwriting.selfcheck`)."""
+        from handwriting.features import SynthesisFeatureConfig
+        from handwriting.models.numpy_sampler import FastWeights, synthesizer_shapes
+
+        self.path = path
+        self.config = config_from(path, SynthesizerConfig, ckpt["model_config"])
+        self.feature_config = config_from(path, SynthesisFeatureConfig, ckpt["feature_config"],
+                                          "feature_config")
+        self.offset_scale = float(ckpt["offset_scale"])
+        self.alphabet = Alphabet(ckpt["alphabet"])
+        self.metrics = dict(ckpt.get("metrics", {}))
+        self._state, self._threads, self._net = ckpt["state_dict"], threads, None
+        expected = synthesizer_shapes(self.config)
+        theirs = {k: tuple(np.shape(v)) for k, v in self._state.items()}
+        if theirs != expected:
+            bad = sorted(k for k in expected.keys() | theirs.keys()
+                         if expected.get(k) != theirs.get(k))[0]
+            raise CheckpointError(f"{path}: weights do not match the config (first mismatch: "
+                                  f"{bad}, config {expected.get(bad)}, weights {theirs.get(bad)})")
+        # What the NumPy and Numba engines sample with (`sample_stream`); no torch needed.
+        self.weights = FastWeights.from_state(self._state, self.config)
+        self.styles = dict(styles or {})
+        self.candidates = self._check_candidates(candidates)
+        self._reader = reader
+
+    @property
+    def net(self):
+        """The torch `SynthesizerNet` (built on first use; importing torch): the reference
+        ("torch") engine and the insight code's recorder."""
+        if self._net is None:
+            from handwriting.models.synthesizer import SynthesizerNet
+
+            set_torch_threads(self._threads)
+            self._net = load_torch_net(lambda: SynthesizerNet(self.config), self._state, self.path)
+        return self._net
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path | None = None,
+                        styles_path: str | Path | None = None, **kw) -> Synthesizer:
+        """Load a checkpoint (default: shipped `models/synthesizer.pt`) and the style presets
+        beside it (`models/styles.npz`) when present."""
+        from handwriting.synthesis import load_styles
+
+        path = Path(path) if path else models_dir() / "synthesizer.pt"
+        ckpt = read_checkpoint(path, "synthesizer")
+        styles_path = Path(styles_path) if styles_path else models_dir() / "styles.npz"
+        styles = load_styles(styles_path) if styles_path.is_file() else {}
+        return cls(ckpt, path, styles, **kw)
+
+    def warm_up(self) -> None:
+        """Prepare the fast sampling step ahead of the first `stream` (compiling it on a
+        machine's first run, ~10 s; loading the compiled step later, < 1 s)."""
+        from handwriting.models import numba_sampler
+
+        numba_sampler.warm_up(self.weights)
+
+    def plan(self, text: str, max_chars_per_line: int = 40) -> SynthesisPlan:
+        """Map `text` onto the alphabet (near equivalents, dropped characters reported) and
+        split it into lines at word boundaries."""
+        from handwriting.synthesis import split_lines
+
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("text is empty: nothing to write")
+        if len(text) > self.MAX_CHARS:
+            raise ValueError(f"text has {len(text)} characters, more than {self.MAX_CHARS}")
+        paragraphs = [self.alphabet.normalize(p) for p in text.splitlines()]
+        dropped = tuple(dict.fromkeys(c for p in paragraphs for c in p.dropped))
+        lines = split_lines("\n".join(p.text for p in paragraphs), max_chars_per_line)
+        if not lines:
+            raise ValueError(f"no writable characters in {text!r}")
+        return SynthesisPlan(tuple(lines), dropped)
+
+    def style(self, style) -> object | None:
+        """A `Style` from a preset name, a `Style`, or None (unprimed)."""
+        from handwriting.results import Style
+
+        if style is None or isinstance(style, Style):
+            return style
+        if style not in self.styles:
+            names = ", ".join(sorted(self.styles)) or "none shipped"
+            raise ValueError(f"unknown style {style!r}; available: {names}")
+        return self.styles[style]
+
+    def style_from_ink(self, ink: Ink, text: str, name: str = "custom"):
+        """A priming style from any ink line and its transcription (Graves §5.5): its last
+        words, cut where the reader's forced alignment finds them in the ink."""
+        from handwriting.alignment import ink_word_starts
+        from handwriting.features import synthesis_offsets
+        from handwriting.results import Style
+        from handwriting.synthesis import trim_style
+
+        norm = self.alphabet.normalize(text)
+        if not norm.text:
+            raise ValueError("the style's text is empty: priming needs the text of its ink")
+        style = Style(name, synthesis_offsets(ink, self.feature_config), norm.text)
+        reader = self._recognizer()
+        starts = ink_word_starts(reader, ink, norm.text) if reader is not None else None
+        return trim_style(style, word_starts=starts)
+
+    def _recognizer(self):
+        """The choosing reader as a `Recognizer` (loaded on first use), or None when it was
+        given as a plain function."""
+        if self._reader is None:
+            self._reader = Recognizer.from_checkpoint(use_lm=False)
+        return self._reader if hasattr(self._reader, "log_posteriors") else None
+
+    @staticmethod
+    def _check_candidates(candidates) -> int:
+        from handwriting.selfcheck import MAX_CANDIDATES
+
+        if isinstance(candidates, bool) or not isinstance(candidates, int | np.integer) or not (
+                1 <= candidates <= MAX_CANDIDATES):
+            raise ValueError(f"candidates must be an integer from 1 to {MAX_CANDIDATES}, "
+                             f"got {candidates!r}")
+        return int(candidates)
+
+    def read(self, inks: list[Ink]) -> list[str]:
+        """What the choosing reader reads in each ink (self-checking synthesis)."""
+        self._recognizer()
+        read = getattr(self._reader, "read", self._reader)
+        return read(inks)
+
+    def stream(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
+               seed: int | None = None, should_stop=None, candidates: int | None = None):
+        """Yield `SynthesisFrame`s (one per sampled point, all lines in one batch). With
+        `candidates` K > 1 (default: this synthesizer's `candidates`) K candidates of every
+        line are sampled in that batch and only the best-reading one's frames come out,
+        after the whole batch is sampled (`handwriting.selfcheck`)."""
+        from handwriting.synthesis import sample_stream
+
+        plan = text if isinstance(text, SynthesisPlan) else self.plan(text)
+        if not 0.0 <= bias <= 10.0:
+            raise ValueError(f"bias must be between 0 and 10, got {bias}")
+        k = self.candidates if candidates is None else self._check_candidates(candidates)
+        style = self.style(style)
+
+        def sample(lines: list[str], group: int = 0):
+            return sample_stream(self.weights, self.alphabet, lines, self.offset_scale, bias=bias,
+                                 style=style, seed=None if seed is None else seed + group,
+                                 should_stop=should_stop)
+
+        if k == 1:
+            return sample(list(plan.lines))
+        from handwriting.selfcheck import self_checked_groups
+
+        return self_checked_groups(sample, plan.lines, k, self.read, should_stop=should_stop)
+
+    def stream_chunks(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
+                      seed: int | None = None, should_stop=None, seconds: float = 1 / 60,
+                      keep_frames: bool = True, candidates: int | None = None
+                      ) -> Iterator[SynthesisChunk]:
+        """`stream` grouped into a `SynthesisChunk` about every `seconds` (see
+        `synthesis.chunk_stream`): what a view that draws while sampling takes."""
+        from handwriting.synthesis import chunk_stream
+
+        plan = text if isinstance(text, SynthesisPlan) else self.plan(text)
+        return chunk_stream(self.stream(plan, bias, style, seed, should_stop, candidates),
+                            len(plan.lines), seconds, keep_frames)
+
+    def write(self, text: str, bias: float = 0.75, style=None,
+              seed: int | None = None, candidates: int | None = None) -> list[Ink]:
+        """Sample every line of `text`; returns one `Ink` per line (in writing heights)."""
+        return self.write_classified(text, bias, style, seed, candidates)[0]
+
+    def write_classified(self, text: str, bias: float = 0.75, style=None,
+                         seed: int | None = None, candidates: int | None = None
+                         ) -> tuple[list[Ink], list[str]]:
+        """`write`, and how each line went: 'ok' or the failure its window and pen show
+        (`handwriting.collapse.classify`)."""
+        from handwriting.collapse import TraceRecorder, classify
+        from handwriting.geometry import equal_heights
+        from handwriting.ink import offsets_to_line_ink
+        from handwriting.synthesis import collect_lines
+
+        plan = self.plan(text)
+        rec = TraceRecorder([len(t) for t in plan.lines])
+        offsets = collect_lines(rec.watch(self.stream(plan, bias, style, seed,
+                                                      candidates=candidates)), len(plan.lines))
+        inks = [offsets_to_line_ink(o, t) for o, t in zip(offsets, plan.lines, strict=True)]
+        return equal_heights(inks), [classify(t) for t in rec.traces()]
