@@ -12,18 +12,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from handwriting.alphabet import Alphabet
-from handwriting.ink import PEN_UP_SECONDS, POINT_SECONDS, offsets_to_line_ink
 from handwriting.models.numpy_sampler import FastWeights, fast_weights
 from handwriting.results import Style, SynthesisChunk, SynthesisFrame
 
 if TYPE_CHECKING:  # torch is imported only by the "torch" engine
     from handwriting.models.synthesizer import SynthesizerNet
 
-# The pen timing and `offsets_to_line_ink` live in the torch-free `ink` module (the GUI
-# places sampled points without torch); they are re-exported here for older callers.
-__all__ = ["PEN_UP_SECONDS", "POINT_SECONDS", "ENGINES", "Style", "SynthesisChunk",
-           "SynthesisFrame", "choose_engine", "chunk_stream", "collect_lines", "load_styles", "offsets_to_line_ink", "sample_stream",
-           "save_styles", "split_lines"]
 
 STEPS_PER_CHAR_LIMIT = 40  # bounded sampling: at most this many points per character
 END_TAIL_STEPS = 20  # points a line may take to finish its last stroke after the text ends

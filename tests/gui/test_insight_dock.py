@@ -24,7 +24,7 @@ from gui.messages import (
 from gui.workers.models import ModelWorkers
 from gui.workers.recognition import RecognitionWorker
 from handwriting.ink import Ink
-from handwriting.synthesis import SynthesisFrame
+from handwriting.results import SynthesisFrame
 from tests.fixtures import hershey_ink
 from tests.gui.helpers import draw_ink
 

@@ -9,10 +9,10 @@ import pytest
 
 from handwriting.models import numba_sampler
 from handwriting.models.numpy_sampler import NumpySynthesisStep, fast_weights
+from handwriting.results import Style
 from handwriting.synthesis import (
     END_TAIL_STEPS,
     JIT_MAX_LINES,
-    Style,
     choose_engine,
     collect_lines,
     sample_stream,

@@ -18,9 +18,9 @@ from handwriting.models.numpy_sampler import (
 )
 from handwriting.models.synthesizer import SynthesizerNet
 from handwriting.models.threads import NUMPY_ONE_THREAD
+from handwriting.results import Style
 from handwriting.synthesis import (
     END_TAIL_STEPS,
-    Style,
     _encode_batch,
     collect_lines,
     sample_stream,
