@@ -10,8 +10,8 @@ import numpy as np
 from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen, QPixmap, QTransform
 
+from handwriting.curves import bezier_controls
 from handwriting.document import InkDocument, TranscriptLine
-from handwriting.geometry import bezier_controls
 from handwriting.ink import Ink, Stroke
 
 PEN_WIDTH_PX = 2.6  # on screen, whatever the zoom: ink files use very different units

@@ -28,8 +28,9 @@ from PySide6.QtWidgets import (
 from gui.canvas import InkCanvas
 from gui.samples_browser import SamplesBrowser
 from gui.workers.adaptation import AdaptationProcess
+from handwriting.appdata import adapted_model_path, default_db_path
 from handwriting.document import InkDocument
-from handwriting.samples import PROMPTS, SampleStore, adapted_model_path, default_db_path
+from handwriting.samples import PROMPTS, SampleStore
 
 STAGES = {"measuring": "Measuring the error rate…", "adapting": "Adapting: step {step} of {steps}",
           "saving": "Saving…"}

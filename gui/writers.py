@@ -11,14 +11,9 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from gui.panels import WritePanel
 from gui.workers.models import ModelWorkers
+from handwriting.appdata import adapted_model_path, default_db_path
 from handwriting.ink import Ink
-from handwriting.samples import (
-    SampleStore,
-    SampleStoreError,
-    adapted_model_path,
-    best_priming_sample,
-    default_db_path,
-)
+from handwriting.samples import SampleStore, SampleStoreError, best_priming_sample
 
 
 class WriterStyles(QObject):

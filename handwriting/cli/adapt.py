@@ -74,7 +74,7 @@ def cmd_adapt(args) -> int:
         error_counts,
         save_adapted,
     )
-    from handwriting.samples import adapted_model_path, default_db_path
+    from handwriting.appdata import adapted_model_path, default_db_path
     from handwriting.service import Recognizer
 
     config = _config(args)

@@ -28,7 +28,8 @@ def add_db_arg(p: argparse.ArgumentParser) -> None:
 
 def store(args):
     """The samples database `--samples-db` names (default: the app-data one)."""
-    from handwriting.samples import SampleStore, default_db_path
+    from handwriting.appdata import default_db_path
+    from handwriting.samples import SampleStore
 
     return SampleStore(args.samples_db or default_db_path())
 

@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
 
 def cmd_recognize(args) -> int:
     """`handwriting recognize`, with a stored writer's adapted model when --writer is given."""
-    from handwriting.samples import adapted_model_path, default_db_path
+    from handwriting.appdata import adapted_model_path, default_db_path
 
     if args.writer is not None:
         if args.checkpoint:

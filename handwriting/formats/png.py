@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw, PngImagePlugin
 
+from handwriting.curves import smooth_points
 from handwriting.formats.fileio import atomic_write
-from handwriting.geometry import smooth_points
 from handwriting.ink import Ink
 
 DEFAULT_HEIGHT = 128
@@ -46,7 +46,7 @@ def render_ink(
     the height is 128. `stroke_width` and `margin` (space beyond the stroke edges) are in
     pixels and default to 2 % and 5 % of the image height (of the ink's height under `scale`).
     Empty ink gives a blank image. `smooth` (the default) draws curves through the points
-    (`geometry.smooth_points`), as the SVG export and the canvas do; False, straight segments.
+    (`curves.smooth_points`), as the SVG export and the canvas do; False, straight segments.
     """
     if not 1 <= supersample <= 8:
         raise ValueError(f"supersample must be 1 to 8, got {supersample}")

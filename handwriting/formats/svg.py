@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element
 import numpy as np
 import svgwrite
 
+from handwriting.curves import bezier_controls
 from handwriting.formats.errors import InkFormatError
 from handwriting.formats.fileio import (
     atomic_write,
@@ -24,7 +25,6 @@ from handwriting.formats.fileio import (
     read_bytes,
 )
 from handwriting.formats.xmlsafe import local_name, parse_xml
-from handwriting.geometry import bezier_controls
 from handwriting.ink import Ink, InkError
 
 # Parameters per path command; the last two are the end point (H and V take one coordinate).
@@ -51,7 +51,7 @@ def ink_to_svg_string(
     `margin`. Without `scale` the SVG has only a viewBox; with it, width and height are the
     viewBox size times `scale`, in `unit` ("mm", "in", ...; None: user units). `smooth`
     (the default) draws each stroke as one path of centripetal Catmull-Rom curves through
-    its points (`geometry.bezier_controls`), so round letters look round; the points
+    its points (`curves.bezier_controls`), so round letters look round; the points
     themselves are the curve's end points, so reading the file back gives the same ink.
     `smooth=False` draws straight segments.
     """

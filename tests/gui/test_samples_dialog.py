@@ -215,7 +215,7 @@ def test_a_failed_adaptation_says_why(ada, monkeypatch, qtbot):
 
 
 def test_cancelling_adaptation_leaves_no_file(ada, monkeypatch, qtbot, tmp_path):
-    from handwriting.samples import adapted_model_path
+    from handwriting.appdata import adapted_model_path
 
     with SampleStore(tmp_path / "s.db") as store:
         out = adapted_model_path(tmp_path / "s.db", store.writer("Ada").id)
@@ -249,7 +249,7 @@ def test_closing_the_dialog_ends_its_adaptation(ada, monkeypatch, qtbot):
 def test_adapting_with_the_real_cli_then_cancelling_a_second_run(ada, qtbot, tmp_path):
     """`handwriting adapt` itself, on a tiny recognizer: it writes the model; a second run
     cancelled mid-way leaves that file as it was."""
-    from handwriting.samples import adapted_model_path
+    from handwriting.appdata import adapted_model_path
     from tests.fixtures import write_tiny_recognizer
 
     ada.base_model = write_tiny_recognizer(tmp_path / "base.pt")

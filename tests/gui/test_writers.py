@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from gui.panels import NO_STYLE, WRITER_STYLE
-from handwriting.samples import SampleStore, adapted_model_path
+from handwriting.appdata import adapted_model_path
+from handwriting.samples import SampleStore
 from tests.fixtures import hershey_ink, write_tiny_recognizer
 from tests.gui.conftest import MODEL_TIMEOUT_MS
 

@@ -16,10 +16,11 @@ from handwriting.adaptation import (
     benchmark_forms,
     save_adapted,
 )
+from handwriting.appdata import adapted_model_path
 from handwriting.checkpoint import load_checkpoint
 from handwriting.cli import main
 from handwriting.formats import write_ink
-from handwriting.samples import SampleStore, adapted_model_path
+from handwriting.samples import SampleStore
 from handwriting.service import Recognizer
 from handwriting.training.config import AdaptConfig
 from tests.fixtures import hershey_ink, write_tiny_recognizer

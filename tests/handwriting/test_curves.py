@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from handwriting.curves import bezier_controls, smooth_points
 from handwriting.formats.png import render_ink
 from handwriting.formats.svg import ink_to_svg_string, parse_svg_ink
-from handwriting.geometry import bezier_controls, smooth_points
 from handwriting.ink import Ink, Stroke
 
 R = 100.0

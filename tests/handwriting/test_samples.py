@@ -236,7 +236,7 @@ def test_prompts_cover_the_alphabet_digits_and_punctuation():
 
 def test_a_deleted_writers_adapted_model_goes_with_them(tmp_path):
     """The next writer gets the deleted one's id back, so their model would be read as theirs."""
-    from handwriting.samples import adapted_model_path
+    from handwriting.appdata import adapted_model_path
 
     with SampleStore(tmp_path / "s.db") as store:
         store.add_writer("keep")
