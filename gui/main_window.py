@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
         if info.kind == "recognizer":
             self.recognized_panel.set_placeholder(RecognizedTextPanel.PLACEHOLDER)
         else:
-            self.write_panel.set_styles(info.styles, self.prefs.style)
+            self.write_panel.set_styles(info.styles)  # keeps a style chosen meanwhile
         self._update_models_label()
         QTimer.singleShot(0, self._warn_models)  # after this slot: the box is modal
 

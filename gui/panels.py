@@ -217,6 +217,9 @@ class WritePanel(QWidget):
         self._presets: tuple[str, ...] = ()
         self._writers: tuple[str, ...] = ()
         self._shown_style = ""
+        # A style asked for before its item exists (a saved preset, before the synthesizer
+        # has said which presets it has): chosen when it appears, unless the user picks first.
+        self._pending_style: str | None = None
         self.tries_spin = QSpinBox()
         self.tries_spin.setObjectName("triesSpin")
         self.tries_spin.setRange(1, MAX_CANDIDATES)
@@ -252,7 +255,7 @@ class WritePanel(QWidget):
         layout.addWidget(self.text_edit, 1)
         layout.addLayout(controls)
         self.highlighted: int | None = None  # the character marked by `highlight_char`
-        self.style_combo.currentIndexChanged.connect(self.on_style_index_changed)
+        self.style_combo.currentIndexChanged.connect(self._on_style_picked)
         self.set_styles(())
         self.set_bias(0.75)
 
@@ -276,8 +279,9 @@ class WritePanel(QWidget):
 
     def set_styles(self, presets, current: str | None = None) -> None:
         """`None`, the synthesizer's presets, `Use my handwriting`, and the stored writers
-        (`set_writers`)."""
-        current = current or self.style()
+        (`set_writers`). The choice kept is `current`, else a style asked for earlier whose
+        item was missing then, else the one shown."""
+        current = current or self._pending_style or self.style()
         self._presets = tuple(sorted(presets))
         self.style_combo.blockSignals(True)  # one `style_changed` for the rebuild, at most
         self.style_combo.clear()
@@ -285,6 +289,7 @@ class WritePanel(QWidget):
         for name in self._writers:
             self.style_combo.addItem(WRITER_STYLE.format(name), name)
         index = self.style_combo.findText(current)
+        self._pending_style = current if index < 0 else None
         self.style_combo.setCurrentIndex(max(index, 0))
         self.style_combo.blockSignals(False)
         self.on_style_index_changed()
@@ -293,6 +298,13 @@ class WritePanel(QWidget):
         """The sample store's writers, listed after the presets as 'Writer: NAME'."""
         self._writers = tuple(names)
         self.set_styles(self._presets, current)
+
+    @Slot(int)
+    def _on_style_picked(self, index: int) -> None:
+        """A style chosen in the control (by the user or `setCurrentIndex`, not a rebuild): it
+        wins over one asked for earlier."""
+        self._pending_style = None
+        self.on_style_index_changed(index)
 
     @Slot()
     def on_style_index_changed(self, _index: int = -1) -> None:

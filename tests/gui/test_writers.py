@@ -153,3 +153,29 @@ def test_the_app_writes_in_a_stored_writers_hand_from_the_command_line(db, tmp_p
                  str(report), "--screenshot", str(tmp_path / "ada.png")]) == 0
     got = json.loads(report.read_text())
     assert got["synthesized_text"] == "the box" and got["synthesized_points"] > 0
+
+
+def test_a_writer_chosen_before_the_models_load_stays_chosen(db, qtbot, messages):
+    """`handwriting-app --writer Ada` chose Ada at start; when the synthesizer then said which
+    presets it has, the control went back to the saved style (None) under the written ink."""
+    from gui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.writers.choose("Ada")  # before the models are ready, as --writer does
+    qtbot.waitUntil(lambda: not win.workers.loading, timeout=MODEL_TIMEOUT_MS)
+    assert win.write_panel.writer() == "Ada"
+    assert win.write_panel.style() == WRITER_STYLE.format("Ada")
+
+
+def test_a_saved_preset_is_chosen_once_the_synthesizer_lists_it(db, qtbot, messages):
+    from gui.main_window import MainWindow
+    from gui.settings import Preferences
+
+    prefs = Preferences.load()
+    prefs.style = "round"
+    prefs.save()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: not win.workers.loading, timeout=MODEL_TIMEOUT_MS)
+    assert win.write_panel.style() == "round"
