@@ -43,24 +43,26 @@ def add_parser(sub) -> None:
 
 
 def cmd_synthesize(args) -> int:
-    """`handwriting synthesize`, primed with a stored writer's sample when --writer is given."""
-    if args.writer is not None:
-        if args.style or args.prime:
-            raise ValueError("give one of --writer, --style and --prime")
+    """`handwriting synthesize`: in a preset style, a primed ink file's, or a stored writer's."""
+    if (args.text is None) == (args.text_file is None):
+        raise ValueError("give either TEXT or --text-file")
+    if args.writer is not None and (args.style or args.prime):
+        raise ValueError("give one of --writer, --style and --prime")
+    syn = synthesizer(args)
+    return _write_text(args, syn, _style(syn, args))
+
+
+def _style(syn, args):
+    """The style the flags ask for, built with `syn` (its reader aligns a primed ink)."""
+    if getattr(args, "writer", None) is not None:
         from handwriting.samples import best_priming_sample
-        from handwriting.service import Synthesizer
 
         with store(args) as db:
             writer = db.writer(args.writer)
             sample = best_priming_sample(db.samples(writer.id), args.text or "")
         if sample is None:
             raise ValueError(f"writer {writer.name!r} has no samples with text to prime with")
-        syn = Synthesizer.from_checkpoint(args.checkpoint)
-        args.style = syn.style_from_ink(sample.ink, sample.text, name=writer.name)
-    return _write_text(args)
-
-
-def _style(syn, args):
+        return syn.style_from_ink(sample.ink, sample.text, name=writer.name)
     if getattr(args, "prime", None):
         from handwriting.formats import read_ink
 
@@ -81,11 +83,7 @@ def _write(inks, path: Path, args=None) -> None:
         height_px=getattr(args, "png_height", None)))
 
 
-def _write_text(args) -> int:
-    if (args.text is None) == (args.text_file is None):
-        raise ValueError("give either TEXT or --text-file")
-    syn = synthesizer(args)
-    style = _style(syn, args)
+def _write_text(args, syn, style) -> int:
     if args.text is not None:
         if not args.output:
             raise ValueError("-o/--output is required with TEXT (e.g. -o out.svg)")
