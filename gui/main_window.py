@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Samples", str(exc))
             return
         self.samples_dialog.base_model = self.workers.base_recognizer
+        self.samples_dialog.presets = self.write_panel.presets()
         self.samples_dialog.finished.connect(lambda *_: self.writers.refresh())
         # a writer adapted again while chosen: load their new weights
         self.samples_dialog.adapted.connect(

@@ -273,6 +273,10 @@ class WritePanel(QWidget):
     def style(self) -> str:
         return self.style_combo.currentText()
 
+    def presets(self) -> tuple[str, ...]:
+        """The synthesizer's style presets listed in the control."""
+        return self._presets
+
     def writer(self) -> str | None:
         """The stored writer chosen as the style, or None."""
         return self.style_combo.currentData()

@@ -50,6 +50,8 @@ class SamplesDialog(QDialog):
         self.document = InkDocument()
         self.base_model: Path | None = None
         self.adapt_steps: int | None = None  # None: the CLI's default
+        self.presets: tuple[str, ...] = ()  # the synthesizer's style presets, to compare with
+        self.comparison = None  # the open StyleComparison, if any
         self._prompt_index = 0
         self.adaptation = AdaptationProcess(self)
         self._adapting: str | None = None  # the writer being adapted
@@ -83,6 +85,8 @@ class SamplesDialog(QDialog):
             "The app reads with it while this writer is chosen in the Style control.")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
+        self.compare_button = QPushButton("Compare styles…")
+        self.compare_button.setToolTip("A few words in this writer's hand beside the presets")
         self.progress_bar = QProgressBar()
         self.progress_bar.setVisible(False)
         self.adapt_label = QLabel()
@@ -113,6 +117,7 @@ class SamplesDialog(QDialog):
         adapt_row.addWidget(self.cancel_button)
         adapt_row.addWidget(self.progress_bar, 4)
         adapt_row.addStretch(1)  # the buttons keep their size while the bar is hidden
+        adapt_row.addWidget(self.compare_button)
         bottom = QHBoxLayout()
         bottom.addWidget(self.adapt_label, 1)
         bottom.addWidget(close_button)
@@ -131,6 +136,7 @@ class SamplesDialog(QDialog):
         self.export_button.clicked.connect(self.on_export)
         import_button.clicked.connect(self.on_import)
         self.adapt_button.clicked.connect(self.on_adapt)
+        self.compare_button.clicked.connect(self.on_compare)
         self.cancel_button.clicked.connect(self.adaptation.cancel)
         self.adaptation.progress.connect(self.on_adapt_progress)
         self.adaptation.finished.connect(self.on_adapt_finished)
@@ -175,6 +181,7 @@ class SamplesDialog(QDialog):
         for b in (self.rename_button, self.delete_button, self.export_button):
             b.setEnabled(name in known)
         self.adapt_button.setEnabled(n > 0 and self._adapting is None)
+        self.compare_button.setEnabled(n > 0)
         self.browser.show_writer(name if name in known else None)
         if self._adapting is None:
             self.adapt_label.setText(self._adaptation_note(known.get(name)))
@@ -302,6 +309,20 @@ class SamplesDialog(QDialog):
 
     # ------------------------------------------------------------------ adaptation
     @Slot()
+    def on_compare(self) -> bool:
+        """Open the side-by-side view of the writer in the box and the presets."""
+        from gui.style_compare import COMPARE_TEXT, StyleComparison
+        from handwriting.samples import best_priming_sample
+
+        name = self.known_writer()
+        if name is None:
+            return False
+        sample = best_priming_sample(self.store.samples(name), COMPARE_TEXT)
+        prime = (sample.ink, sample.text) if sample is not None else None
+        self.comparison = StyleComparison(name, prime, self.presets, self)
+        self.comparison.show()
+        return True
+
     def on_adapt(self) -> bool:
         """Adapt the recognizer to the writer in the box, in a child process."""
         name = self.known_writer()

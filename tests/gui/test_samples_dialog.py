@@ -270,3 +270,31 @@ def test_adapting_with_the_real_cli_then_cancelling_a_second_run(ada, qtbot, tmp
     assert out.read_bytes() == before
     assert sorted(p.name for p in out.parent.iterdir()) == sorted(
         [out.name, out.with_suffix(".json").name, out.with_suffix(".md").name])
+
+
+def test_compare_styles_writes_the_writers_hand_beside_the_presets(qtbot, tmp_path, messages):
+    """Issue 18: a few words side by side in a preset style and in the writer's."""
+    from gui.style_compare import NO_STYLE_LABEL
+    from handwriting.ink import Ink
+    from tests.fixtures import hershey_ink
+    from tests.gui.conftest import MODEL_TIMEOUT_MS
+
+    with SampleStore(tmp_path / "s.db") as store:
+        store.add_writer("Ada")
+        store.add_sample("Ada", hershey_ink("written my way"), "written my way")
+    d = SamplesDialog(tmp_path / "s.db")
+    qtbot.addWidget(d)
+    d.presets = ("tidy",)
+    d.writer_box.setEditText("Ada")
+    assert d.compare_button.isEnabled()
+    assert d.on_compare()
+    box = d.comparison
+    qtbot.waitUntil(lambda: box.done_writing, timeout=3 * MODEL_TIMEOUT_MS)
+    assert not box.errors
+    assert set(box.inks) == {"Writer: Ada", NO_STYLE_LABEL, "tidy"}
+    assert all(isinstance(i, Ink) and i.num_points > 20 for i in box.inks.values())
+    # primed with Ada's sample, the same text and seed come out otherwise than unprimed
+    assert box.inks["Writer: Ada"].num_points != box.inks[NO_STYLE_LABEL].num_points
+    box.accept()
+    d.writer_box.setEditText("Nobody")
+    assert not d.compare_button.isEnabled()
