@@ -79,7 +79,7 @@ def cmd_evaluate_synthesizer(args) -> int:
     from handwriting.data.iam_ondb import load_iam_ondb
     from handwriting.features import SynthesisFeatureConfig
     from handwriting.models.configs import SynthesizerConfig
-    from handwriting.service import models_dir
+    from handwriting.results import models_dir
 
     path = Path(args.checkpoint) if args.checkpoint else models_dir() / "synthesizer.pt"
     ckpt = load_checkpoint(path, "synthesizer")

@@ -95,7 +95,8 @@ def cmd_evaluate_legibility(args) -> int:
     from collections import Counter
 
     from handwriting.metrics import ErrorCounts
-    from handwriting.service import Recognizer, models_dir
+    from handwriting.results import models_dir
+    from handwriting.service import Recognizer
 
     phrases = read_phrases(Path(PHRASE_LISTS.get(args.phrases, args.phrases))
                            if args.phrases else None)

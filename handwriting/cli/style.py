@@ -98,8 +98,9 @@ def _stats(written: list[Written]):
 
 
 def _models(args):
+    from handwriting.results import models_dir
     from handwriting.selfcheck import DEFAULT_CANDIDATES
-    from handwriting.service import Recognizer, Synthesizer, models_dir
+    from handwriting.service import Recognizer, Synthesizer
 
     k = DEFAULT_CANDIDATES if args.candidates is None else args.candidates
     syn = Synthesizer.from_checkpoint(args.checkpoint, candidates=k, threads=args.threads)

@@ -9,9 +9,7 @@ import torch, so the model processes start in ~1 s and hold ~100 MB instead of ~
 or torch's own step: the insight panels' inspection and saliency, adaptation, the "torch"
 engine. Without Numba, torch runs everything, as before."""
 
-from handwriting.results import models_dir
 from handwriting.service._recognizer import ENGINES, MAX_RAW_POINTS, DecoderSettings, Recognizer
 from handwriting.service._synthesizer import Synthesizer
 
-__all__ = ["ENGINES", "MAX_RAW_POINTS", "DecoderSettings", "Recognizer", "Synthesizer",
-           "models_dir"]
+__all__ = ["ENGINES", "MAX_RAW_POINTS", "DecoderSettings", "Recognizer", "Synthesizer"]

@@ -26,7 +26,8 @@ from handwriting.features import FeatureConfig, Standardizer, point_features, pr
 from handwriting.ink import Ink
 from handwriting.models.configs import RecognizerConfig
 from handwriting.models.recognizer import RecognizerNet
-from handwriting.service import Recognizer, models_dir
+from handwriting.results import models_dir
+from handwriting.service import Recognizer
 from tests.fixtures import hershey_ink
 
 pytestmark = pytest.mark.gui

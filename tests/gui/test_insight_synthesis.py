@@ -16,7 +16,8 @@ from gui.insight.synthesis import AttentionPanel, EosTrace, MixtureView
 from handwriting.alphabet import DEFAULT_ALPHABET
 from handwriting.models.configs import SynthesizerConfig
 from handwriting.models.synthesizer import SynthesizerNet
-from handwriting.service import Synthesizer, models_dir
+from handwriting.results import models_dir
+from handwriting.service import Synthesizer
 from tests.gui.test_insight_recognition import pixels, show
 
 pytestmark = pytest.mark.gui

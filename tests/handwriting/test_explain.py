@@ -12,7 +12,8 @@ from PIL import Image
 
 from handwriting.cli import explain
 from handwriting.formats import InkFormatError, write_ink
-from handwriting.service import Recognizer, models_dir
+from handwriting.results import models_dir
+from handwriting.service import Recognizer
 from tests.fixtures import hershey_ink, write_tiny_recognizer
 
 SHIPPED = models_dir() / "recognizer.pt"

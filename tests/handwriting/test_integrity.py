@@ -23,7 +23,8 @@ from handwriting.checkpoint import (
 from handwriting.cli import main
 from handwriting.formats.jsonink import write_json_ink
 from handwriting.models.configs import RecognizerConfig
-from handwriting.service import Recognizer, Synthesizer, models_dir
+from handwriting.results import models_dir
+from handwriting.service import Recognizer, Synthesizer
 from handwriting.training.config import TrainConfig
 from handwriting.training.loop import Trainer, truncate_log
 from handwriting.training.recognizer import RecognizerTask
