@@ -26,17 +26,10 @@ from PySide6.QtWidgets import (
 from gui.insight.blocks import export_widget
 from gui.insight.ink_views import NeuronInkView, SaliencyView
 from gui.insight.lab import LstmLabPanel
-from gui.insight.model import (
-    LineFrame,
-    RecognitionInsight,
-    RecognitionState,
-    SaliencyProvider,
-    SaliencyRequest,
-    SaliencyResult,
-    TimeCursor,
-)
+from gui.insight.model import LineFrame, RecognitionState, SaliencyProvider, TimeCursor
 from gui.insight.recognition import CellStatePanel, GatePanel, PosteriorPanel
 from gui.insight.synthesis import AttentionPanel, EosTrace, MixtureView
+from gui.messages import RecognitionInsight, SaliencyRequest, SaliencyResult
 
 HOVER_RADIUS_PX = 16.0
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from handwriting.checkpoint import CheckpointError
 from handwriting.data.iam_ondb import DatasetError
-from handwriting.formats.errors import InkFormatError
+from handwriting.formats import InkFormatError
 from handwriting.ink import InkError
 
 # OSError (FileNotFoundError included) is reported apart, as `PATH: reason`.

@@ -7,12 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from handwriting.models.recognizer import (
-    BiLSTMLayer,
-    RecognizerConfig,
-    RecognizerNet,
-    reverse_padded,
-)
+from handwriting.models.configs import RecognizerConfig
+from handwriting.models.recognizer import BiLSTMLayer, RecognizerNet, reverse_padded
 
 
 def _padded_batch(lengths: list[int], n_features: int, seed: int = 0):
