@@ -94,7 +94,7 @@ def _written_via_cli(args, k: int, phrases: list[str], seeds: list[int]):
 def cmd_evaluate_legibility(args) -> int:
     from collections import Counter
 
-    from handwriting.metrics import ErrorCounts
+    from handwriting.metrics import ErrorCounts, FirstWordCounts
     from handwriting.results import models_dir
     from handwriting.service import Recognizer
 
@@ -114,6 +114,7 @@ def cmd_evaluate_legibility(args) -> int:
     t0 = time.perf_counter()
     counts, samples, per_repeat, collapsed = ErrorCounts(), [], [], []
     first = ErrorCounts()  # the first word: what a style's priming hand-over can garble
+    first_aligned = FirstWordCounts()  # the same, without charging a merge with the next word
     classes: Counter[str] = Counter()
     lines_written = 0
     for r in range(args.repeats):  # repeat r, phrase i: seed + r * len(phrases) + i
@@ -126,6 +127,7 @@ def cmd_evaluate_legibility(args) -> int:
             counts.add(phrase, hyp)
             once.add(phrase, hyp)
             first.add(phrase.split()[0], (hyp.split() or [""])[0])
+            first_aligned.add(phrase, hyp)
             samples.append({"text": phrase, "seed": seed, "read": hyp})
             for text, read, cls in lines:  # each written line (each file, via the CLI)
                 line = ErrorCounts()
@@ -140,6 +142,7 @@ def cmd_evaluate_legibility(args) -> int:
     result = {"phrases": len(phrases), "repeats": args.repeats, "cer": round(counts.cer, 4),
               "wer": round(counts.wer, 4), "cer_per_repeat": per_repeat,
               "first_word_cer": round(first.cer, 4),
+              "first_word_aligned_cer": round(first_aligned.cer, 4),
               "bias": args.bias, "style": args.style, "seed": args.seed,
               "candidates": k, "via_cli": via_cli, "reader": str(reader),
               "chooser": str(args.chooser or models_dir() / "recognizer.pt") if k > 1 else None,

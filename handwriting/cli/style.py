@@ -78,16 +78,19 @@ def write_and_read(syn, judge, phrases: list[str], style, seed: int, bias: float
 
 
 def _counts(written: list[Written]):
-    """(all lines, first words) ErrorCounts over several `Written`."""
-    from handwriting.metrics import ErrorCounts
+    """(all lines, first words as tokens, first words aligned) error counts over several
+    `Written` (`metrics.first_word_errors`: the aligned count does not charge a merge with the
+    next word as the whole word's error)."""
+    from handwriting.metrics import ErrorCounts, FirstWordCounts
 
-    lines, first = ErrorCounts(), ErrorCounts()
+    lines, first, aligned = ErrorCounts(), ErrorCounts(), FirstWordCounts()
     for w in written:
         for text, read, start in zip(w.texts, w.readings, w.starts, strict=True):
             lines.add(text, read)
             if start:
                 first.add(text.split()[0], (read.split() or [""])[0])
-    return lines, first
+                aligned.add(text, read)
+    return lines, first, aligned
 
 
 def _stats(written: list[Written]):
@@ -218,7 +221,7 @@ def evaluate_writers(args, progress) -> dict:
                                   "nearest_is_self": fp["nearest"] == i}
         row["fidelity_unprimed"] = {**fu, "nearest": writers[fu["nearest"]][0],
                                     "nearest_is_self": fu["nearest"] == i}
-    (pl, pf), (ul, uf) = _counts(primed_all), _counts(unprimed_all)
+    (pl, pf, pa), (ul, uf, ua) = _counts(primed_all), _counts(unprimed_all)
     n = len(writers)
     return {
         "mode": "writers", "split": args.split, "forms": n, "phrases": len(phrases),
@@ -242,6 +245,7 @@ def evaluate_writers(args, progress) -> dict:
         "per_statistic": stat_rows,
         "primed_cer": _rate(pl), "unprimed_cer": _rate(ul), "cer_ratio": _ratio(pl.cer, ul.cer),
         "primed_first_word_cer": _rate(pf), "unprimed_first_word_cer": _rate(uf),
+        "primed_first_word_aligned_cer": _rate(pa), "unprimed_first_word_aligned_cer": _rate(ua),
         "targets": {"primed_closer_fraction": TARGET_CLOSER, "cer_ratio": TARGET_CER_RATIO},
         "per_writer": rows}
 
@@ -259,7 +263,7 @@ def evaluate_presets(args, progress) -> dict:
         raise ValueError(f"no style presets beside {syn.path} (styles.npz)")
     seeds = [args.seed + r for r in range(args.repeats)]
     unprimed = [write_and_read(syn, judge, phrases, None, s, args.bias) for s in seeds]
-    u_stats, (ul, uf) = _stats(unprimed), _counts(unprimed)
+    u_stats, (ul, uf, ua) = _stats(unprimed), _counts(unprimed)
     progress(f"unprimed: CER {ul.cer:.3f}")
     rows = []
     for name in sorted(syn.styles):
@@ -268,11 +272,13 @@ def evaluate_presets(args, progress) -> dict:
         used = trim_style(style)  # the last words of the prime: what the model is primed with
         used_stats = style_stats(offsets_to_line_ink(used.offsets, used.text), used.text)
         out = [write_and_read(syn, judge, phrases, style, s, args.bias) for s in seeds]
-        o, (ol, of) = _stats(out), _counts(out)
+        o, (ol, of, oa) = _stats(out), _counts(out)
         row = {"preset": name, "prime_text": style.text, "prime": prime.to_dict(),
                "prime_used_text": used.text, "prime_used": used_stats.to_dict(),
                "output": o.to_dict(), "cer": _rate(ol), "first_word_cer": _rate(of),
-               "cer_ratio": _ratio(ol.cer, ul.cer), "first_word_cer_ratio": _ratio(of.cer, uf.cer)}
+               "cer_ratio": _ratio(ol.cer, ul.cer), "first_word_cer_ratio": _ratio(of.cer, uf.cer),
+               "first_word_aligned_cer": _rate(oa),
+               "first_word_aligned_cer_ratio": _ratio(oa.cer, ua.cer)}
         for stat in ("slant", "x_height", "letter_width"):
             to_prime = abs(getattr(o, stat) - getattr(prime, stat))
             to_unprimed = abs(getattr(o, stat) - getattr(u_stats, stat))
@@ -286,6 +292,7 @@ def evaluate_presets(args, progress) -> dict:
             "repeats": args.repeats, "candidates": k, "bias": args.bias, "seed": args.seed,
             "judge": str(judge_path), "unprimed": u_stats.to_dict(),
             "unprimed_cer": _rate(ul), "unprimed_first_word_cer": _rate(uf),
+            "unprimed_first_word_aligned_cer": _rate(ua),
             "presets_slant_and_height_closer_to_prime": sum(
                 r["slant_closer_to_prime"] and r["x_height_closer_to_prime"] for r in rows),
             "targets": {"cer_ratio": TARGET_CER_RATIO, "first_word_cer_ratio": 1.2},
