@@ -339,11 +339,40 @@ def writing_height(ink: Ink) -> float | None:
     return float(np.median(heights)) if heights else None
 
 
+# `core_height` resamples each line to about this many points per writing height.
+CORE_POINTS_PER_HEIGHT = 30
+
+
+def core_height(ink: Ink) -> float:
+    """The height of a line's core band: the interquartile range of y over points evenly
+    spaced along the pen's path (slope removed). Ascenders, descenders and capitals are a
+    minority of the path, so this follows the size of the small letters and depends less on
+    which letters a line holds than the 5-95 % range (`ink_height`) does. Measured on
+    IAM-OnDB testset_v (one writer per form; `models/synthesizer.md`): across
+    the two-word chunks of one line it varies by a median 18 % where the 5-95 % range varies
+    by 22 %, and across the lines of one form by 13 % against 15 %. 0 for empty or flat ink."""
+    if ink.is_empty:
+        return 0.0
+    flat = correct_slope(ink)
+    h = ink_height(flat)
+    if h <= 1e-9:
+        return 0.0
+    spacing = h / CORE_POINTS_PER_HEIGHT
+    if resampled_count(flat, spacing) > 200_000:  # absurdly long ink: the plain points do
+        pts = flat
+    else:
+        pts = resample(flat, spacing)
+    lo, hi = np.percentile(_all_xy(pts)[:, 1], [25, 75])
+    return float(hi - lo)
+
+
 def equal_heights(lines: Sequence[Ink]) -> list[Ink]:
     """The lines of one text scaled (about each line's left end and median height, aspect
-    kept) to their median writing height (5-95 % y-range), so a wrapped text is written at
-    one size: sampled lines of one text varied by 20-160 % from one another."""
-    heights = [ink_height(line) if not line.is_empty else 0.0 for line in lines]
+    kept) to their median core height (`core_height`), so a wrapped text is written at one
+    size: sampled lines of one text varied by 20-160 % from one another. Scaling to the
+    5-95 % range instead (until Dec 2026) blew a short last line without descenders
+    ("tickets.") up to 1.3-1.6 times the first line's letter size."""
+    heights = [core_height(line) for line in lines]
     good = [h for h in heights if h > 1e-9]
     if len(good) < 2:
         return list(lines)
