@@ -17,6 +17,13 @@ def _all_xy(ink: Ink) -> np.ndarray:
     return np.concatenate([s.xy for s in ink.strokes]).astype(np.float64)
 
 
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """A read-only float32 array, as `Stroke` keeps its data."""
+    out = np.array(a, dtype=np.float32)  # a copy: never a view of another stroke's data
+    out.setflags(write=False)
+    return out
+
+
 def ink_height(ink: Ink) -> float:
     """A robust writing height: the 5-95 % range of y (ignores stray descender points)."""
     y = _all_xy(ink)[:, 1]
@@ -44,7 +51,7 @@ def normalize(ink: Ink, height: float = 1.0) -> Ink:
     xy = _all_xy(ink)
     scale = height * normalize_scale(ink)
     x0, y0 = xy[:, 0].min(), np.median(xy[:, 1])
-    return ink.map_xy(lambda p: ((p - (x0, y0)) * scale).astype(np.float32))
+    return ink.map_points(lambda p: ((p - (x0, y0)) * scale).astype(np.float32))
 
 
 def resampled_count(ink: Ink, spacing: float) -> int:
@@ -76,7 +83,8 @@ def resample(ink: Ink, spacing: float) -> Ink:
         total = arc[-1]
         if total < spacing:
             idx = [0, len(xy) - 1] if len(xy) > 1 and total > 0 else [0]
-            out.append(Stroke(s.xy[idx], s.t[idx], None if s.pressure is None else s.pressure[idx]))
+            out.append(Stroke._trusted(_frozen(s.xy[idx]), _frozen(s.t[idx]),
+                                       None if s.pressure is None else _frozen(s.pressure[idx])))
             continue
         # float32 ink rounds a 10-unit line to 9.99999: at spacing 5 that is 2 steps, not 1
         n = int(np.floor(total / spacing + 1e-6)) + 1
@@ -87,7 +95,9 @@ def resample(ink: Ink, spacing: float) -> Ink:
         new_xy = np.stack([np.interp(targets, a, xy[keep, 0]), np.interp(targets, a, xy[keep, 1])], 1)
         new_t = np.interp(targets, a, s.t[keep])
         new_p = None if s.pressure is None else np.interp(targets, a, s.pressure[keep])
-        out.append(Stroke(new_xy.astype(np.float32), new_t, new_p))
+        # interpolated between finite points of a checked stroke: finite, no check needed
+        out.append(Stroke._trusted(_frozen(new_xy), _frozen(new_t),
+                                   None if new_p is None else _frozen(new_p)))
     return ink.with_strokes(out)
 
 
@@ -105,32 +115,32 @@ def correct_slope(ink: Ink) -> Ink:
     angle = estimate_slope(ink)
     c, s = np.cos(-angle), np.sin(-angle)
     rot = np.array([[c, -s], [s, c]])
-    return ink.map_xy(lambda p: (p.astype(np.float64) @ rot.T).astype(np.float32))
+    return ink.map_points(lambda p: (p.astype(np.float64) @ rot.T).astype(np.float32))
 
 
 def estimate_slant(ink: Ink) -> float:
     """Slant angle in radians of near-vertical strokes, length-weighted (0 = upright,
     positive = leaning right with y pointing down)."""
-    num = den = 0.0
-    for s in ink.strokes:
-        d = np.diff(s.xy.astype(np.float64), axis=0)
-        if len(d) == 0:
-            continue
-        length = np.hypot(d[:, 0], d[:, 1])
-        steep = np.abs(d[:, 1]) > 2 * np.abs(d[:, 0])  # within ~27 degrees of vertical
-        if not steep.any():
-            continue
-        # Angle from the vertical: dx/dy; sign so that a downstroke leaning right is positive.
-        ang = np.arctan2(-d[steep, 0] * np.sign(d[steep, 1]), np.abs(d[steep, 1]))
-        num += float((ang * length[steep]).sum())
-        den += float(length[steep].sum())
-    return num / den if den > 0 else 0.0
+    if ink.is_empty:
+        return 0.0
+    xy = _all_xy(ink)
+    d = np.diff(xy, axis=0)
+    inside = np.ones(len(d), bool)  # segments within a stroke, not the jumps between
+    inside[np.cumsum([len(s) for s in ink.strokes])[:-1] - 1] = False
+    length = np.hypot(d[:, 0], d[:, 1])
+    steep = inside & (np.abs(d[:, 1]) > 2 * np.abs(d[:, 0]))  # within ~27 degrees of vertical
+    den = float(length[steep].sum())
+    if not den > 0:
+        return 0.0
+    # Angle from the vertical: dx/dy; sign so that a downstroke leaning right is positive.
+    ang = np.arctan2(-d[steep, 0] * np.sign(d[steep, 1]), np.abs(d[steep, 1]))
+    return float((ang * length[steep]).sum()) / den
 
 
 def shear(ink: Ink, angle: float) -> Ink:
     """Shear x by y·tan(angle): positive angles lean the writing to the right (y down)."""
     k = np.tan(angle)
-    return ink.map_xy(lambda p: np.stack([p[:, 0] - k * p[:, 1], p[:, 1]], 1).astype(np.float32))
+    return ink.map_points(lambda p: np.stack([p[:, 0] - k * p[:, 1], p[:, 1]], 1).astype(np.float32))
 
 
 def slant_angle(ink: Ink, passes: int = 4) -> float:
@@ -171,12 +181,12 @@ def smooth(ink: Ink, sigma: float = 1.0) -> Ink:
 
 
 def translate(ink: Ink, dx: float, dy: float) -> Ink:
-    return ink.map_xy(lambda p: (p + np.float32([dx, dy])).astype(np.float32))
+    return ink.map_points(lambda p: (p + np.float32([dx, dy])).astype(np.float32))
 
 
 def scale(ink: Ink, sx: float, sy: float | None = None) -> Ink:
     sy = sx if sy is None else sy
-    return ink.map_xy(lambda p: (p * np.float32([sx, sy])).astype(np.float32))
+    return ink.map_points(lambda p: (p * np.float32([sx, sy])).astype(np.float32))
 
 
 def join_lines(lines: list[Ink], gap: float = 0.6) -> Ink:
@@ -385,5 +395,5 @@ def equal_heights(lines: Sequence[Ink]) -> list[Ink]:
         xy = _all_xy(line)
         origin = np.array([xy[:, 0].min(), np.median(xy[:, 1])])
         k = target / h
-        out.append(line.map_xy(lambda p, o=origin, k=k: ((p - o) * k + o).astype(np.float32)))
+        out.append(line.map_points(lambda p, o=origin, k=k: ((p - o) * k + o).astype(np.float32)))
     return out

@@ -106,7 +106,7 @@ def stack_lines(lines: Sequence[Ink], gap: float) -> list[Ink]:
         lx0, ly0, _, _ = line.bounds()
         dx = out[0].bounds()[0] - lx0
         dy = out[-1].bounds()[3] + gap - ly0
-        out.append(line.map_xy(lambda xy, d=(dx, dy): (xy + np.float32(d)).astype(np.float32)))
+        out.append(line.map_points(lambda xy, d=(dx, dy): (xy + np.float32(d)).astype(np.float32)))
     return out
 
 

@@ -270,3 +270,17 @@ def test_resample_counts_steps_through_float32_rounding():
     end = 10.0 * np.array([np.cos(1.5), np.sin(1.5)])
     out = resample(Ink.from_strokes([[[0, 0], end / 3, end]]), 5.0)
     assert len(out.strokes[0]) == 3
+
+
+def test_slant_ignores_the_jumps_between_strokes():
+    """`estimate_slant` measures all strokes' segments at once: the pen-up jump from one
+    stroke to the next (here straight down and leaning) is not a segment of either."""
+    from handwriting.geometry import estimate_slant
+
+    flat = [np.float32([[0, 0], [1, 0], [2, 0]]), np.float32([[3, 10], [4, 10]])]
+    ink = Ink(tuple(Stroke(xy, np.arange(len(xy), dtype=np.float32)) for xy in flat))
+    assert estimate_slant(ink) == 0.0
+    leaning = Ink((Stroke(np.float32([[0, 0], [1, 3]]), np.float32([0, 1])),
+                   Stroke(np.float32([[9, 0], [10, 3]]), np.float32([2, 3]))))
+    one = Ink(leaning.strokes[:1])
+    assert estimate_slant(leaning) == pytest.approx(estimate_slant(one)) != 0.0

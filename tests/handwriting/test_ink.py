@@ -216,3 +216,27 @@ def test_the_line_builder_builds_the_same_ink_whole_or_point_by_point():
         np.testing.assert_allclose(s.xy, w.xy * 2.0 + np.float32((10.0, 5.0)), atol=1e-4)
         np.testing.assert_array_equal(s.t, w.t)
     assert np.allclose(np.diff(whole.strokes[0].t), POINT_SECONDS)
+
+
+def test_map_points_maps_all_points_at_once_as_map_xy_does_stroke_by_stroke():
+    ink = Ink((Stroke(np.float32([[0, 0], [1, 2], [3, 1]]), np.float32([0, 1, 2]),
+                      np.float32([0.1, 0.5, 0.9])),
+               Stroke(np.float32([[5, 5]]), np.float32([3]))), {"text": "a"})
+
+    def shear(p):
+        return np.stack([p[:, 0] - 0.3 * p[:, 1], 2 * p[:, 1]], 1)
+
+    out = ink.map_points(shear)
+    assert out == ink.map_xy(shear) and out.meta == {"text": "a"}
+    assert [len(s) for s in out.strokes] == [3, 1]
+    assert out.strokes[0].pressure is ink.strokes[0].pressure  # kept, not copied
+    assert all(not s.xy.flags.writeable and s.xy.dtype == np.float32 for s in out.strokes)
+    assert Ink().map_points(shear) == Ink()
+
+
+def test_map_points_checks_what_the_map_returns():
+    ink = Ink((Stroke(np.float32([[0, 0], [1, 2]]), np.float32([0, 1])),))
+    with pytest.raises(InkError, match="NaN"):
+        ink.map_points(lambda p: p * np.nan)
+    with pytest.raises(InkError, match="shape"):
+        ink.map_points(lambda p: p[:1])
