@@ -173,14 +173,22 @@ def point_max(values: np.ndarray, source: np.ndarray, n_points: int) -> np.ndarr
     return out
 
 
-def char_points_of(char_frames: tuple[int, ...], frame_points: tuple[np.ndarray, ...]
-                   ) -> tuple[np.ndarray, ...]:
+def char_points_of(char_frames: tuple[int, ...], frame_points: tuple[np.ndarray, ...],
+                   cache: dict | None = None) -> tuple[np.ndarray, ...]:
     """The ink points of each character of a hypothesis: a character covers the frames from
-    its first emission to the next character's (the last one, to the end of the line)."""
+    its first emission to the next character's (the last one, to the end of the line).
+    `cache` (a dict shared by the hypotheses of one line) reuses the spans they have in
+    common: an n-best list mostly repeats the best hypothesis's characters."""
+    cache = {} if cache is None else cache
     frames = list(char_frames) + [len(frame_points)]
-    return tuple(
-        np.unique(np.concatenate([frame_points[t] for t in range(a, max(b, a + 1))]))
-        for a, b in zip(frames[:-1], frames[1:], strict=True))
+    out = []
+    for a, b in zip(frames[:-1], frames[1:], strict=True):
+        span = (a, max(b, a + 1))
+        hit = cache.get(span)
+        if hit is None:
+            hit = cache[span] = np.unique(np.concatenate(frame_points[span[0]:span[1]]))
+        out.append(hit)
+    return tuple(out)
 
 
 def frame_points_of(source: np.ndarray, stride: int, n_frames: int, n_points: int
@@ -189,15 +197,21 @@ def frame_points_of(source: np.ndarray, stride: int, n_frames: int, n_points: in
     maps to ink points through `source` (`Encoded.source`, non-decreasing); the ink points
     that resampling skipped go to the frame before them, so that dense ink (a mouse draws a
     point every pixel or two) is covered without gaps; the last frame takes the rest."""
-    out = []
-    for t in range(n_frames):
-        window = source[t * stride:(t + 1) * stride]
-        if not len(window):
-            out.append(np.zeros(0, np.int64))
-            continue
-        last = t + 1 == n_frames or (t + 1) * stride >= len(source)
-        nxt = n_points if last else int(source[(t + 1) * stride])
-        out.append(np.arange(int(window[0]), max(nxt, int(window.max()) + 1), dtype=np.int64))
+    source = np.asarray(source)
+    used = source[:n_frames * stride]
+    starts = np.arange(0, len(used), stride)  # the frames whose window holds points
+    if not len(starts):
+        return tuple(np.zeros(0, np.int64) for _ in range(n_frames))
+    first = used[starts].astype(np.int64)
+    top = np.maximum.reduceat(used, starts).astype(np.int64) + 1
+    nxt = np.full(len(starts), n_points, np.int64)
+    inner = np.flatnonzero((np.arange(len(starts)) + 1 < n_frames)
+                           & ((np.arange(len(starts)) + 1) * stride < len(source)))
+    nxt[inner] = source[(inner + 1) * stride]
+    stop = np.maximum(nxt, top)
+    out = [np.arange(a, b, dtype=np.int64) for a, b in zip(first.tolist(), stop.tolist(),
+                                                           strict=True)]
+    out += [np.zeros(0, np.int64)] * (n_frames - len(out))
     return tuple(out)
 
 

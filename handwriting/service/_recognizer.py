@@ -252,6 +252,7 @@ class Recognizer:
         log_probs = self._log_probs(enc.x)
         hyps = self.decode(log_probs, decoder, nbest=nbest, complete=complete)
         frame_points = enc.frame_points(self.config.stride, len(log_probs))
-        char_points = tuple(char_points_of(h.char_frames, frame_points) for h in hyps)
+        shared: dict = {}  # the n-best hypotheses share most characters' frames
+        char_points = tuple(char_points_of(h.char_frames, frame_points, shared) for h in hyps)
         return Recognition(hyps[0].text, tuple(hyps), log_probs, frame_points, char_points,
                            decoder or self.default_decoder, time.perf_counter() - t0)
