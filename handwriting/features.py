@@ -204,10 +204,10 @@ def frame_points_of(source: np.ndarray, stride: int, n_frames: int, n_points: in
         return tuple(np.zeros(0, np.int64) for _ in range(n_frames))
     first = used[starts].astype(np.int64)
     top = np.maximum.reduceat(used, starts).astype(np.int64) + 1
-    nxt = np.full(len(starts), n_points, np.int64)
-    inner = np.flatnonzero((np.arange(len(starts)) + 1 < n_frames)
-                           & ((np.arange(len(starts)) + 1) * stride < len(source)))
-    nxt[inner] = source[(inner + 1) * stride]
+    following = starts + stride  # where the next frame's window starts
+    nxt = np.full(len(starts), n_points, np.int64)  # the last frame takes the rest
+    inner = (following < n_frames * stride) & (following < len(source))
+    nxt[inner] = source[following[inner]]
     stop = np.maximum(nxt, top)
     out = [np.arange(a, b, dtype=np.int64) for a, b in zip(first.tolist(), stop.tolist(),
                                                            strict=True)]
