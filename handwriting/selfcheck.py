@@ -6,6 +6,7 @@ a view still draws the pen moving with each line's sampled timing."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
@@ -55,18 +56,24 @@ def choose(texts: Sequence[str], readings: Sequence[Sequence[str]],
     return out
 
 
+def kept_frame(f: SynthesisFrame, rows: np.ndarray) -> SynthesisFrame:
+    """Frame `f` for batch `rows` only."""
+    return SynthesisFrame(
+        step=f.step, offsets=f.offsets[rows], active=f.active[rows], phi=f.phi[rows],
+        kappa=f.kappa[rows], eos=f.eos[rows], log_pi=f.log_pi[rows], mu=f.mu[rows],
+        sigma=f.sigma[rows], rho=f.rho[rows], text_offset=f.text_offset)
+
+
 def kept_frames(frames: Sequence[SynthesisFrame], rows: np.ndarray) -> Iterator[SynthesisFrame]:
     """The frames of batch `rows` only (one per line), renumbered, up to the last step any of
     them is still being written."""
     step = 0
     for f in frames:
-        active = f.active[rows]
-        if not active.any():
+        if not f.active[rows].any():
             continue
-        yield SynthesisFrame(
-            step=step, offsets=f.offsets[rows], active=active, phi=f.phi[rows],
-            kappa=f.kappa[rows], eos=f.eos[rows], log_pi=f.log_pi[rows], mu=f.mu[rows],
-            sigma=f.sigma[rows], rho=f.rho[rows], text_offset=f.text_offset)
+        out = kept_frame(f, rows)
+        out.step = step
+        yield out
         step += 1
 
 
@@ -78,26 +85,47 @@ def _read_batch(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidat
                 read: Reader, should_stop=None):
     """Sample a whole batch (`lines` x `candidates` rows), read every candidate: (frames,
     readings [line][candidate], errors (n, K), log-likelihoods (n, K)), or None if it was
-    cancelled or empty."""
-    from handwriting.synthesis import collect_lines
+    cancelled or empty.
 
+    A candidate is read as soon as it is finished, in a second thread, while the others are
+    still being sampled (the reader's compiled LSTM and the sampler's products release the
+    GIL): on two cores the read-back then costs little more than the last lines' reading."""
     n = len(lines)
     grid = candidate_rows(n, candidates)
     kept: list[SynthesisFrame] = []
     ll = np.zeros(n * candidates)
-    for f in frames:
-        kept.append(f)
-        ll += np.where(f.active, point_log_likelihood(f), 0.0)
-    if not kept or (should_stop is not None and should_stop()):
-        return None
-    offsets = collect_lines(iter(kept), n * candidates)
-    inks = [offsets_to_line_ink(o, lines[r // candidates]) for r, o in enumerate(offsets)]
-    readable = [r for r, o in enumerate(offsets) if len(o) > 1]
-    read_out = dict(zip(readable, read([inks[r] for r in readable]), strict=True))
-    readings = [[read_out.get(int(r), "") for r in grid[i]] for i in range(n)]
-    errors = np.array([[Levenshtein.distance(lines[i], r) for r in readings[i]]
+    points: list[list[np.ndarray]] = [[] for _ in range(n * candidates)]
+    readings: dict[int, Future] = {}
+    pool = ThreadPoolExecutor(1, thread_name_prefix="selfcheck-read")
+
+    def submit(row: int) -> None:
+        if len(points[row]) > 1:  # a single point is no line to read
+            ink = offsets_to_line_ink(np.stack(points[row]), lines[row // candidates])
+            readings[row] = pool.submit(lambda ink=ink: read([ink])[0])
+
+    try:
+        was = None
+        for f in frames:
+            kept.append(f)
+            live = np.flatnonzero(f.active)  # an ended line's mixture may be all zeros
+            ll[live] += point_log_likelihood(kept_frame(f, live))
+            for r in live:
+                points[r].append(f.offsets[r])
+            if was is not None:
+                for r in np.flatnonzero(was & ~f.active):
+                    submit(int(r))
+            was = f.active
+        if not kept or (should_stop is not None and should_stop()):
+            return None
+        for r in np.flatnonzero(was):
+            submit(int(r))
+        read_out = {r: fut.result() for r, fut in readings.items()}
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    texts = [[read_out.get(int(r), "") for r in grid[i]] for i in range(n)]
+    errors = np.array([[Levenshtein.distance(lines[i], r) for r in texts[i]]
                        for i in range(n)], np.float64)
-    return kept, readings, errors, ll[grid]
+    return kept, texts, errors, ll[grid]
 
 
 def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidates: int,

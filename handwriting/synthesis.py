@@ -207,7 +207,15 @@ class _Step:
 
 class _NumpyEngine:
     """The NumPy step (`models.numpy_sampler`), or with `compiled` its Numba-compiled form
-    (`models.numba_sampler`): the same layout, arithmetic and random draws."""
+    (`models.numba_sampler`): the same layout, arithmetic and random draws.
+
+    Lines end at different steps (a short last line, a candidate that finishes early): once
+    at most `NARROW_AT` of the rows the step computes are still live, the step is narrowed to
+    the live ones (`NumpySynthesisStep.narrowed`), so a batch costs what its live lines need.
+    The random numbers are drawn for the whole batch every step and each row takes its own,
+    so a line samples the same offsets whichever other lines are still being written."""
+
+    NARROW_AT = 0.75
 
     def __init__(self, net: SynthesizerNet | FastWeights, job: _Job, compiled: bool):
         from handwriting.models.numba_sampler import JitSynthesisStep
@@ -218,22 +226,40 @@ class _NumpyEngine:
             weights, job.text, job.mask, job.bias)
         self.compiled = compiled
         self.rng = np.random.default_rng(job.seed)
+        self.B, self.U = job.mask.shape
+        self.rows = np.arange(self.B)  # the batch rows the step computes
 
     def prime(self, x: np.ndarray) -> None:
         """One teacher-forced step on the previous offset x (B, 3), without a mixture."""
         self.sampler.step(x, head=False)
 
-    def step(self, x: np.ndarray) -> _Step:
-        s = self.sampler
+    def step(self, x: np.ndarray, active: np.ndarray) -> _Step:
+        from handwriting.models.numpy_sampler import random_draws
+
+        live = np.flatnonzero(active)
+        if len(live) <= self.NARROW_AT * len(self.rows):
+            self.sampler = self.sampler.narrowed(np.searchsorted(self.rows, live))
+            self.rows = live
+        s, rows = self.sampler, self.rows
+        uniform, normal = random_draws(self.rng, self.B)
+        draws = uniform[rows], normal[rows]
         if self.compiled:
-            x = s.step_sample(self.rng, x)
+            x = s.step_sample(None, x[rows], draws)
             mix = s.mixture()
         else:
-            s.step(x)
+            s.step(x[rows])
             mix = s.mixture()
-            x = s.sample(mix, self.rng)
-        return _Step(x, s.phi.copy(), s.kappa.copy(), mix.eos, mix.log_pi, mix.mu, mix.sigma,
-                     mix.rho)
+            x = s.sample(mix, None, draws)
+        return _Step(*(self._full(a) for a in (x, s.phi, s.kappa, mix.eos, mix.log_pi,
+                                                mix.mu, mix.sigma, mix.rho)))
+
+    def _full(self, a: np.ndarray) -> np.ndarray:
+        """Rows of the narrowed step as an array of the whole batch (zeros for ended lines)."""
+        if len(self.rows) == self.B:
+            return a.copy()
+        out = np.zeros((self.B, *a.shape[1:]), a.dtype)
+        out[self.rows] = a
+        return out
 
 
 class _TorchEngine:
@@ -252,7 +278,7 @@ class _TorchEngine:
             _, self.state = self.net.step(self.torch.from_numpy(np.array(x)), self.state,
                                           self.text, self.mask, self.bias)
 
-    def step(self, x: np.ndarray) -> _Step:
+    def step(self, x: np.ndarray, active: np.ndarray) -> _Step:  # noqa: ARG002 - all rows
         from handwriting.models.mdn import sample_mixture
 
         torch = self.torch
@@ -282,7 +308,7 @@ def _stream(engine, job: _Job) -> Iterator[SynthesisFrame]:
     for step in range(job.max_steps):
         if job.should_stop is not None and job.should_stop():
             return
-        s = engine.step(x)
+        s = engine.step(x, active)
         x = s.x
         finished = ends.update(step, s.phi[rows, lens] > np.where(before, s.phi, -1.0).max(1),
                                x[:, 2] > 0.5)

@@ -20,6 +20,7 @@ from handwriting.models.numpy_sampler import (
     FastWeights,
     NumpyMixture,
     NumpySynthesisStep,
+    random_draws,
     synthesizer_shapes,
 )
 
@@ -155,10 +156,10 @@ class JitSynthesisStep(NumpySynthesisStep):
     """`NumpySynthesisStep` whose `step`, `mixture` and `sample` run as one compiled call."""
 
     def __init__(self, weights: FastWeights, text: np.ndarray, mask: np.ndarray,
-                 bias: float = 0.0):
+                 bias: float = 0.0, chars: np.ndarray | None = None):
         if numba is None:
             raise RuntimeError("the 'jit' engine needs Numba: pip install numba")
-        super().__init__(weights, text, mask, bias, backend="numpy")
+        super().__init__(weights, text, mask, bias, backend="numpy", chars=chars)
         B, M, L = self.B, self.M, self.L
         products = [*self._layer_runs, self._window_runs, self._head_runs]
         if any(len(runs) != 1 for runs in products):
@@ -188,14 +189,19 @@ class JitSynthesisStep(NumpySynthesisStep):
             self._x[...] = x
         self._run(1 if head else 0)
 
-    def step_sample(self, rng: np.random.Generator, x: np.ndarray | None = None) -> np.ndarray:
-        """`step(x)` + `sample` in one call, with the NumPy engine's draws: the next offset
-        (B, 3), also left in place as the next step's input (x None: the last one)."""
+    def _narrow_kwargs(self) -> dict:
+        return {"chars": self.chars}
+
+    def step_sample(self, rng: np.random.Generator | None, x: np.ndarray | None = None,
+                    draws: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """`step(x)` + `sample` in one call, with the NumPy engine's draws (or `draws`, as
+        `NumpySynthesisStep.sample` takes them): the next offset (B, 3), also left in place as
+        the next step's input (x None: the last one)."""
         if x is not None:
             self._x[...] = x
-        uniform = rng.random((self.B, 2)).astype(np.float32)
-        normal = rng.standard_normal((self.B, 2)).astype(np.float32)
-        self._run(2, uniform, normal)
+        uniform, normal = random_draws(rng, self.B) if draws is None else draws
+        self._run(2, np.ascontiguousarray(uniform, np.float32),
+                  np.ascontiguousarray(normal, np.float32))
         return self._x.copy()
 
     def mixture(self) -> NumpyMixture:

@@ -140,8 +140,9 @@ class NumpySynthesisStep:
     text: one-hot (B, U, C); mask (B, U). `step(x)` feeds the previous offset x (B, 3)."""
 
     def __init__(self, weights: FastWeights, text: np.ndarray, mask: np.ndarray,
-                 bias: float = 0.0, backend: str | None = None):
+                 bias: float = 0.0, backend: str | None = None, chars: np.ndarray | None = None):
         fw = weights
+        self._args = (weights, bias)  # what `narrowed` builds its copy from
         B, U, C = text.shape
         if C != fw.n_chars:
             raise ValueError(f"text has {C} character columns, the model {fw.n_chars}")
@@ -153,10 +154,13 @@ class NumpySynthesisStep:
         if self.backend not in ("numpy", "torch"):
             raise ValueError(f"unknown backend {self.backend!r}; expected 'numpy' or 'torch'")
         text = np.asarray(text, np.float32)
-        self.chars = np.flatnonzero(text.any(axis=(0, 1)))  # window rows that can be nonzero
+        self._full_text = text
+        # window rows that can be nonzero (`chars`: kept from a wider batch, see `narrowed`)
+        self.chars = np.flatnonzero(text.any(axis=(0, 1))) if chars is None else chars
         n = len(self.chars)
         self._text = np.ascontiguousarray(text[:, :, self.chars])  # (B, U, n)
         mask = np.asarray(mask, np.float32)
+        self._full_mask = mask
         self._mask = None if mask.all() else mask[:, None, :]  # (B, 1, U)
 
         # S = [h1 | 1 | x | w | h2 | ... | hL]
@@ -295,6 +299,24 @@ class NumpySynthesisStep:
         finally:
             threads.exit()
 
+    def narrowed(self, rows: np.ndarray) -> NumpySynthesisStep:
+        """This step for batch rows `rows` only, state and all: the lines still being written,
+        once others have ended, so that a step costs what the live lines need. Each row's
+        arithmetic is its own, so the rows kept sample as they would have in the full batch."""
+        rows = np.asarray(rows, np.int64)
+        fw, bias = self._args
+        out = type(self)(fw, self._full_text[rows], self._full_mask[rows], bias,
+                         **self._narrow_kwargs())
+        out.S[...] = self.S[rows]
+        out.c[...] = self.c[:, rows]
+        out.kappa[...] = self.kappa[rows]
+        out._phi[...] = self._phi[rows]
+        out.y[...] = self.y[rows]
+        return out
+
+    def _narrow_kwargs(self) -> dict:
+        return {"backend": self.backend, "chars": self.chars}
+
     # ---------------------------------------------------------------- read-outs
 
     @property
@@ -328,12 +350,14 @@ class NumpySynthesisStep:
         eos += 0.5
         return NumpyMixture(log_pi, self._mu.copy(), log_sigma, np.exp(log_sigma), rho, eos, cdf)
 
-    def sample(self, mix: NumpyMixture, rng: np.random.Generator) -> np.ndarray:
+    def sample(self, mix: NumpyMixture, rng: np.random.Generator | None,
+               draws: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """One offset (B, 3) from `mix` (component, bivariate normal, Bernoulli end of stroke);
-        it also becomes the input of the next `step`."""
+        it also becomes the input of the next `step`. `draws` (uniform (B, 2), standard normal
+        (B, 2)) replaces the draws from `rng`: `random_draws`, of a wider batch."""
         rows, cdf = self._rows, mix.pi_cdf
-        r = rng.random((self.B, 2))
-        n = rng.standard_normal((self.B, 2))
+        r, n = random_draws(rng, self.B) if draws is None else draws
+        r, n = r.astype(np.float64), n.astype(np.float64)
         comp = np.add.reduce(cdf < r[:, :1] * cdf[:, -1:], axis=1)
         np.minimum(comp, self.M - 1, out=comp)
         rho = mix.rho[rows, comp]
@@ -345,3 +369,10 @@ class NumpySynthesisStep:
         np.less(r[:, 1], mix.eos, out=out[:, 2], casting="unsafe")
         self._x[...] = out
         return out
+
+
+def random_draws(rng: np.random.Generator, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The random numbers one sampling step uses per row, in the order both engines draw them:
+    uniform (rows, 2) for the mixture component and the end of stroke, standard normal
+    (rows, 2) for the offset."""
+    return rng.random((rows, 2)), rng.standard_normal((rows, 2))

@@ -204,3 +204,59 @@ def test_thread_counts_are_restored():
 def test_unknown_engine_is_refused():
     with pytest.raises(ValueError, match="engine"):
         sample_stream(tiny_net(), ALPHABET, ["ab"], 1.0, engine="jax")
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_narrowed_step_continues_its_rows_exactly(compiled):
+    """`narrowed(rows)` carries the rows' state over: its next steps are the full batch's for
+    those rows (the compiled step too)."""
+    if compiled:
+        pytest.importorskip("numba")
+        from handwriting.models.numba_sampler import JitSynthesisStep as Step
+    else:
+        Step = NumpySynthesisStep
+    net, rng = tiny_net(4), np.random.default_rng(4)
+    text, mask, _ = text_batch(LINES[3])
+    full = Step(fast_weights(net), text, mask, 0.5)
+    for x in random_offsets(rng, 30).reshape(10, 3, 3):
+        full.step(x)
+    keep = np.array([0, 2])
+    part = full.narrowed(keep)
+    assert part.B == 2 and np.array_equal(part.chars, full.chars)
+    for x in random_offsets(rng, 30).reshape(10, 3, 3):
+        full.step(x)
+        part.step(x[keep])
+        np.testing.assert_allclose(part.phi, full.phi[keep], atol=TOL)
+        np.testing.assert_allclose(part.mixture().mu, full.mixture().mu[keep], atol=TOL)
+        for layer in range(net.cfg.layers):
+            np.testing.assert_allclose(part.hidden(layer)[0], full.hidden(layer)[0][keep],
+                                       atol=TOL)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "jit"])
+def test_lines_sample_the_same_whether_ended_lines_are_dropped_or_not(engine, monkeypatch):
+    """The sampler stops computing lines that have ended (`_NumpyEngine.NARROW_AT`); every
+    line still samples exactly what it samples in a batch that never drops one."""
+    if engine == "jit":
+        pytest.importorskip("numba")
+    from handwriting import synthesis
+
+    net = clockwork_window(tiny_net(5))
+    lines = ["ab", "hello world", "abc", "Quick, 42 and more words"]  # end far apart
+    narrowed = []
+    real = NumpySynthesisStep.narrowed
+
+    def spy(self, rows):
+        narrowed.append(len(rows))
+        return real(self, rows)
+
+    monkeypatch.setattr(NumpySynthesisStep, "narrowed", spy)
+    dropped = stream_offsets(net, lines, 7, engine)
+    assert narrowed and narrowed[-1] < len(lines)  # it did drop ended lines
+    monkeypatch.setattr(synthesis._NumpyEngine, "NARROW_AT", 0.0)  # never narrow
+    narrowed.clear()
+    kept = stream_offsets(net, lines, 7, engine)
+    assert narrowed == []
+    assert [len(a) for a in dropped] == [len(b) for b in kept]
+    for a, b in zip(dropped, kept, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)

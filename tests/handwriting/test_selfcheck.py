@@ -37,28 +37,32 @@ def test_choose_fewest_errors_then_higher_likelihood():
 
 
 class LongestReader:
-    """A fake reader: the candidate with the most points reads as the intended text."""
+    """A fake reader: a candidate of `points` points reads as the intended text, any other
+    as "zz"; without `points`, the longest of each call's inks does."""
 
-    def __init__(self, text: str = "ab"):
-        self.calls, self.text = [], text
+    def __init__(self, text: str = "ab", points: int | None = None):
+        self.calls, self.text, self.points = [], text, points
 
     def __call__(self, inks):
         self.calls.append(len(inks))
         n = [ink.num_points for ink in inks]
-        return [self.text if k == max(n) else "zz" for k in n]
+        good = self.points if self.points is not None else max(n)
+        return [self.text if k == good else "zz" for k in n]
 
 
 def test_candidates_keep_the_best_reading_one_with_its_own_frames():
-    reader = LongestReader()
-    syn = tiny_service(reader)
-    frames = list(syn.stream("ab", seed=3, candidates=4))
-    assert reader.calls == [4]  # the four candidates were read as one batch
-    kept = collect_lines(iter(frames), 1)[0]
-    # the same seed and batch of four, unchosen: the kept line is the longest candidate
-    net_frames = list(syn.stream(syn.plan("ab ab ab ab".replace(" ", "\n")), seed=3,
-                                 candidates=1))
+    # the same seed and batch of four, unchosen: which candidate is the longest
+    plain = tiny_service(LongestReader())
+    net_frames = list(plain.stream(plain.plan("ab ab ab ab".replace(" ", "\n")), seed=3,
+                                   candidates=1))
     all4 = collect_lines(iter(net_frames), 4)
     longest = max(all4, key=len)
+    assert sum(len(o) == len(longest) for o in all4) == 1
+    reader = LongestReader(points=len(longest))  # only the longest reads as "ab"
+    syn = tiny_service(reader)
+    frames = list(syn.stream("ab", seed=3, candidates=4))
+    assert reader.calls == [1, 1, 1, 1]  # each candidate read once, as soon as it ended
+    kept = collect_lines(iter(frames), 1)[0]
     np.testing.assert_allclose(kept, longest)
     assert [f.step for f in frames] == list(range(len(frames)))
     assert all(f.offsets.shape == (1, 3) for f in frames)
@@ -77,7 +81,7 @@ def test_default_candidates_of_the_synthesizer_apply():
     reader = LongestReader("ab cd")
     syn = tiny_service(reader, candidates=2)
     syn.write("ab cd", seed=0)
-    assert reader.calls == [2]
+    assert reader.calls == [1, 1]  # two candidates, each read as soon as it ended
 
 
 @pytest.mark.parametrize("bad", [0, -1, 17, 2.5, "3", True])
@@ -110,7 +114,7 @@ def test_a_long_text_is_self_checked_a_group_of_lines_at_a_time(monkeypatch):
     syn = tiny_service(reader)
     plan = syn.plan("ab\ncd\nef\ngh\nij")
     chunks = list(syn.stream_chunks(plan, seed=2, candidates=2, seconds=0.0))
-    assert reader.calls == [4, 4, 2]  # the lines' candidates, read group by group
+    assert reader.calls == [1] * 10  # every candidate of every group, once
     frames = [f for c in chunks for f in c.frames]
     assert all(f.offsets.shape == (5, 3) for f in frames)
     assert [f.step for f in frames] == list(range(len(frames)))
@@ -140,14 +144,14 @@ def test_cancelled_self_checking_yields_nothing_and_reads_nothing():
 
 
 class FirstBatchBadReader:
-    """Reads every candidate of the first batch as scribble, every later one as "ab"."""
+    """Reads the first `bad` inks it is given (a first batch) as scribble, later ones as "ab"."""
 
-    def __init__(self):
-        self.calls = []
+    def __init__(self, bad: int = 3):
+        self.calls, self.bad = [], bad
 
     def __call__(self, inks):
         self.calls.append(len(inks))
-        return ["zz" if len(self.calls) == 1 else "ab" for _ in inks]
+        return ["zz" if sum(self.calls) <= self.bad else "ab" for _ in inks]
 
 
 def test_a_line_whose_candidates_all_read_badly_is_written_again():
@@ -158,7 +162,7 @@ def test_a_line_whose_candidates_all_read_badly_is_written_again():
     reader = FirstBatchBadReader()
     syn = tiny_service(reader)
     frames = list(syn.stream("ab", seed=3, candidates=3))
-    assert reader.calls == [3, 3]  # the first batch, then the retry
+    assert reader.calls == [1] * 6  # the first batch's three candidates, then the retry's
     kept = collect_lines(iter(frames), 1)[0]
     assert [f.step for f in frames] == list(range(len(frames)))
 
@@ -185,15 +189,21 @@ def test_the_retry_keeps_good_lines_and_reports_what_it_did():
 
     def reader(inks):  # line 0 ("ab") reads right at once; line 1 ("cd") only on retry
         reader.calls.append(len(inks))
-        return [("ab" if i < 2 else "zz") if len(reader.calls) == 1 else "cd"
-                for i in range(len(inks))]
+        out = []
+        for ink in inks:
+            text = ink.meta["text"]
+            reader.seen[text] = reader.seen.get(text, 0) + 1
+            out.append("zz" if text == "cd" and reader.seen[text] <= 2 else text)
+        return out
+
+    reader.seen = {}
 
     reader.calls = []
     report: list = []
     first = sample(["ab", "ab", "cd", "cd"], 1)
     frames = list(self_checked(first, ["ab", "cd"], 2, reader, report=report,
                                resample=lambda lines: sample(lines, 2)))
-    assert reader.calls == [4, 2]  # only "cd"'s two candidates were written again
+    assert reader.calls == [1] * 6 and reader.seen == {"ab": 2, "cd": 4}  # "cd" written again
     assert [r["retried"] for r in report] == [False, True]
     assert len(report[1]["readings"]) == 4 and report[1]["kept"] >= 2
     lines = collect_lines(iter(frames), 2)
