@@ -105,9 +105,10 @@ def bench_synthesize(synthesizer, steps: int = 200, repeats: int = 7) -> dict:
     """Sampling speed at batch 1 of every engine (`synthesis.sample_stream`) and of the
     LSTMCell baseline, measured in turns, best of `repeats` each; the speed-ups are the
     median over turns of each turn's own ratio, which a CPU shared with other jobs disturbs
-    least (the ratio is the number to read); a four-line paragraph end to end, plain and
-    self-checked (`selfcheck.DEFAULT_CANDIDATES` candidates read back); and the model's size. `steps_per_s` is the default engine's ("auto": the compiled step when
-    Numba is installed)."""
+    least (the ratio is the number to read); a paragraph end to end, plain and self-checked
+    (`selfcheck.DEFAULT_CANDIDATES` candidates read back), wrapped as `write` wraps it
+    (`paragraph_lines`); and the model's size. `steps_per_s` is the default engine's ("auto":
+    the compiled step when Numba is installed)."""
     from handwriting.synthesis import choose_engine, collect_lines, sample_stream
 
     cfg = synthesizer.config
@@ -129,15 +130,15 @@ def bench_synthesize(synthesizer, steps: int = 200, repeats: int = 7) -> dict:
     best = {k: max(v) for k, v in rates.items()}
     base = np.array(rates["lstmcell"])
     speedup = {k: round(float(np.median(np.array(v) / base)), 2) for k, v in rates.items()}
-    plan = synthesizer.plan(PARAGRAPH, max_chars_per_line=len(PARAGRAPH) // 4 + 10)
+    plan = synthesizer.plan(PARAGRAPH)  # wrapped as `write` wraps it: what a user gets
     t0 = time.perf_counter()
-    synthesizer.write("\n".join(plan.lines), seed=0, candidates=1)  # the default engine
+    synthesizer.write(PARAGRAPH, seed=0, candidates=1)  # the default engine
     paragraph_seconds = time.perf_counter() - t0
     from handwriting.selfcheck import DEFAULT_CANDIDATES
 
     synthesizer.write("short", seed=0, candidates=DEFAULT_CANDIDATES)  # load the reader
     t0 = time.perf_counter()
-    synthesizer.write("\n".join(plan.lines), seed=0, candidates=DEFAULT_CANDIDATES)
+    synthesizer.write(PARAGRAPH, seed=0, candidates=DEFAULT_CANDIDATES)
     checked_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     collect_lines(stream(list(plan.lines), "torch"), len(plan.lines))

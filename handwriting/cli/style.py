@@ -38,6 +38,14 @@ def add_parser(esub) -> None:
                    help="phrase file, or 'shipped' (default) or 'digits'")
     p.add_argument("--max-phrases", type=int, default=DEFAULT_PHRASES,
                    help=f"the first N phrases of the list (default {DEFAULT_PHRASES})")
+    p.add_argument("--skip-phrases", type=int, default=0,
+                   help="start at this phrase of the list (0): choose with other phrases "
+                        "than you measure with")
+    p.add_argument("--search", type=int, default=0, metavar="N",
+                   help="search IAM-OnDB trainset lines for style presets: prime with the N "
+                        "most distinct lines in each direction (slant, x-height, letter "
+                        "width), read the output with the choosing recognizer (not the "
+                        "judge) and propose one preset per direction")
     p.add_argument("--candidates", type=int, default=None,
                    help="self-checking candidates per line (default: synthesize's; 1 = off)")
     p.add_argument("--bias", type=float, default=0.75)
@@ -117,9 +125,11 @@ def _phrases(args) -> list[str]:
 
     if args.max_phrases < 1:
         raise ValueError(f"--max-phrases must be at least 1, got {args.max_phrases}")
+    if args.skip_phrases < 0:
+        raise ValueError(f"--skip-phrases must be 0 or more, got {args.skip_phrases}")
     source = Path(PHRASE_LISTS.get(args.phrases, args.phrases)) if args.phrases else None
     try:
-        phrases = read_phrases(source)[: args.max_phrases]
+        phrases = read_phrases(source)[args.skip_phrases: args.skip_phrases + args.max_phrases]
     except UnicodeDecodeError:
         raise ValueError(f"{args.phrases}: not UTF-8 text") from None
     if not phrases:
@@ -304,10 +314,21 @@ def cmd_evaluate_style(args: argparse.Namespace) -> int:
         print(f"evaluate style: {msg}", file=sys.stderr, flush=True)
 
     t0 = time.perf_counter()
-    result = evaluate_presets(args, progress) if args.presets else evaluate_writers(args, progress)
+    if args.search:
+        from handwriting.cli.style_search import search_presets
+
+        result = search_presets(args, progress)
+    elif args.presets:
+        result = evaluate_presets(args, progress)
+    else:
+        result = evaluate_writers(args, progress)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     if args.json:
         print(json.dumps(result))
+    elif args.search:
+        for d in result["proposal"]:
+            print(f"{d['direction']}: {d['line']} ({d['reason']})")
+        print(result["command"])
     elif args.presets:
         for r in result["per_preset"]:
             print(f"{r['preset']}: CER {100 * r['cer']:.1f} % (unprimed "

@@ -241,6 +241,8 @@ def test_cli_presets_compares_each_preset_with_its_prime_and_unprimed(tiny_model
     (["--max-phrases", "0"], "--max-phrases must be at least 1, got 0"),
     (["--phrases", "/nonexistent/phrases.txt"], "/nonexistent/phrases.txt"),
     (["--presets", "--repeats", "0"], "--repeats must be at least 1, got 0"),
+    (["--skip-phrases", "-1"], "--skip-phrases must be 0 or more, got -1"),
+    (["--search", "2", "--iam-ondb", "/nonexistent/iam"], "/nonexistent/iam"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(extra, message, tiny_models, fake_iam_ondb,
                                               capsys):
@@ -270,3 +272,28 @@ def test_lines_of_one_real_writer_are_closer_to_each_other_than_to_the_others(re
     b = np.stack([h[1].vector() for h in halves])
     rows = fidelity(a, b, population_spread(b))
     assert sum(r["closer"] for r in rows) >= 0.75 * len(rows)
+
+
+def test_cli_search_proposes_one_trainset_line_per_direction(fake_iam_ondb, tiny_models,
+                                                             tmp_path, capsys):
+    """`evaluate style --search N` primes with trainset lines distinct in each direction,
+    reads the output with the chooser (not the judge), and proposes presets from them."""
+    from handwriting.cli import main
+    from handwriting.cli.style_search import DIRECTIONS
+
+    syn, judge = tiny_models
+    phrases = tmp_path / "p.txt"
+    phrases.write_text("skipped phrase\nab cd\nef gh\n")
+    code = main(["evaluate", "style", "--search", "2", "--iam-ondb", str(fake_iam_ondb.root),
+                 "--model", str(syn), "--judge", str(judge), "--phrases", str(phrases),
+                 "--skip-phrases", "1", "--max-phrases", "2", "--repeats", "1",
+                 "--threads", "1", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["mode"] == "search" and result["phrases"] == 2 and result["skip_phrases"] == 1
+    trainset = set(fake_iam_ondb.usable("trainset"))
+    assert result["tried"] and all(r["line"] in trainset for r in result["tried"])
+    assert [p["direction"] for p in result["proposal"]] == list(DIRECTIONS)
+    for p in result["proposal"]:
+        assert p["line"] is None or p["line"] in trainset
+    assert result["command"].startswith("handwriting data styles ")
