@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
 
 from handwriting.alphabet import DEFAULT_ALPHABET
@@ -144,6 +146,34 @@ def test_split_lines_at_word_boundaries():
     assert split_lines("aa bb cc dd", max_chars=5) == ["aa bb", "cc dd"]
     assert split_lines("x" * 12, max_chars=5) == ["xxxxx", "xxxxx", "xx"]
     assert split_lines("one\ntwo") == ["one", "two"]
+
+
+def greedy_lines(words: list[str], width: int) -> list[str]:
+    """Lines filled word by word up to `width`: the line count balancing must keep."""
+    lines, cur = [], ""
+    for w in words:
+        if cur and len(cur) + 1 + len(w) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}" if cur else w
+    return [*lines, cur] if cur else lines
+
+
+def test_wrapped_lines_are_balanced_without_a_one_word_last_line():
+    text = "Learning to write takes years of practice"  # greedy: "... of" / "practice"
+    assert greedy_lines(text.split(), 40)[-1] == "practice"
+    assert split_lines(text) == ["Learning to write takes", "years of practice"]
+
+
+@given(st.lists(st.text("abcdefghij", min_size=1, max_size=12), min_size=1, max_size=60),
+       st.integers(12, 50))
+def test_balanced_lines_keep_the_words_the_line_count_and_the_width(words, width):
+    lines = split_lines(" ".join(words), max_chars=width)
+    greedy = greedy_lines(words, width)
+    assert " ".join(lines) == " ".join(words)  # every word, in order, none cut
+    assert len(lines) == len(greedy)
+    assert max(map(len, lines)) <= max(map(len, greedy)) <= width
 
 
 def test_long_text_is_bounded_and_gives_a_valid_multiline_svg(tmp_path):
