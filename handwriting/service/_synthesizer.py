@@ -89,7 +89,7 @@ class Synthesizer:
     def plan(self, text: str, max_chars_per_line: int = 40) -> SynthesisPlan:
         """Map `text` onto the alphabet (near equivalents, dropped characters reported) and
         split it into lines at word boundaries."""
-        from handwriting.synthesis import split_lines
+        from handwriting.wrapping import split_lines
 
         if not isinstance(text, str) or not text.strip():
             raise ValueError("text is empty: nothing to write")

@@ -17,10 +17,11 @@ from handwriting.models.configs import SynthesizerConfig
 from handwriting.models.mdn import MixtureHead, mixture_log_likelihood
 from handwriting.models.synthesizer import SynthesizerNet
 from handwriting.service import Synthesizer
-from handwriting.synthesis import collect_lines, sample_stream, split_lines
+from handwriting.synthesis import collect_lines, sample_stream
 from handwriting.training.config import TrainConfig
 from handwriting.training.loop import Trainer
 from handwriting.training.synthesizer import SynthesizerTask, sequence_nll
+from handwriting.wrapping import split_lines
 from tests.fixtures import hershey_ink
 
 TINY = dict(hidden=32, layers=2, mixtures=4, window_gaussians=3)
