@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(IAM-OnDB .xml, .inkml, .json, .svg)")
     parser.add_argument("--text", metavar="TEXT", help="text to write below the ink")
     parser.add_argument("--seed", type=int, default=None, help="random seed for --text")
+    parser.add_argument("--style", metavar="NAME",
+                        help="a style preset (tidy, round, slanted, ...) to choose in the Style "
+                             "control: --text is written in it")
     parser.add_argument("--writer", metavar="NAME",
                         help="a stored writer (File > Handwriting Samples) to choose in the "
                              "Style control: --text is written in their hand, and ink is read "
@@ -136,6 +139,18 @@ def main(argv: list[str] | None = None) -> int:
         host = window.insight
         host.show()
         host.dock.tabs.setCurrentIndex(("recognition", "synthesis", "lab").index(args.insight))
+    if args.style is not None:
+        from handwriting.results import models_dir
+
+        presets = shipped_presets()
+        if args.style not in presets:
+            print(f"handwriting-app: error: no style preset {args.style!r} in "
+                  f"{models_dir() / 'styles.npz'}; available: {', '.join(presets) or 'none'}",
+                  file=sys.stderr)
+            window.close()
+            window.deleteLater()
+            return 2
+        window.write_panel.request_style(args.style)
     if args.writer is not None and not window.writers.choose(args.writer):
         print(f"handwriting-app: error: no writer {args.writer!r} in "
               f"{window.writers.db_path}", file=sys.stderr)
@@ -191,3 +206,13 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def shipped_presets() -> list[str]:
+    """The names of the style presets beside the shipped synthesizer (`styles.npz`), read
+    without loading the model (the synthesizer's process lists them once it has loaded)."""
+    from handwriting.presets import load_styles
+    from handwriting.results import models_dir
+
+    path = models_dir() / "styles.npz"
+    return sorted(load_styles(path)) if path.is_file() else []

@@ -154,6 +154,8 @@ class MainWindow(QMainWindow):
             self.on_message("Type some text to write first")
             return False
         style, prime, writer = self.write_panel.style(), None, self.write_panel.writer()
+        if "synthesizer" in self.workers.loading:  # a preset asked for is not listed yet
+            style = self.write_panel.requested_style()
         if writer is not None:
             prime = self.writers.prime(writer, text)
             if prime is None:

@@ -273,6 +273,17 @@ class WritePanel(QWidget):
     def style(self) -> str:
         return self.style_combo.currentText()
 
+    def requested_style(self) -> str:
+        """The style to write with: one asked for (`request_style`, or restored from the
+        settings) whose preset has not been listed yet because the synthesizer is still
+        loading, else the one shown."""
+        return self._pending_style or self.style()
+
+    def request_style(self, name: str) -> None:
+        """Choose style `name`; a preset not listed yet is chosen once the synthesizer lists
+        it (`set_styles`)."""
+        self.set_styles(self._presets, name)
+
     def presets(self) -> tuple[str, ...]:
         """The synthesizer's style presets listed in the control."""
         return self._presets

@@ -349,26 +349,3 @@ def chunk_stream(frames: Iterator[SynthesisFrame], n_lines: int, seconds: float 
         finished |= started & ~frame.active
     finished[:] = True
     yield chunk()
-
-
-def save_styles(styles: list[Style], path) -> None:
-    """Store style presets in one .npz (offsets per style, names and texts as JSON)."""
-    import json
-    import os
-    from pathlib import Path
-
-    path = Path(path)
-    arrays = {f"offsets_{i}": s.offsets.astype(np.float32) for i, s in enumerate(styles)}
-    meta = json.dumps([{"name": s.name, "text": s.text} for s in styles])
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, meta=np.array(meta), **arrays)
-    os.replace(tmp, path)
-
-
-def load_styles(path) -> dict[str, Style]:
-    import json
-
-    with np.load(path, allow_pickle=False) as z:
-        meta = json.loads(str(z["meta"]))
-        return {m["name"]: Style(m["name"], z[f"offsets_{i}"], m["text"])
-                for i, m in enumerate(meta)}

@@ -50,8 +50,8 @@ def cmd_data_styles(args) -> int:
     """Build style presets from trainset lines only (never the test splits)."""
     from handwriting.data.iam_ondb import load_iam_ondb
     from handwriting.features import synthesis_offsets
+    from handwriting.presets import save_styles
     from handwriting.results import Style
-    from handwriting.synthesis import save_styles
 
     ds = load_iam_ondb(args.iam_ondb)
     by_id = {ln.id: ln for ln in ds.split("trainset")}

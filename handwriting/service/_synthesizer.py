@@ -71,7 +71,7 @@ class Synthesizer:
                         styles_path: str | Path | None = None, **kw) -> Synthesizer:
         """Load a checkpoint (default: shipped `models/synthesizer.pt`) and the style presets
         beside it (`models/styles.npz`) when present."""
-        from handwriting.synthesis import load_styles
+        from handwriting.presets import load_styles
 
         path = Path(path) if path else models_dir() / "synthesizer.pt"
         ckpt = read_checkpoint(path, "synthesizer")

@@ -179,3 +179,41 @@ def test_a_saved_preset_is_chosen_once_the_synthesizer_lists_it(db, qtbot, messa
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: not win.workers.loading, timeout=MODEL_TIMEOUT_MS)
     assert win.write_panel.style() == "round"
+
+
+def test_text_written_before_the_synthesizer_loads_uses_the_preset_asked_for(
+        db, qtbot, messages, monkeypatch):
+    """A saved or requested preset is not listed until the synthesizer has loaded; text
+    written before then (`handwriting-app --style round --text ...`) was written unstyled
+    while the control went on to show the preset."""
+    from gui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    sent = []
+    monkeypatch.setattr(win.workers, "synthesize",
+                        lambda text, bias, style, prime, *a, **k: sent.append(style) or 1)
+    win.write_panel.request_style("round")
+    assert "synthesizer" in win.workers.loading and "round" not in styles(win)
+    assert win.write_text("the box", speed="instant")
+    assert sent == ["round"]
+    qtbot.waitUntil(lambda: not win.workers.loading, timeout=MODEL_TIMEOUT_MS)
+    assert win.write_panel.style() == "round"
+    choose(win, NO_STYLE)  # once listed, the control is what counts
+    assert win.write_text("the box", speed="instant")
+    assert sent == ["round", None]
+
+
+def test_the_app_writes_in_a_preset_from_the_command_line(db, tmp_path, capsys):
+    import json
+
+    from gui.app import main
+
+    assert main(["--style", "nope", "--screenshot", str(tmp_path / "n.png")]) == 2
+    err = capsys.readouterr().err
+    assert "no style preset 'nope'" in err and "slanted" in err
+    report = tmp_path / "report.json"
+    assert main(["--style", "slanted", "--text", "the box", "--seed", "1", "--report-json",
+                 str(report), "--screenshot", str(tmp_path / "s.png")]) == 0
+    got = json.loads(report.read_text())
+    assert got["synthesized_text"] == "the box" and got["synthesized_points"] > 0

@@ -1,0 +1,32 @@
+"""Style presets on disk (`models/styles.npz`): priming samples (Graves 2013, §5.5) with
+their names and texts, in one .npz without pickle. Light to import: the app lists the presets
+from it without loading a model."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from handwriting.results import Style
+
+
+def save_styles(styles: list[Style], path) -> None:
+    """Store style presets in one .npz (offsets per style, names and texts as JSON),
+    atomically."""
+    path = Path(path)
+    arrays = {f"offsets_{i}": s.offsets.astype(np.float32) for i, s in enumerate(styles)}
+    meta = json.dumps([{"name": s.name, "text": s.text} for s in styles])
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, meta=np.array(meta), **arrays)
+    os.replace(tmp, path)
+
+
+def load_styles(path) -> dict[str, Style]:
+    """The presets in a file `save_styles` wrote, by name."""
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        return {m["name"]: Style(m["name"], z[f"offsets_{i}"], m["text"])
+                for i, m in enumerate(meta)}
