@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         self.write_dock = self._dock("Typed text to ink", "writeDock", self.write_panel,
                                      Qt.DockWidgetArea.TopDockWidgetArea)
         self.write_panel.set_bias(self.prefs.bias)
-        self.write_panel.set_styles((), self.prefs.style)
+        self.write_panel.set_styles((), self.prefs.style, listed=False)
         self.write_panel.set_speed(self.prefs.speed)
         self.write_panel.set_candidates(self.prefs.candidates)
 
@@ -153,9 +153,7 @@ class MainWindow(QMainWindow):
         if not text.strip():
             self.on_message("Type some text to write first")
             return False
-        style, prime, writer = self.write_panel.style(), None, self.write_panel.writer()
-        if "synthesizer" in self.workers.loading:  # a preset asked for is not listed yet
-            style = self.write_panel.requested_style()
+        style, prime, writer = self.write_panel.requested_style(), None, self.write_panel.writer()
         if writer is not None:
             prime = self.writers.prime(writer, text)
             if prime is None:

@@ -220,6 +220,7 @@ class WritePanel(QWidget):
         # A style asked for before its item exists (a saved preset, before the synthesizer
         # has said which presets it has): chosen when it appears, unless the user picks first.
         self._pending_style: str | None = None
+        self._listed = False  # whether the synthesizer has said which presets it has
         self.tries_spin = QSpinBox()
         self.tries_spin.setObjectName("triesSpin")
         self.tries_spin.setRange(1, MAX_CANDIDATES)
@@ -256,7 +257,7 @@ class WritePanel(QWidget):
         layout.addLayout(controls)
         self.highlighted: int | None = None  # the character marked by `highlight_char`
         self.style_combo.currentIndexChanged.connect(self._on_style_picked)
-        self.set_styles(())
+        self.set_styles((), listed=False)
         self.set_bias(0.75)
 
     # ------------------------------------------------------------------ values
@@ -275,14 +276,14 @@ class WritePanel(QWidget):
 
     def requested_style(self) -> str:
         """The style to write with: one asked for (`request_style`, or restored from the
-        settings) whose preset has not been listed yet because the synthesizer is still
-        loading, else the one shown."""
-        return self._pending_style or self.style()
+        settings) whose preset is not listed yet because the synthesizer is still loading,
+        else the one shown."""
+        return (self._pending_style if not self._listed else None) or self.style()
 
     def request_style(self, name: str) -> None:
         """Choose style `name`; a preset not listed yet is chosen once the synthesizer lists
         it (`set_styles`)."""
-        self.set_styles(self._presets, name)
+        self.set_styles(self._presets, name, listed=self._listed)
 
     def presets(self) -> tuple[str, ...]:
         """The synthesizer's style presets listed in the control."""
@@ -292,11 +293,13 @@ class WritePanel(QWidget):
         """The stored writer chosen as the style, or None."""
         return self.style_combo.currentData()
 
-    def set_styles(self, presets, current: str | None = None) -> None:
+    def set_styles(self, presets, current: str | None = None, listed: bool = True) -> None:
         """`None`, the synthesizer's presets, `Use my handwriting`, and the stored writers
         (`set_writers`). The choice kept is `current`, else a style asked for earlier whose
-        item was missing then, else the one shown."""
+        item was missing then, else the one shown. `listed=False`: the synthesizer has not
+        said yet which presets it has."""
         current = current or self._pending_style or self.style()
+        self._listed = listed
         self._presets = tuple(sorted(presets))
         self.style_combo.blockSignals(True)  # one `style_changed` for the rebuild, at most
         self.style_combo.clear()
@@ -312,7 +315,7 @@ class WritePanel(QWidget):
     def set_writers(self, names, current: str | None = None) -> None:
         """The sample store's writers, listed after the presets as 'Writer: NAME'."""
         self._writers = tuple(names)
-        self.set_styles(self._presets, current)
+        self.set_styles(self._presets, current, listed=self._listed)
 
     @Slot(int)
     def _on_style_picked(self, index: int) -> None:
