@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 
 import numpy as np
 import pytest
@@ -150,15 +151,9 @@ def test_split_lines_at_word_boundaries():
 
 
 def greedy_lines(words: list[str], width: int) -> list[str]:
-    """Lines filled word by word up to `width`: the line count balancing must keep."""
-    lines, cur = [], ""
-    for w in words:
-        if cur and len(cur) + 1 + len(w) > width:
-            lines.append(cur)
-            cur = w
-        else:
-            cur = f"{cur} {w}" if cur else w
-    return [*lines, cur] if cur else lines
+    """Lines filled word by word up to `width` (the standard library's greedy wrap): the
+    line count balancing must keep."""
+    return textwrap.wrap(" ".join(words), width, break_long_words=False)
 
 
 def test_wrapped_lines_are_balanced_without_a_one_word_last_line():
