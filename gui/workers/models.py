@@ -106,8 +106,10 @@ class ModelWorkers(QObject):
         self._synthesize.connect(self._syn.on_job)
         self._rec.loaded.connect(self._on_loaded)
         self._syn.loaded.connect(self._on_loaded)
-        self._rec.failed.connect(lambda msg: self._on_failed("recognizer", msg))
-        self._syn.failed.connect(lambda msg: self._on_failed("synthesizer", msg))
+        # Bound slots, not lambdas: a lambda runs in the worker's thread, which then changed
+        # `loading` while the GUI thread read it (one model's failure went unreported).
+        self._rec.failed.connect(self._on_recognizer_failed)
+        self._syn.failed.connect(self._on_synthesizer_failed)
         self._rec.done.connect(self._on_recognized)
         self._rec.insight_done.connect(self._on_insight)
         self._rec.saliency_done.connect(self.saliency_ready)
@@ -265,6 +267,14 @@ class ModelWorkers(QObject):
         self.loaded_at[info.kind] = time.perf_counter()
         self.model_loaded.emit(info)
         self._settle_heap()
+
+    @Slot(str)
+    def _on_recognizer_failed(self, message: str) -> None:
+        self._on_failed("recognizer", message)
+
+    @Slot(str)
+    def _on_synthesizer_failed(self, message: str) -> None:
+        self._on_failed("synthesizer", message)
 
     def _on_failed(self, kind: str, message: str) -> None:
         self.loading.discard(kind)

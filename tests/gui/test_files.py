@@ -117,6 +117,27 @@ def test_missing_models_are_reported_once_and_drawing_still_works(qtbot, message
     assert not win.write_panel.write_button.isEnabled()
 
 
+def test_model_failures_are_handled_in_the_gui_thread(qtbot, messages, tmp_path):
+    """A failed load used to be handled in the worker's thread (a lambda slot): it took the
+    model out of `loading` while the GUI thread read it, so the message box could go up with
+    one model's failure and never show the other's."""
+    import threading
+
+    win = MainWindow(models=tmp_path)
+    qtbot.addWidget(win)
+    gui_thread, seen = threading.get_ident(), []
+
+    class Recording(set):
+        def discard(self, kind):
+            seen.append((kind, threading.get_ident()))
+            super().discard(kind)
+
+    win.workers.loading = Recording(win.workers.loading)
+    qtbot.waitUntil(lambda: len(messages) == 1, timeout=MODEL_TIMEOUT_MS)
+    assert sorted(k for k, _ in seen) == ["recognizer", "synthesizer"]
+    assert all(t == gui_thread for _, t in seen)
+
+
 def test_a_corrupt_model_file_is_reported(qtbot, messages, tmp_path):
     (tmp_path / "recognizer.pt").write_bytes(b"not a checkpoint")
     win = MainWindow(models=tmp_path)
