@@ -25,7 +25,7 @@ from handwriting.exports import (
     titled,
 )
 from handwriting.formats import InkFormatError, read_ink, write_ink
-from handwriting.geometry import writing_height
+from handwriting.grouping import writing_height
 from handwriting.ink import Ink, InkError
 
 OPEN_FILTER = "Ink files (*.xml *.inkml *.json *.svg);;All files (*)"

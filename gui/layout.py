@@ -1,12 +1,12 @@
 """Where typed text goes on the page: below the existing ink, at its left edge and writing
 height. (Grouping strokes into lines and the writing height are pure ink geometry:
-`handwriting.geometry.group_lines` and `writing_height`.)"""
+`handwriting.grouping.group_lines` and `writing_height`.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handwriting.geometry import writing_height
+from handwriting.grouping import writing_height
 from handwriting.ink import Ink
 
 LINE_PITCH = 2.4  # distance between synthesized lines, in writing heights (5-95 % y-range)

@@ -6,7 +6,7 @@ so that its writing height is `WRITING_HEIGHT_MM`."""
 
 from __future__ import annotations
 
-from handwriting.geometry import writing_height
+from handwriting.grouping import writing_height
 from handwriting.ink import Ink
 
 WRITING_HEIGHT_MM = 6.0  # a line of handwriting on paper: letters 3-4 mm, ascenders above

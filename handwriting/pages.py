@@ -1,5 +1,5 @@
 """A page of several lines of writing, read the one way the app and the CLI share: the strokes
-are grouped into lines (`geometry.group_lines`), each line is recognized on its own, top line
+are grouped into lines (`grouping.group_lines`), each line is recognized on its own, top line
 first, and the page's text is the lines' texts joined by newlines."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handwriting.decoding import Hypothesis
-from handwriting.geometry import group_lines
+from handwriting.grouping import group_lines
 from handwriting.ink import Ink, Stroke
 
 

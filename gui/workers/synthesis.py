@@ -11,7 +11,7 @@ from PySide6.QtCore import Signal, Slot
 
 from gui.messages import SynthesisBatch, SynthesisDone, SynthesisJob, SynthesisStarted
 from gui.workers.base import ModelWorker, error_text
-from handwriting.geometry import writing_height
+from handwriting.grouping import writing_height
 
 BATCH_SECONDS = 1 / 60  # synthesis points go to the GUI at about the screen's frame rate
 

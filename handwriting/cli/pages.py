@@ -106,7 +106,7 @@ def app_paragraph(lines: list[Ink]) -> tuple[Ink, list[int]]:
 def evaluate_paragraphs(synthesizer, tries: int, seed: int = 0) -> dict:
     """`tries` paragraphs of 2-6 phrases (the shipped legibility phrases) synthesized and
     laid out as the app lays out typed text: how many are grouped into their lines exactly."""
-    from handwriting.geometry import group_lines
+    from handwriting.grouping import group_lines
     from handwriting.phrases import read_phrases
 
     phrases = read_phrases()

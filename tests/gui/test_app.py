@@ -17,7 +17,7 @@ from PIL import Image
 
 from gui.app import main
 from handwriting.formats import write_ink
-from handwriting.geometry import group_lines
+from handwriting.grouping import group_lines
 from handwriting.ink import Ink
 from tests.fixtures import hershey_ink
 

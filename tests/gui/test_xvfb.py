@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from handwriting.formats import read_ink
-from handwriting.geometry import group_lines, line_ink
+from handwriting.geometry import line_ink
+from handwriting.grouping import group_lines
 from tests.fixtures import hershey_ink
 from tests.gui.helpers import line_strokes
 

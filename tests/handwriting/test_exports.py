@@ -17,7 +17,7 @@ from handwriting.exports import (
     titled,
 )
 from handwriting.formats import read_ink, write_ink
-from handwriting.geometry import writing_height
+from handwriting.grouping import writing_height
 from handwriting.ink import Ink
 from tests.fixtures import hershey_ink
 
