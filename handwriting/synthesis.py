@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from handwriting.alphabet import Alphabet
-from handwriting.models.numpy_sampler import FastWeights, fast_weights
+from handwriting.models.numpy_sampler import FastWeights, fast_weights, random_draws
 from handwriting.results import Style, SynthesisChunk, SynthesisFrame
 
 if TYPE_CHECKING:  # torch is imported only by the "torch" engine
@@ -211,8 +211,6 @@ class _NumpyEngine:
         self.sampler.step(x, head=False)
 
     def step(self, x: np.ndarray, active: np.ndarray) -> _Step:
-        from handwriting.models.numpy_sampler import random_draws
-
         live = np.flatnonzero(active)
         if len(live) <= self.NARROW_AT * len(self.rows):
             self.sampler = self.sampler.narrowed(np.searchsorted(self.rows, live))
@@ -227,13 +225,14 @@ class _NumpyEngine:
             s.step(x[rows])
             mix = s.mixture()
             x = s.sample(mix, None, draws)
-        return _Step(*(self._full(a) for a in (x, s.phi, s.kappa, mix.eos, mix.log_pi,
-                                                mix.mu, mix.sigma, mix.rho)))
+        # x and the mixture are fresh arrays; phi and kappa are the step's own buffers
+        return _Step(*(self._full(a) for a in (x, s.phi.copy(), s.kappa.copy(), mix.eos,
+                                                mix.log_pi, mix.mu, mix.sigma, mix.rho)))
 
     def _full(self, a: np.ndarray) -> np.ndarray:
         """Rows of the narrowed step as an array of the whole batch (zeros for ended lines)."""
         if len(self.rows) == self.B:
-            return a.copy()
+            return a
         out = np.zeros((self.B, *a.shape[1:]), a.dtype)
         out[self.rows] = a
         return out
