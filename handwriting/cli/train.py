@@ -88,6 +88,7 @@ def _train(args, kind: str, make_task) -> int:
     import torch
 
     from handwriting.checkpoint import load_checkpoint
+    from handwriting.data.datasets import with_digits_oversampled
     from handwriting.data.iam_ondb import load_iam_ondb
     from handwriting.training.loop import Trainer, init_from
 
@@ -106,6 +107,10 @@ def _train(args, kind: str, make_task) -> int:
     val = ds.split("testset_v")[: cfg.max_val_lines]
     data_info = {"dataset": "IAM-OnDB", "source_hash": ds.source_hash, "train_split": "trainset",
                  "train_lines": len(train), "val_split": "testset_v", "val_lines": len(val)}
+    if cfg.oversample_digits != 1:
+        train = with_digits_oversampled(train, cfg.oversample_digits)
+        data_info["oversample_digits"] = cfg.oversample_digits
+        data_info["train_items_per_epoch"] = len(train)
     torch.manual_seed(cfg.seed)  # the initial weights follow --seed too
     task = make_task(train, val, ckpt, data_info)
     trainer = Trainer(task, cfg)

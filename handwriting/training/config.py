@@ -27,6 +27,7 @@ class TrainConfig:
     sortagrad_epochs: int = 1  # first epochs go from short to long lines (Amodei et al. 2016)
     max_train_lines: int | None = None
     max_val_lines: int | None = None
+    oversample_digits: int = 1  # trainset lines with a digit appear this many times per epoch
     max_steps: int | None = None  # stop (and checkpoint) after this many steps
     threads: int | None = None
     device: str = "cpu"

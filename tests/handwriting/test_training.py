@@ -21,7 +21,7 @@ from handwriting.checkpoint import (
     save_checkpoint,
 )
 from handwriting.cli import main
-from handwriting.data.datasets import Augment, collate_recognizer
+from handwriting.data.datasets import Augment, collate_recognizer, with_digits_oversampled
 from handwriting.data.iam_ondb import REGISTER_URL, IamLine, load_iam_ondb
 from handwriting.decoding import greedy_decode
 from handwriting.models.configs import RecognizerConfig
@@ -341,3 +341,41 @@ def test_torchrun_resume_continues_exactly(tmp_path, capsys):
     assert _without_seconds(_read_log(tmp_path / "parts")) == _without_seconds(
         _read_log(tmp_path / "whole"))
     assert all(torch.equal(parts[k], v) for k, v in whole.items())
+
+
+# --------------------------------------------------------------------------- oversampling
+
+
+def test_lines_with_digits_are_repeated_in_place():
+    lines = _lines(["no digits here", "call at 7:45", "none", "in 1987"])
+    out = with_digits_oversampled(lines, 3)
+    assert [line.text for line in out] == ["no digits here", *["call at 7:45"] * 3, "none",
+                                           *["in 1987"] * 3]
+    assert with_digits_oversampled(lines, 1) == lines
+    with pytest.raises(ValueError, match="factor 0"):
+        with_digits_oversampled(lines, 0)
+
+
+def test_cli_oversamples_digit_lines_and_records_it(fake_iam_ondb, tmp_path, capsys):
+    """`--oversample-digits 3` makes each epoch hold the trainset's digit lines three times:
+    the epoch is longer by exactly those copies, and the checkpoint says so."""
+    train = load_iam_ondb(fake_iam_ondb.root).split("trainset")
+    digit_lines = sum(any(c.isdigit() for c in line.text) for line in train)
+    assert digit_lines  # the fixture's sentences hold "1984", "10 : 30", "42"
+    tiny = ["train", "synthesizer", "--iam-ondb", str(fake_iam_ondb.root), "--hidden", "8",
+            "--layers", "1", "--mixtures", "2", "--window-gaussians", "2", "--batch-size", "1",
+            "--log-every", "1", "--no-progress", "--epochs", "1"]
+    epoch_steps = {}
+    for times in (1, 3):
+        out = tmp_path / f"x{times}"
+        assert main([*tiny, "--out", str(out), "--oversample-digits", str(times)]) == 0
+        capsys.readouterr()
+        epoch_steps[times] = [e["step"] for e in _read_log(out) if e["event"] == "epoch"]
+    assert epoch_steps[3] == [epoch_steps[1][0] + 2 * digit_lines]
+    data = load_checkpoint(tmp_path / "x3" / "last.pt")["data"]
+    assert data["train_lines"] == len(train)
+    assert data["train_items_per_epoch"] == len(train) + 2 * digit_lines
+
+    assert main([*tiny, "--out", str(tmp_path / "bad"), "--oversample-digits", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "0" in err
