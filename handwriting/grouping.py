@@ -70,59 +70,116 @@ def group_lines(ink: Ink) -> list[list[int]]:
     if not big.any():  # nothing but dots: one line
         return [list(range(len(strokes)))]
     cx, cy = (lo[:, 0] + hi[:, 0]) / 2, (lo[:, 1] + hi[:, 1]) / 2
-    order = [int(i) for i in np.flatnonzero(big)]
+    order = np.flatnonzero(big).tolist()
     lines = [[order[0]]]
-    left, right = lo[order[0], 0], hi[order[0], 0]
+    x0, x1, y = lo[:, 0].tolist(), hi[:, 0].tolist(), cy.tolist()  # Python floats: a loop
+    left, right = x0[order[0]], x1[order[0]]
     for i in order[1:]:
-        back = lo[i, 0] < min((left + right) / 2, right - h)  # not the next letter over
-        if back and abs(cy[i] - np.median(cy[lines[-1][-5:]])) > LINE_JUMP * h:
+        back = x0[i] < min((left + right) / 2, right - h)  # not the next letter over
+        if back and abs(y[i] - _median([y[k] for k in lines[-1][-5:]])) > LINE_JUMP * h:
             lines.append([i])
-            left, right = lo[i, 0], hi[i, 0]
+            left, right = x0[i], x1[i]
         else:
             lines[-1].append(i)
-            left, right = min(left, lo[i, 0]), max(right, hi[i, 0])
+            left, right = min(left, x0[i]), max(right, x1[i])
     lines = _merge_bands(lines, lo, hi, cx, h)
     line_of = {k: n for n, line in enumerate(lines) for k in line}
     big_order = np.flatnonzero(big)
-    for i in np.flatnonzero(~big):
-        gaps = []
-        for line in lines:  # how far above or below the line's band, and past its ends
-            top, bottom = _band(line, cx[i], lo, hi, cx, h)
-            beyond = max(lo[line, 0].min() - cx[i], cx[i] - hi[line, 0].max(), 0.0)
-            # above a band counts half: i-dots and apostrophes sit above their line
-            gaps.append(max(0.5 * (top - cy[i]), cy[i] - bottom, 0.0) + 0.5 * beyond
-                        + 0.01 * abs(cy[i] - (top + bottom) / 2))
-        best = int(np.argmin(gaps))
+    small = np.flatnonzero(~big)
+    xs, ys = cx[small], cy[small]
+    gaps, reach = np.empty((len(small), len(lines))), np.empty((len(small), len(lines)))
+    for n, line in enumerate(lines):
+        gaps[:, n], reach[:, n] = _gaps_to(line, xs, ys, lo, hi, cx, h)
+    for s, i in enumerate(small):
+        best = int(np.argmin(gaps[s]))
         # written between two strokes of one line, and near that line: it is that line's
         # (an i-dot placed high, between the lines, is nearer the band of the line above)
         at = int(np.searchsorted(big_order, i))
         if 0 < at < len(big_order):
             same = line_of[int(big_order[at - 1])]
-            if line_of[int(big_order[at])] == same and gaps[same] <= ORDER_SLACK * h:
+            if line_of[int(big_order[at])] == same and gaps[s, same] <= ORDER_SLACK * h:
                 best = same
-        lines[best].append(int(i))
+        line = lines[best]
+        rest = _reached(i, line, s + 1, xs, reach[:, best], lo, hi, cx)
+        line.append(int(i))
+        if len(rest):  # the line's band now holds this stroke too (a comma widens it)
+            gaps[rest, best], reach[rest, best] = _gaps_to(line, xs[rest], ys[rest], lo, hi,
+                                                           cx, h)
     mids = [np.median(cy[[k for k in line if big[k]]]) for line in lines]
     return [sorted(lines[k]) for k in np.argsort(mids, kind="stable")]
 
 
-def _band(line: list[int], x: float, lo: np.ndarray, hi: np.ndarray, cx: np.ndarray,
-          h: float) -> tuple[float, float]:
-    """Top and bottom of the writing of `line` (stroke indices) near `x`: its strokes within
-    3 h of x (at least its three nearest), quartiles of their tops and bottoms."""
-    idx = np.asarray(line)
-    d = np.abs(cx[idx] - x)
-    near = idx[d <= max(3 * h, np.sort(d)[min(2, len(d) - 1)])]
-    return _percentile(lo[near, 1], 25), _percentile(hi[near, 1], 75)
-
-
-def _percentile(values: np.ndarray, q: float) -> float:
-    """`np.percentile(values, q)` (linear interpolation) without its per-call overhead of
-    ~0.1 ms: grouping a page calls it hundreds of times, in the app's GUI thread."""
+def _quartiles(values: np.ndarray, q: int) -> float:
+    """`np.percentile(values, q)` with linear interpolation, without its ~0.1 ms per call."""
     a = np.sort(values)
     pos = (len(a) - 1) * q / 100.0
     i = int(pos)
     j = min(i + 1, len(a) - 1)
     return float(a[i] + (a[j] - a[i]) * (pos - i))
+
+
+def _median(values) -> float:
+    """`np.median` of a few values (the same number) without its ~20 us per call."""
+    a = sorted(values.tolist() if isinstance(values, np.ndarray) else values)
+    mid = len(a) // 2
+    return a[mid] if len(a) % 2 else (a[mid - 1] + a[mid]) / 2
+
+
+def _reached(i: int, line: list[int], first: int, xs: np.ndarray, reach: np.ndarray,
+             lo: np.ndarray, hi: np.ndarray, cx: np.ndarray) -> np.ndarray:
+    """The small strokes from `first` on (indices into xs) whose distance from `line`
+    changes when stroke i joins it: those whose band at their x reached i (`_bands`), and
+    those past the line's end that i extends. Any other's three nearest strokes and 3 h
+    neighbourhood stay as they were, so recomputing these alone is exactly recomputing all,
+    in a fraction of the time (grouping runs in the app's GUI thread after every stroke)."""
+    rest = np.arange(first, len(xs))
+    if len(line) < 3:  # its "three nearest" grow with i
+        return rest
+    x_min, x_max, xr = lo[line, 0].min(), hi[line, 0].max(), xs[rest]
+    return rest[(np.abs(cx[i] - xr) <= reach[rest]) | ((xr < x_min) & (lo[i, 0] < x_min))
+                | ((xr > x_max) & (hi[i, 0] > x_max))]
+
+
+def _gaps_to(line: list[int], xs: np.ndarray, ys: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+             cx: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Step 4's distance of small strokes' centres (xs, ys) from `line`: how far above
+    (counting half: i-dots and apostrophes sit above their line) or below the line's band at
+    their x, plus half how far past the line's ends, plus a hundredth of the distance from
+    the band's middle (which breaks ties); and the reach of the band at each x (`_bands`)."""
+    idx = np.asarray(line)
+    top, bottom, reach = _bands(idx, xs, lo, hi, cx, h)
+    beyond = np.maximum(np.maximum(lo[idx, 0].min() - xs, xs - hi[idx, 0].max()), 0.0)
+    gaps = np.maximum(np.maximum(0.5 * (top - ys), ys - bottom), 0.0)
+    gaps += 0.5 * beyond
+    gaps += 0.01 * np.abs(ys - (top + bottom) / 2)
+    return gaps, reach
+
+
+def _bands(idx: np.ndarray, xs: np.ndarray, lo: np.ndarray, hi: np.ndarray, cx: np.ndarray,
+           h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Top and bottom of the writing of a line (its stroke indices `idx`) near each x of
+    `xs`: its strokes within the reach of x (3 h, or as far as its third nearest), the first
+    quartile of their tops and the third of their bottoms, interpolated linearly as
+    `np.percentile` does; and the reach. All xs at once, in few NumPy calls: grouping runs
+    in the app's GUI thread after every stroke."""
+    d = np.abs(cx[idx] - xs[:, None])
+    reach = np.partition(d, min(2, len(idx) - 1), axis=1)[:, min(2, len(idx) - 1)]
+    np.maximum(reach, 3 * h, out=reach)
+    near = d <= reach[:, None]
+    last = np.count_nonzero(near, axis=1) - 1
+    rows = np.arange(len(xs))
+    return (_quartile_rows(np.where(near, lo[idx, 1], np.inf), rows, last, 0.25),
+            _quartile_rows(np.where(near, hi[idx, 1], np.inf), rows, last, 0.75), reach)
+
+
+def _quartile_rows(a: np.ndarray, rows: np.ndarray, last: np.ndarray, q: float) -> np.ndarray:
+    """Per row of `a` (R, N), the quantile q of its first last + 1 values once sorted (the
+    rest are inf), interpolated linearly as `np.percentile` does."""
+    a.sort(axis=1)
+    pos = last * q
+    i = pos.astype(np.int64)
+    v = a[rows, i]
+    return v + (a[rows, np.minimum(i + 1, last)] - v) * (pos - i)
 
 
 def _merge_bands(lines: list[list[int]], lo: np.ndarray, hi: np.ndarray, cx: np.ndarray,
@@ -133,14 +190,17 @@ def _merge_bands(lines: list[list[int]], lo: np.ndarray, hi: np.ndarray, cx: np.
     merged = True
     while merged and len(lines) > 1:
         merged = False
+        # every piece's band at every piece's middle, a vectorized call per piece
+        xs = np.array([_median(cx[line]) for line in lines])
+        at = [_bands(np.asarray(other), xs, lo, hi, cx, h)[:2] for other in lines]
         for a in sorted(range(len(lines)), key=lambda k: len(lines[k])):
             own = np.asarray(lines[a])
-            top, bottom = _percentile(lo[own, 1], 25), _percentile(hi[own, 1], 75)
+            top, bottom = _quartiles(lo[own, 1], 25), _quartiles(hi[own, 1], 75)
             best, into = BAND_OVERLAP, None
             for b, other in enumerate(lines):
                 if b == a or len(other) < len(own):
                     continue
-                t, bt = _band(other, float(np.median(cx[own])), lo, hi, cx, h)
+                t, bt = float(at[b][0][a]), float(at[b][1][a])
                 overlap = (min(bottom, bt) - max(top, t)) / max(min(bottom - top, bt - t), 1e-9)
                 if overlap >= best:
                     best, into = overlap, b

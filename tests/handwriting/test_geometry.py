@@ -269,6 +269,69 @@ def test_group_lines_covers_every_stroke_once(ink):
     assert all(g == sorted(g) for g in groups)
 
 
+def _page_with_dots(seed: int) -> Ink:
+    """Lines of Hershey text with dots and commas strewn about them, some written
+    late, some among the line's strokes: small strokes for `group_lines`' step 4."""
+    rng = np.random.default_rng(seed)
+    words = TEXT.split()
+    lines = [hershey_ink(" ".join(rng.choice(words, size=int(rng.integers(1, 5)))))
+             for _ in range(int(rng.integers(2, 5)))]
+    page, _ = _stack(*lines, gap=float(rng.uniform(0.3, 1.2)))
+    strokes = list(page.strokes)
+    x0, y0, x1, y1 = page.bounds()
+    for _ in range(int(rng.integers(5, 25))):
+        x, y = rng.uniform(x0 - 10, x1 + 10), rng.uniform(y0 - 5, y1 + 5)
+        dot = Stroke(np.float32([[x, y], [x + 0.5, y + 0.8]]), np.array([0.0, 0.01]))
+        strokes.insert(int(rng.integers(0, len(strokes) + 1)), dot)
+    return Ink(tuple(strokes))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_group_lines_recomputes_only_what_a_placed_small_stroke_changes(seed, monkeypatch):
+    """Placing a small stroke changes its line's band for the small strokes still to place;
+    `group_lines` recomputes only those the stroke reached (`_reached`): the same lines as
+    recomputing every one of them."""
+    from handwriting import grouping
+
+    page = _page_with_dots(seed)
+    fast = group_lines(page)
+    monkeypatch.setattr(grouping, "_reached",
+                        lambda i, line, first, xs, *rest: np.arange(first, len(xs)))
+    assert fast == group_lines(page)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_small_stroke_changes_only_the_distances_it_reached(seed):
+    """The claim `_reached` rests on: when small stroke i joins a line, the distance of a
+    small stroke from that line (and its band's reach) changes only if `_reached` names it."""
+    from handwriting.grouping import _gaps_to, _reached
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 12))
+    lo = np.column_stack([rng.uniform(0, 30, n + 30), rng.uniform(0, 1, n + 30)])
+    hi = lo + np.column_stack([rng.uniform(0.1, 2, n + 30), rng.uniform(0.1, 1.5, n + 30)])
+    cx = (lo[:, 0] + hi[:, 0]) / 2
+    line, small = list(range(n)), np.arange(n, n + 30)
+    xs, ys = cx[small], (lo[small, 1] + hi[small, 1]) / 2
+    i = int(small[0])
+    gaps, reach = _gaps_to(line, xs, ys, lo, hi, cx, h=1.0)
+    named = set(_reached(i, line, 1, xs, reach, lo, hi, cx).tolist())
+    gaps2, reach2 = _gaps_to([*line, i], xs, ys, lo, hi, cx, h=1.0)
+    changed = set(np.flatnonzero((gaps != gaps2) | (reach != reach2)).tolist()) - {0}
+    assert changed <= named
+
+
+def test_core_height_reads_the_evenly_resampled_path():
+    """`core_height` takes the y of the path resampled every 1/30 writing height, all
+    strokes at once: the interquartile range of `resample`'s points, dots included."""
+    ink = Ink((*hershey_ink("minimum jiving, ok").strokes,
+               Stroke(np.float32([[5, 5], [5, 5], [6, 7]]), np.array([0.0, 0.1, 0.2]))))
+    flat = correct_slope(ink)
+    ys = np.concatenate([s.xy[:, 1] for s in resample(flat, ink_height(flat) / 30).strokes])
+    lo, hi = np.percentile(ys, [25, 75])
+    assert geometry.core_height(ink) == pytest.approx(hi - lo, rel=1e-5)
+
+
 def test_writing_height_is_the_median_line_height():
     small, big = hershey_ink("ab cd"), hershey_ink("ab cd", scale=2.0)
     assert writing_height(small) == pytest.approx(ink_height(small))
