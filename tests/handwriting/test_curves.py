@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from handwriting.curves import bezier_controls, smooth_points
+from handwriting.curves import bezier_controls, bezier_controls_of, smooth_points
 from handwriting.formats.png import render_ink
 from handwriting.formats.svg import ink_to_svg_string, parse_svg_ink
 from handwriting.ink import Ink, Stroke
@@ -48,6 +48,23 @@ def test_degenerate_strokes_are_finite(xy):
     c1, c2 = bezier_controls(xy)
     assert len(c1) == len(c2) == max(len(xy) - 1, 0)
     assert np.all(np.isfinite(c1)) and np.all(np.isfinite(c2))
+
+
+def test_many_strokes_at_once_give_each_strokes_own_curves_exactly():
+    """The canvas builds a committed paragraph's paths in one pass: the same numbers as a
+    call per stroke, whatever the strokes' lengths (dots, two points, repeated points)."""
+    rng = np.random.default_rng(3)
+    strokes = [_circle(), np.array([[1.0, 2.0]]), np.array([[0, 0], [3, 4]], float),
+               np.array([[0, 0], [0, 0], [5, 5], [5, 5]], float), _circle(7, 0.3)[:5],
+               *(rng.normal(size=(n, 2)) * 50 for n in (1, 3, 12, 2, 40))]
+    together = bezier_controls_of(strokes)
+    assert len(together) == len(strokes)
+    for xy, (c1, c2) in zip(strokes, together, strict=True):
+        one1, one2 = bezier_controls(xy)
+        assert c1.shape == one1.shape and c2.shape == one2.shape
+        np.testing.assert_array_equal(c1, one1)
+        np.testing.assert_array_equal(c2, one2)
+    assert bezier_controls_of([]) == []
 
 
 def test_svg_strokes_are_one_curved_path_each_and_read_back_exactly():
