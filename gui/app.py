@@ -99,6 +99,17 @@ def light_palette() -> QPalette:
 APP_THREADS = 2  # threads per model process
 
 
+
+def shipped_presets() -> list[str]:
+    """The names of the style presets beside the shipped synthesizer (`styles.npz`), read
+    without loading the model (the synthesizer's process lists them once it has loaded)."""
+    from handwriting.presets import load_styles
+    from handwriting.results import models_dir
+
+    path = models_dir() / "styles.npz"
+    return sorted(load_styles(path)) if path.is_file() else []
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args, qt_args = build_parser().parse_known_args(argv)
@@ -206,13 +217,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def shipped_presets() -> list[str]:
-    """The names of the style presets beside the shipped synthesizer (`styles.npz`), read
-    without loading the model (the synthesizer's process lists them once it has loaded)."""
-    from handwriting.presets import load_styles
-    from handwriting.results import models_dir
-
-    path = models_dir() / "styles.npz"
-    return sorted(load_styles(path)) if path.is_file() else []

@@ -270,11 +270,13 @@ class InkPainter:
             return
         dark = is_dark(palette)
         char_of = self._char_map()
-        self._prepare_paths(strokes)
+        coloured = {id(s): c[1] for s in strokes  # strokes with characters read in them
+                    if (c := char_of.get(id(s))) is not None and c[0] is s and (c[1] >= 0).any()}
+        self._prepare_paths([s for s in strokes if id(s) not in coloured])  # drawn as paths
         for stroke in strokes:
-            chars = char_of.get(id(stroke))
-            if chars is not None and chars[0] is stroke and (chars[1] >= 0).any():
-                self._paint_coloured(painter, stroke, chars[1], ink, dark)
+            chars = coloured.get(id(stroke))
+            if chars is not None:
+                self._paint_coloured(painter, stroke, chars, ink, dark)
             else:
                 self._paint_stroke(painter, stroke, self._path(stroke), ink)
 
