@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None, help="random seed for --text")
     parser.add_argument("--style", metavar="NAME",
                         help="a style preset (tidy, round, slanted, ...) to choose in the Style "
-                             "control: --text is written in it")
+                             "control: --text is written in it; 'none': the model's own hand "
+                             "(default: the last one chosen, at first tidy)")
     parser.add_argument("--writer", metavar="NAME",
                         help="a stored writer (File > Handwriting Samples) to choose in the "
                              "Style control: --text is written in their hand, and ink is read "
@@ -151,17 +152,22 @@ def main(argv: list[str] | None = None) -> int:
         host.show()
         host.dock.tabs.setCurrentIndex(("recognition", "synthesis", "lab").index(args.insight))
     if args.style is not None:
+        from gui.panels import NO_STYLE
+        from handwriting.presets import UNPRIMED
         from handwriting.results import models_dir
 
         presets = shipped_presets()
-        if args.style not in presets:
+        if args.style.lower() == UNPRIMED:
+            window.write_panel.request_style(NO_STYLE)
+        elif args.style not in presets:
             print(f"handwriting-app: error: no style preset {args.style!r} in "
-                  f"{models_dir() / 'styles.npz'}; available: {', '.join(presets) or 'none'}",
+                  f"{models_dir() / 'styles.npz'}; available: {', '.join([*presets, UNPRIMED])}",
                   file=sys.stderr)
             window.close()
             window.deleteLater()
             return 2
-        window.write_panel.request_style(args.style)
+        else:
+            window.write_panel.request_style(args.style)
     if args.writer is not None and not window.writers.choose(args.writer):
         print(f"handwriting-app: error: no writer {args.writer!r} in "
               f"{window.writers.db_path}", file=sys.stderr)

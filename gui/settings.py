@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from handwriting.exports import DEFAULT_DPI
+from handwriting.presets import DEFAULT_STYLE
 from handwriting.selfcheck import DEFAULT_CANDIDATES, MAX_CANDIDATES
 
 ORGANIZATION = "handwriting"
@@ -49,7 +50,7 @@ class Preferences:
     """What the app remembers between sessions."""
 
     bias: float = 0.75
-    style: str = "None"
+    style: str = DEFAULT_STYLE  # the default hand; "None" in the Style control: unprimed
     speed: str = "realtime"  # realtime, fast, instant
     candidates: int = DEFAULT_CANDIDATES  # "Tries": self-checking synthesis
     stroke_width: float = 2.5  # exported strokes, in % of the writing height

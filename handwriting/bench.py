@@ -107,7 +107,8 @@ def bench_synthesize(synthesizer, steps: int = 200, repeats: int = 7) -> dict:
     LSTMCell baseline, measured in turns, best of `repeats` each; the speed-ups are the
     median over turns of each turn's own ratio, which a CPU shared with other jobs disturbs
     least (the ratio is the number to read); a paragraph end to end, plain (seed 0) and
-    self-checked (`selfcheck.DEFAULT_CANDIDATES` candidates read back; the median and the
+    self-checked (`selfcheck.DEFAULT_CANDIDATES` candidates read back; in the default hand,
+    `presets.DEFAULT_STYLE`, as the CLI and the app write it; the median and the
     slowest of `PARAGRAPH_SEEDS` seeds, as retries make it vary), wrapped as `write` wraps it
     (`paragraph_lines`); and the model's size. `steps_per_s` is the default engine's ("auto":
     the compiled step when Numba is installed)."""
@@ -129,7 +130,8 @@ def bench_synthesize(synthesizer, steps: int = 200, repeats: int = 7) -> dict:
     plan = synthesizer.plan(PARAGRAPH)  # wrapped as `write` wraps it: what a user gets
     synthesizer.warm_up()  # as the app's model process does before it reports ready
     t0 = time.perf_counter()
-    synthesizer.write(PARAGRAPH, seed=0, candidates=1)  # the default engine
+    style = synthesizer.default_style  # the hand the CLI and the app write in by default
+    synthesizer.write(PARAGRAPH, seed=0, candidates=1, style=style)  # the default engine
     paragraph_seconds = time.perf_counter() - t0
     from handwriting.selfcheck import DEFAULT_CANDIDATES
 
@@ -137,7 +139,7 @@ def bench_synthesize(synthesizer, steps: int = 200, repeats: int = 7) -> dict:
     checked = []
     for seed in range(PARAGRAPH_SEEDS):  # a seed whose lines need a retry costs more
         t0 = time.perf_counter()
-        synthesizer.write(PARAGRAPH, seed=seed, candidates=DEFAULT_CANDIDATES)
+        synthesizer.write(PARAGRAPH, seed=seed, candidates=DEFAULT_CANDIDATES, style=style)
         checked.append(time.perf_counter() - t0)
     engine = choose_engine("auto", 1)
     engines = [e for e in ("jit", "numpy", "torch") if e == engine or e != "jit"]
@@ -159,7 +161,7 @@ def bench_synthesize(synthesizer, steps: int = 200, repeats: int = 7) -> dict:
             "lstmcell_baseline_steps_per_s": round(baseline, 1),
             "speedup_vs_lstmcell": speedup[engine],
             "paragraph_seconds": round(paragraph_seconds, 3),
-            "paragraph_candidates": DEFAULT_CANDIDATES,
+            "paragraph_candidates": DEFAULT_CANDIDATES, "paragraph_style": style,
             "paragraph_seconds_self_checked": round(float(np.median(checked)), 3),
             "paragraph_seconds_self_checked_max": round(max(checked), 3),
             "paragraph_seeds": PARAGRAPH_SEEDS,

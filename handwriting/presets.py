@@ -12,6 +12,20 @@ import numpy as np
 
 from handwriting.results import Style
 
+# The hand written when no style is asked for (the CLI, the app, `evaluate legibility`): one
+# hand for every line of a text, and the most legible preset. Without a style the model
+# draws a new writer for each line, from all of IAM-OnDB's, the illegible ones included:
+# most lines it wrote unreadably had well-formed attention and a messy hand. Chosen by the
+# choosing recognizer (never the judge) on IAM-OnDB trainset text; models/synthesizer.md,
+# "A default hand".
+DEFAULT_STYLE = "tidy"
+UNPRIMED = "none"  # the style name that asks for the model's own hand (a new one each line)
+
+
+def default_style(styles) -> str | None:
+    """`DEFAULT_STYLE` when `styles` (names) has it, else None (unprimed)."""
+    return DEFAULT_STYLE if DEFAULT_STYLE in styles else None
+
 
 def save_styles(styles: list[Style], path) -> None:
     """Store style presets in one .npz (offsets per style, names and texts as JSON),

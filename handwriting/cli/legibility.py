@@ -12,6 +12,7 @@ from pathlib import Path
 
 from handwriting.cli.common import synthesizer
 from handwriting.phrases import PHRASE_LISTS, read_phrases
+from handwriting.presets import UNPRIMED
 
 
 def add_parser(esub) -> None:
@@ -22,7 +23,9 @@ def add_parser(esub) -> None:
                       help="phrase file, or a shipped list: 'shipped' (default) or 'digits' "
                            "(digits and punctuation)")
     eleg.add_argument("--bias", type=float, default=0.75)
-    eleg.add_argument("--style", default=None)
+    eleg.add_argument("--style", default=None,
+                      help="a style preset, or 'none' for the model's own hand (default: what "
+                           "`handwriting synthesize` writes in, tidy)")
     eleg.add_argument("--seed", type=int, default=0)
     eleg.add_argument("--repeats", type=int, default=3,
                       help="samples per phrase, each with its own seed (default 3): one "
@@ -51,7 +54,8 @@ def _written_in_process(args, syn, rec, phrases: list[str], seeds: list[int]):
     from handwriting.alphabet import detokenize
 
     for phrase, seed in zip(phrases, seeds, strict=True):
-        inks, how = syn.write_classified(phrase, bias=args.bias, style=args.style, seed=seed)
+        inks, how = syn.write_classified(phrase, bias=args.bias, style=args.style_used,
+                                         seed=seed)
         yield phrase, seed, [(ink.meta["text"], detokenize(rec.recognize(ink).text), cls)
                              for ink, cls in zip(inks, how, strict=True)]
 
@@ -79,7 +83,7 @@ def _written_via_cli(args, k: int, phrases: list[str], seeds: list[int]):
         # batch mode seeds line i (from 1) with --seed + i: the in-process seeds exactly
         cli = ["synthesize", "--text-file", str(texts), "--out-dir", tmp, "--format", "svg",
                "--seed", str(seeds[0] - 1), "--bias", str(args.bias), "--candidates", str(k)]
-        cli += ["--style", args.style] if args.style else []
+        cli += ["--style", args.style_used] if args.style_used else []
         cli += ["--model", args.checkpoint] if args.checkpoint else []
         run(*cli)
         files = [str(Path(tmp) / f"{i:04d}.svg") for i in range(1, len(phrases) + 1)]
@@ -89,6 +93,15 @@ def _written_via_cli(args, k: int, phrases: list[str], seeds: list[int]):
                 for r in json.loads(run(*cli))}
     for phrase, seed, f in zip(phrases, seeds, files, strict=True):
         yield phrase, seed, [(phrase, read[f], "unknown")]
+
+
+def _shipped_default() -> str | None:
+    """The default hand among the shipped presets (what the CLI writes in without --style)."""
+    from handwriting.presets import default_style, load_styles
+    from handwriting.results import models_dir
+
+    path = models_dir() / "styles.npz"
+    return default_style(load_styles(path)) if path.is_file() else None
 
 
 def cmd_evaluate_legibility(args) -> int:
@@ -110,6 +123,8 @@ def cmd_evaluate_legibility(args) -> int:
 
     k = DEFAULT_CANDIDATES if args.candidates is None else args.candidates
     syn = None if via_cli else synthesizer(args)
+    # no --style: the default hand, as `handwriting synthesize` writes (presets.DEFAULT_STYLE)
+    args.style_used = args.style or (syn.default_style if syn is not None else _shipped_default())
     rec = None if via_cli else Recognizer.from_checkpoint(args.recognizer)
     t0 = time.perf_counter()
     counts, samples, per_repeat, collapsed = ErrorCounts(), [], [], []
@@ -143,7 +158,7 @@ def cmd_evaluate_legibility(args) -> int:
               "wer": round(counts.wer, 4), "cer_per_repeat": per_repeat,
               "first_word_cer": round(first.cer, 4),
               "first_word_aligned_cer": round(first_aligned.cer, 4),
-              "bias": args.bias, "style": args.style, "seed": args.seed,
+              "bias": args.bias, "style": args.style_used or UNPRIMED, "seed": args.seed,
               "candidates": k, "via_cli": via_cli, "reader": str(reader),
               "chooser": str(args.chooser or models_dir() / "recognizer.pt") if k > 1 else None,
               "recognizer_decoder": rec.default_decoder if rec else "the CLI's default",

@@ -108,6 +108,23 @@ def _stats(written: list[Written]):
                        for ink, text in zip(w.inks, w.texts, strict=True) if ink.num_points > 1])
 
 
+def _within_text(written: list[Written]) -> dict:
+    """How much slant, x-height and letter width vary between the lines of one text (all the
+    phrases are written as one text): the standard deviation over its lines, averaged over
+    `written`'s texts. One hand per text keeps them small; each line a new hand does not."""
+    from handwriting.style_stats import style_stats
+
+    names = ("slant", "x_height", "letter_width")
+    sds = []
+    for w in written:
+        stats = [style_stats(ink, text) for ink, text in zip(w.inks, w.texts, strict=True)
+                 if ink.num_points > 1]
+        if len(stats) > 1:
+            sds.append([np.std([getattr(s, n) for s in stats]) for n in names])
+    return ({n: round(float(v), 4) for n, v in zip(names, np.mean(sds, axis=0), strict=True)}
+            if sds else {})
+
+
 def _models(args):
     from handwriting.results import models_dir
     from handwriting.selfcheck import DEFAULT_CANDIDATES
@@ -274,6 +291,7 @@ def evaluate_presets(args, progress) -> dict:
     seeds = [args.seed + r for r in range(args.repeats)]
     unprimed = [write_and_read(syn, judge, phrases, None, s, args.bias) for s in seeds]
     u_stats, (ul, uf, ua) = _stats(unprimed), _counts(unprimed)
+    u_within = _within_text(unprimed)
     progress(f"unprimed: CER {ul.cer:.3f}")
     rows = []
     for name in sorted(syn.styles):
@@ -288,7 +306,8 @@ def evaluate_presets(args, progress) -> dict:
                "output": o.to_dict(), "cer": _rate(ol), "first_word_cer": _rate(of),
                "cer_ratio": _ratio(ol.cer, ul.cer), "first_word_cer_ratio": _ratio(of.cer, uf.cer),
                "first_word_aligned_cer": _rate(oa),
-               "first_word_aligned_cer_ratio": _ratio(oa.cer, ua.cer)}
+               "first_word_aligned_cer_ratio": _ratio(oa.cer, ua.cer),
+               "within_text_sd": _within_text(out)}
         for stat in ("slant", "x_height", "letter_width"):
             to_prime = abs(getattr(o, stat) - getattr(prime, stat))
             to_unprimed = abs(getattr(o, stat) - getattr(u_stats, stat))
@@ -301,6 +320,7 @@ def evaluate_presets(args, progress) -> dict:
     return {"mode": "presets", "presets": len(rows), "phrases": len(phrases),
             "repeats": args.repeats, "candidates": k, "bias": args.bias, "seed": args.seed,
             "judge": str(judge_path), "unprimed": u_stats.to_dict(),
+            "unprimed_within_text_sd": u_within, "default_style": syn.default_style,
             "unprimed_cer": _rate(ul), "unprimed_first_word_cer": _rate(uf),
             "unprimed_first_word_aligned_cer": _rate(ua),
             "presets_slant_and_height_closer_to_prime": sum(

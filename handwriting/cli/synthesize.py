@@ -20,7 +20,9 @@ def add_parser(sub) -> None:
     synth.add_argument("--out-dir", help="batch mode: folder for 0001.ext, 0002.ext, ...")
     synth.add_argument("--format", choices=("svg", "inkml", "json", "png"), default="svg")
     synth.add_argument("--bias", type=float, default=0.75, help="neatness (Graves §5.4)")
-    synth.add_argument("--style", help="a shipped style preset name")
+    synth.add_argument("--style", help="a shipped style preset name (default: tidy, the most "
+                                        "legible; 'none': the model's own hand, a new one "
+                                        "each line)")
     synth.add_argument("--prime", help="an ink file to use as the style (Graves §5.5)")
     synth.add_argument("--prime-text", help="the text written in --prime")
     synth.add_argument("--seed", type=int, default=None)
@@ -69,7 +71,7 @@ def _style(syn, args):
         if not args.prime_text:
             raise ValueError("--prime needs --prime-text, the text written in the priming ink")
         return syn.style_from_ink(read_ink(args.prime), args.prime_text, name=Path(args.prime).stem)
-    return syn.style(args.style) if args.style else None
+    return syn.style(args.style or syn.default_style)
 
 
 def _write(inks, path: Path, args=None) -> None:

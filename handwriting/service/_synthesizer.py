@@ -13,6 +13,7 @@ from handwriting.checkpoint import CheckpointError, config_from, read_checkpoint
 from handwriting.ink import Ink
 from handwriting.models.configs import SynthesizerConfig
 from handwriting.models.torch_load import load_torch_net, set_torch_threads
+from handwriting.presets import UNPRIMED, default_style
 from handwriting.results import (
     SynthesisChunk,
     SynthesisPlan,
@@ -52,6 +53,8 @@ class Synthesizer:
         # What the NumPy and Numba engines sample with (`sample_stream`); no torch needed.
         self.weights = FastWeights.from_state(self._state, self.config)
         self.styles = dict(styles or {})
+        # what the CLI and the app write in when no style is asked for (`presets.DEFAULT_STYLE`)
+        self.default_style = default_style(self.styles)
         self.candidates = self._check_candidates(candidates)
         self._reader = reader
 
@@ -103,13 +106,16 @@ class Synthesizer:
         return SynthesisPlan(tuple(lines), dropped)
 
     def style(self, style) -> object | None:
-        """A `Style` from a preset name, a `Style`, or None (unprimed)."""
+        """A `Style` from a preset name, a `Style`, or None or "none" (unprimed: the
+        model's own hand, a new one each line)."""
         from handwriting.results import Style
 
         if style is None or isinstance(style, Style):
             return style
+        if style == UNPRIMED:
+            return None
         if style not in self.styles:
-            names = ", ".join(sorted(self.styles)) or "none shipped"
+            names = ", ".join([*sorted(self.styles), UNPRIMED])
             raise ValueError(f"unknown style {style!r}; available: {names}")
         return self.styles[style]
 

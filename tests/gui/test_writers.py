@@ -217,3 +217,26 @@ def test_the_app_writes_in_a_preset_from_the_command_line(db, tmp_path, capsys):
                  str(report), "--screenshot", str(tmp_path / "s.png")]) == 0
     got = json.loads(report.read_text())
     assert got["synthesized_text"] == "the box" and got["synthesized_points"] > 0
+
+
+def test_a_new_user_writes_in_the_default_hand_and_can_ask_for_none(
+        db, qtbot, messages, monkeypatch, tmp_path):
+    """With no saved choice the app writes in `presets.DEFAULT_STYLE` (one legible hand for
+    every line), as the CLI does; "None" and `--style none` give the model's own hand."""
+    from gui.app import main
+    from gui.main_window import MainWindow
+    from handwriting.presets import DEFAULT_STYLE
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    sent = []
+    monkeypatch.setattr(win.workers, "synthesize",
+                        lambda text, bias, style, prime, *a, **k: sent.append(style) or 1)
+    assert win.write_text("the box", speed="instant")  # before the presets are listed
+    qtbot.waitUntil(lambda: not win.workers.loading, timeout=MODEL_TIMEOUT_MS)
+    assert win.write_panel.style() == DEFAULT_STYLE
+    choose(win, NO_STYLE)
+    assert win.write_text("the box", speed="instant")
+    assert sent == [DEFAULT_STYLE, None]
+    assert main(["--style", "none", "--text", "ab", "--seed", "1",
+                 "--screenshot", str(tmp_path / "n.png")]) == 0

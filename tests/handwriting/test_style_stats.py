@@ -231,9 +231,25 @@ def test_cli_presets_compares_each_preset_with_its_prime_and_unprimed(tiny_model
     assert result["mode"] == "presets" and result["presets"] == len(result["per_preset"]) >= 1
     row = result["per_preset"][0]
     assert len(row["prime_used_text"]) <= len(row["prime_text"])  # the prime's last words
+    assert result["default_style"] == "tidy"
+    assert set(result["unprimed_within_text_sd"]) <= {"slant", "x_height", "letter_width"}
     for stat in ("slant", "x_height", "letter_width"):
         assert row[f"{stat}_closer_to_prime"] == (row[f"{stat}_to_prime"]
                                                   < row[f"{stat}_to_unprimed"])
+
+
+def test_within_text_spread_is_zero_for_one_hand_and_grows_with_a_new_hand_a_line():
+    from handwriting.cli.style import Written, _within_text
+
+    ink = hershey_ink(TEXT)
+    same = Written([ink, ink, ink], [TEXT] * 3, [TEXT] * 3, [True, False, False])
+    assert _within_text([same]) == {"slant": 0.0, "x_height": 0.0, "letter_width": 0.0}
+    lean = geometry.shear(ink, 0.4)
+    mixed = Written([ink, lean], [TEXT] * 2, [TEXT] * 2, [True, False])
+    got = _within_text([same, mixed])  # the mean over texts of each text's spread
+    slants = [style_stats(i, TEXT).slant for i in (ink, lean)]
+    assert got["slant"] == pytest.approx(np.std(slants) / 2, abs=1e-4)
+    assert got["slant"] > 0.05
 
 
 @pytest.mark.parametrize("extra, message", [

@@ -248,6 +248,42 @@ def test_cli_synthesize_single_and_batch(tmp_path, tiny_synth_checkpoint, capsys
     assert err[-1] == "handwriting: error: text is empty: nothing to write"
 
 
+def test_cli_writes_in_the_default_hand_unless_asked_for_none(tmp_path, tiny_synth_checkpoint,
+                                                              capsys):
+    """Without --style the CLI primes every line with `presets.DEFAULT_STYLE` (one hand per
+    text, the most legible preset); `--style none` asks for the model's own hand."""
+    from handwriting.cli import main
+    from handwriting.formats import read_ink
+    from handwriting.presets import DEFAULT_STYLE, UNPRIMED
+
+    def write(*extra: str):
+        out = tmp_path / f"{len(list(tmp_path.iterdir()))}.json"
+        assert main(["synthesize", "ab cd", "-o", str(out), "--seed", "3", "--format", "json",
+                     "--candidates", "1", "--model", str(tiny_synth_checkpoint), *extra]) == 0
+        return read_ink(out).coords()
+
+    default, tidy, none = write(), write("--style", DEFAULT_STYLE), write("--style", UNPRIMED)
+    np.testing.assert_array_equal(default, tidy)
+    assert default.shape != none.shape or not np.allclose(default, none)
+    assert main(["synthesize", "ab", "-o", str(tmp_path / "x.svg"), "--style", "nope",
+                 "--model", str(tiny_synth_checkpoint)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "unknown style 'nope'" in err and UNPRIMED in err
+
+
+def test_the_service_names_its_default_hand_and_none_is_unprimed(tiny_synth_checkpoint):
+    from handwriting.presets import DEFAULT_STYLE, default_style
+
+    syn = _tiny_service()
+    assert syn.style("none") is None and syn.style(None) is None
+    assert syn.default_style is None  # no presets: unprimed
+    shipped = Synthesizer.from_checkpoint(tiny_synth_checkpoint)  # the shipped presets
+    assert shipped.default_style == DEFAULT_STYLE
+    assert shipped.style(shipped.default_style) is shipped.styles[DEFAULT_STYLE]
+    assert default_style({DEFAULT_STYLE: 1, "x": 2}) == DEFAULT_STYLE
+    assert default_style({"x": 2}) is None  # no such preset shipped: unprimed
+
+
 def test_cli_legibility_repeats_each_phrase_with_its_own_seed(tmp_path, tiny_synth_checkpoint,
                                                               capsys):
     from handwriting.cli import main
@@ -263,6 +299,7 @@ def test_cli_legibility_repeats_each_phrase_with_its_own_seed(tmp_path, tiny_syn
     assert [s["text"] for s in result["samples"]] == ["ab", "cd", "ab", "cd"]
     assert 0 <= result["cer"] and result["cer"] == pytest.approx(
         sum(result["cer_per_repeat"]) / 2, abs=1e-3)  # each repeat: the same characters
+    assert result["style"] == "tidy"  # the CLI's default hand, measured by default
     assert main([*args, "--repeats", "0"]) == 2
     assert "--repeats must be at least 1, got 0" in capsys.readouterr().err
 
