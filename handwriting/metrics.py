@@ -16,6 +16,8 @@ class ErrorCounts:
     word_errors: int = 0
     words: int = 0
     lines: int = 0
+    digit_errors: int = 0  # digits of the references substituted or deleted (`digit_errors`)
+    digits: int = 0
 
     def add(self, ref: str, hyp: str) -> None:
         self.char_errors += Levenshtein.distance(ref, hyp)
@@ -24,6 +26,14 @@ class ErrorCounts:
         self.word_errors += Levenshtein.distance(ref_w, hyp_w)
         self.words += len(ref_w)
         self.lines += 1
+        errors, digits = digit_errors(ref, hyp)
+        self.digit_errors += errors
+        self.digits += digits
+
+    @property
+    def digit_error_rate(self) -> float | None:
+        """The share of the references' digits misread or lost; None without digits."""
+        return self.digit_errors / self.digits if self.digits else None
 
     def add_missing(self, ref: str) -> None:
         """A line the system could not read counts as fully wrong."""
@@ -36,6 +46,16 @@ class ErrorCounts:
     @property
     def wer(self) -> float:
         return self.word_errors / max(self.words, 1)
+
+
+def digit_errors(ref: str, hyp: str) -> tuple[int, int]:
+    """(digits of `ref` that one minimal edit alignment with `hyp` substitutes or deletes,
+    digits in `ref`): how well numbers are read, which the CER of mostly-letter text hides."""
+    digits = sum(c.isdigit() for c in ref)
+    if not digits:
+        return 0, 0
+    return sum(op.tag in ("replace", "delete") and ref[op.src_pos].isdigit()
+               for op in Levenshtein.editops(ref, hyp)), digits
 
 
 def error_rates(pairs: Iterable[tuple[str, str]]) -> ErrorCounts:

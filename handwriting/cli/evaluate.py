@@ -21,6 +21,8 @@ def add_parser(sub) -> None:
     erec.add_argument("--split", default="testset_v")
     erec.add_argument("--decoder", choices=("greedy", "beam"), default=None)
     erec.add_argument("--model", dest="checkpoint", default=None, help="checkpoint (default: shipped)")
+    erec.add_argument("--with-digits", action="store_true",
+                      help="only the lines whose transcription holds a digit (how numbers read)")
     erec.add_argument("--json", action="store_true")
     erec.set_defaults(handler=cmd_evaluate_recognizer)
     legibility.add_parser(esub)
@@ -46,8 +48,12 @@ def cmd_evaluate_recognizer(args) -> int:
     decoder = args.decoder or rec.default_decoder
     ds = load_iam_ondb(args.iam_ondb, progress=sys.stderr.isatty())
     lines, unscored = ds.evaluation_lines(args.split)
+    if args.with_digits:
+        lines = [ln for ln in lines if any(c.isdigit() for c in ln.text)]
+        unscored = [e for e in unscored if any(c.isdigit() for c in e.get("text", ""))]
     if not lines:
-        raise ValueError(f"split {args.split!r} has no lines in {args.iam_ondb or 'the default path'}")
+        raise ValueError(f"split {args.split!r} has no lines{' with digits' if args.with_digits else ''} "
+                         f"in {args.iam_ondb or 'the default path'}")
     t0 = time.perf_counter()
     counts = ErrorCounts()
     order = sorted(range(len(lines)), key=lambda i: lines[i].ink.num_points)
@@ -60,6 +66,8 @@ def cmd_evaluate_recognizer(args) -> int:
         reasons[e["reason"]] = reasons.get(e["reason"], 0) + 1
     result = {"split": args.split, "lines": counts.lines, "cer": round(counts.cer, 5),
               "wer": round(counts.wer, 5), "decoder": decoder,
+              "digits": counts.digits, "digit_error_rate": _rate(counts.digit_error_rate),
+              "with_digits": args.with_digits,
               "seconds": round(time.perf_counter() - t0, 2),
               "unscored_lines": len(unscored), "unscored_reasons": reasons,
               "model": str(rec.path)}
@@ -69,6 +77,10 @@ def cmd_evaluate_recognizer(args) -> int:
         print(f"{args.split}: CER {100 * counts.cer:.2f} %  WER {100 * counts.wer:.2f} %  "
               f"({counts.lines} lines, {decoder}, {result['seconds']} s)")
     return 0
+
+
+def _rate(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def cmd_evaluate_synthesizer(args) -> int:

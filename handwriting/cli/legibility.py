@@ -156,6 +156,8 @@ def cmd_evaluate_legibility(args) -> int:
     reader = args.recognizer or models_dir() / "recognizer.pt"
     result = {"phrases": len(phrases), "repeats": args.repeats, "cer": round(counts.cer, 4),
               "wer": round(counts.wer, 4), "cer_per_repeat": per_repeat,
+              "digits": counts.digits, "digit_error_rate": (
+                  None if counts.digit_error_rate is None else round(counts.digit_error_rate, 4)),
               "first_word_cer": round(first.cer, 4),
               "first_word_aligned_cer": round(first_aligned.cer, 4),
               "bias": args.bias, "style": args.style_used or UNPRIMED, "seed": args.seed,

@@ -35,3 +35,17 @@ def test_first_word_counts_sum_over_lines_and_differ_from_first_tokens_on_merges
         tokens.add(ref.split()[0], hyp.split()[0])
     assert aligned.cer == pytest.approx(2 / 5)
     assert tokens.cer == pytest.approx((10 + 2) / 5)  # the first tokens charge the merge
+
+
+def test_digit_errors_count_the_references_digits_substituted_or_lost():
+    from handwriting.metrics import ErrorCounts, digit_errors
+
+    assert digit_errors("at 7:45 on 8:15", "at Feys on s5") == (5, 6)  # the last 5 is read
+    assert digit_errors("room 406", "room 406") == (0, 3)
+    assert digit_errors("no numbers", "mo numbers") == (0, 0)
+    assert digit_errors("24", "2L") == (1, 2) and digit_errors("24", "224") == (0, 2)
+    counts = ErrorCounts()
+    assert counts.digit_error_rate is None
+    counts.add("meet at 42", "meet at F2")
+    counts.add("plain text", "plain text")
+    assert (counts.digit_errors, counts.digits, counts.digit_error_rate) == (1, 2, 0.5)
