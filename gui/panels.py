@@ -211,9 +211,10 @@ class WritePanel(QWidget):
         self.bias_slider.valueChanged.connect(self.on_bias_changed)
         self.style_combo = QComboBox()
         self.style_combo.setToolTip(
-            "Whose handwriting to imitate. A stored writer (File > Handwriting Samples) is "
-            "imitated from their samples, and their writing is read with the recognizer "
-            "adapted to them when there is one (the status bar says which).")
+            "Whose handwriting to imitate. tidy (the first choice) is the most legible hand; "
+            "None is the model's own, a new one for each line. A stored writer (File > "
+            "Handwriting Samples) is imitated from their samples, and their writing is read "
+            "with the recognizer adapted to them when there is one (the status bar says which).")
         self._presets: tuple[str, ...] = ()
         self._writers: tuple[str, ...] = ()
         self._shown_style = ""
