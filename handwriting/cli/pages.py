@@ -105,7 +105,8 @@ def app_paragraph(lines: list[Ink]) -> tuple[Ink, list[int]]:
 
 def evaluate_paragraphs(synthesizer, tries: int, seed: int = 0) -> dict:
     """`tries` paragraphs of 2-6 phrases (the shipped legibility phrases) synthesized and
-    laid out as the app lays out typed text: how many are grouped into their lines exactly."""
+    laid out as the app lays out typed text, in the hand the app writes in by default
+    (`presets.DEFAULT_STYLE`): how many are grouped into their lines exactly."""
     from handwriting.grouping import group_lines
     from handwriting.phrases import read_phrases
 
@@ -114,7 +115,8 @@ def evaluate_paragraphs(synthesizer, tries: int, seed: int = 0) -> dict:
     right = 0
     for k in range(tries):
         texts = [phrases[i] for i in rng.choice(len(phrases), size=int(rng.integers(2, 7)))]
-        page, counts = app_paragraph(synthesizer.write("\n".join(texts), seed=seed + k))
+        page, counts = app_paragraph(synthesizer.write("\n".join(texts), seed=seed + k,
+                                                       style=synthesizer.default_style))
         starts = np.cumsum([0, *counts])
         truth = [list(range(a, b)) for a, b in zip(starts[:-1], starts[1:], strict=True)]
         right += group_lines(page) == truth

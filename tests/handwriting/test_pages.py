@@ -164,13 +164,21 @@ def test_paragraphs_laid_out_as_the_app_lays_out_typed_text():
     from handwriting.geometry import normalize
 
     class Hershey:  # stands in for the synthesizer: lines in writing heights from (0, 0)
-        def write(self, text, seed=None):
+        default_style = "tidy"
+
+        def __init__(self):
+            self.styles = []
+
+        def write(self, text, seed=None, style=None):
+            self.styles.append(style)
             return [normalize(hershey_ink(t)) for t in text.split("\n")]
 
     page, counts = app_paragraph(Hershey().write("one line\nand another"))
     assert [len(s) for s in page_lines(page)] == counts
     assert page.bounds()[3] > 2.4  # the second line a pitch down
-    assert evaluate_paragraphs(Hershey(), 5) == {"paragraphs": 5, "paragraphs_right": 5}
+    writer = Hershey()
+    assert evaluate_paragraphs(writer, 5) == {"paragraphs": 5, "paragraphs_right": 5}
+    assert writer.styles == ["tidy"] * 5  # in the hand the app writes in by default
 
 
 def test_cli_reads_unknown_units_with_a_one_line_warning(tmp_path, capsys, shipped):
