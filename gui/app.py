@@ -100,15 +100,12 @@ def light_palette() -> QPalette:
 APP_THREADS = 2  # threads per model process
 
 
-
 def shipped_presets() -> list[str]:
     """The names of the style presets beside the shipped synthesizer (`styles.npz`), read
     without loading the model (the synthesizer's process lists them once it has loaded)."""
-    from handwriting.presets import load_styles
-    from handwriting.results import models_dir
+    from handwriting.presets import shipped_style_names
 
-    path = models_dir() / "styles.npz"
-    return sorted(load_styles(path)) if path.is_file() else []
+    return shipped_style_names()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,15 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         host.dock.tabs.setCurrentIndex(("recognition", "synthesis", "lab").index(args.insight))
     if args.style is not None:
         from gui.panels import NO_STYLE
-        from handwriting.presets import UNPRIMED
-        from handwriting.results import models_dir
+        from handwriting.presets import UNPRIMED, shipped_styles_path
 
         presets = shipped_presets()
         if args.style.lower() == UNPRIMED:
             window.write_panel.request_style(NO_STYLE)
         elif args.style not in presets:
             print(f"handwriting-app: error: no style preset {args.style!r} in "
-                  f"{models_dir() / 'styles.npz'}; available: {', '.join([*presets, UNPRIMED])}",
+                  f"{shipped_styles_path()}; available: {', '.join([*presets, UNPRIMED])}",
                   file=sys.stderr)
             window.close()
             window.deleteLater()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handwriting.results import Style
+from handwriting.results import Style, models_dir
 
 # The hand written when no style is asked for (the CLI, the app, `evaluate legibility`): one
 # hand for every line of a text, and the most legible preset. Without a style the model
@@ -25,6 +25,17 @@ UNPRIMED = "none"  # the style name that asks for the model's own hand (a new on
 def default_style(styles) -> str | None:
     """`DEFAULT_STYLE` when `styles` (names) has it, else None (unprimed)."""
     return DEFAULT_STYLE if DEFAULT_STYLE in styles else None
+
+
+def shipped_styles_path() -> Path:
+    """Where the shipped presets live: `styles.npz` beside the shipped synthesizer."""
+    return models_dir() / "styles.npz"
+
+
+def shipped_style_names() -> list[str]:
+    """The shipped presets' names, read without loading a model ([] when none are shipped)."""
+    path = shipped_styles_path()
+    return sorted(load_styles(path)) if path.is_file() else []
 
 
 def save_styles(styles: list[Style], path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from handwriting.cli.common import synthesizer
 from handwriting.phrases import PHRASE_LISTS, read_phrases
-from handwriting.presets import UNPRIMED
+from handwriting.presets import UNPRIMED, default_style, shipped_style_names
 
 
 def add_parser(esub) -> None:
@@ -95,15 +95,6 @@ def _written_via_cli(args, k: int, phrases: list[str], seeds: list[int]):
         yield phrase, seed, [(phrase, read[f], "unknown")]
 
 
-def _shipped_default() -> str | None:
-    """The default hand among the shipped presets (what the CLI writes in without --style)."""
-    from handwriting.presets import default_style, load_styles
-    from handwriting.results import models_dir
-
-    path = models_dir() / "styles.npz"
-    return default_style(load_styles(path)) if path.is_file() else None
-
-
 def cmd_evaluate_legibility(args) -> int:
     from collections import Counter
 
@@ -124,7 +115,8 @@ def cmd_evaluate_legibility(args) -> int:
     k = DEFAULT_CANDIDATES if args.candidates is None else args.candidates
     syn = None if via_cli else synthesizer(args)
     # no --style: the default hand, as `handwriting synthesize` writes (presets.DEFAULT_STYLE)
-    args.style_used = args.style or (syn.default_style if syn is not None else _shipped_default())
+    args.style_used = args.style or (syn.default_style if syn is not None
+                                     else default_style(shipped_style_names()))
     rec = None if via_cli else Recognizer.from_checkpoint(args.recognizer)
     t0 = time.perf_counter()
     counts, samples, per_repeat, collapsed = ErrorCounts(), [], [], []

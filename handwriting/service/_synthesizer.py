@@ -74,11 +74,11 @@ class Synthesizer:
                         styles_path: str | Path | None = None, **kw) -> Synthesizer:
         """Load a checkpoint (default: shipped `models/synthesizer.pt`) and the style presets
         beside it (`models/styles.npz`) when present."""
-        from handwriting.presets import load_styles
+        from handwriting.presets import load_styles, shipped_styles_path
 
         path = Path(path) if path else models_dir() / "synthesizer.pt"
         ckpt = read_checkpoint(path, "synthesizer")
-        styles_path = Path(styles_path) if styles_path else models_dir() / "styles.npz"
+        styles_path = Path(styles_path) if styles_path else shipped_styles_path()
         styles = load_styles(styles_path) if styles_path.is_file() else {}
         return cls(ckpt, path, styles, **kw)
 
