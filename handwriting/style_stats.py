@@ -188,3 +188,18 @@ def per_statistic(outputs: np.ndarray, own: np.ndarray,
         out[name] = {"closer_fraction": round(float(closer[ok].mean()), 4) if ok.any() else None,
                      "correlation": round(r, 4) if np.isfinite(r) else None}
     return out
+
+
+def own_ink_fidelity(lines_per_writer: Sequence[Sequence[StyleStats]],
+                     spread: np.ndarray) -> list[dict]:
+    """`fidelity` of the writers' own ink: each writer's lines split into alternate halves
+    (lines 0, 2, 4, ... and 1, 3, 5, ...), the first half's mean scored as the output and the
+    second half's as the writer's own. What the test gives real handwriting, that is a perfect
+    imitation of each writer: the ceiling against which `fidelity` of synthesized ink reads.
+    Writers with fewer than two lines are left out (one row per writer kept, in order)."""
+    kept = [ls for ls in lines_per_writer if len(ls) >= 2]
+    if len(kept) < 2:
+        raise ValueError(f"{len(kept)} writers have two lines or more; need at least 2")
+    first = np.stack([mean_stats(ls[0::2]).vector() for ls in kept])
+    second = np.stack([mean_stats(ls[1::2]).vector() for ls in kept])
+    return fidelity(first, second, spread)

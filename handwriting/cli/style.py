@@ -158,6 +158,10 @@ def _rate(counts) -> float:
     return round(counts.cer, 4)
 
 
+def _percent(fraction: float | None) -> str:
+    return "n/a" if fraction is None else f"{100 * fraction:.0f} %"
+
+
 def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 3) if b > 0 else None
 
@@ -193,6 +197,7 @@ def evaluate_writers(args, progress) -> dict:
         SHAPE_STATS,
         fidelity,
         mean_stats,
+        own_ink_fidelity,
         per_statistic,
         population_spread,
         style_stats,
@@ -210,6 +215,7 @@ def evaluate_writers(args, progress) -> dict:
         raise ValueError(f"split {args.split!r} has {len(writers)} forms with two usable "
                          f"lines in {args.iam_ondb or 'the default path'}; need at least 2")
     rows, primed_all, unprimed_all, own, primed, unprimed = [], [], [], [], [], []
+    own_lines = []  # each writer's own lines' stats, for the test's ceiling
     for w, (form, prime, others) in enumerate(writers):
         own_stats = []
         for ln in others:
@@ -224,6 +230,7 @@ def evaluate_writers(args, progress) -> dict:
         primed_all.append(p)
         unprimed_all.append(u)
         own.append(mean_stats(own_stats))
+        own_lines.append(own_stats)
         primed.append(_stats([p]))
         unprimed.append(_stats([u]))
         pc, uc = _counts([p])[0], _counts([u])[0]
@@ -243,6 +250,9 @@ def evaluate_writers(args, progress) -> dict:
                  for (name, p), u in zip(per_statistic(primed_v, own_v).items(),
                                          per_statistic(unprimed_v, own_v).values(), strict=True)}
     fid_p, fid_u = fidelity(primed_v, own_v, spread), fidelity(unprimed_v, own_v, spread)
+    # the test's ceiling: the writers' own lines, one half scored against the other
+    fid_own = (own_ink_fidelity(own_lines, spread)
+               if sum(len(ls) >= 2 for ls in own_lines) >= 2 else [])
     for i, (row, fp, fu) in enumerate(zip(rows, fid_p, fid_u, strict=True)):
         row["fidelity_primed"] = {**fp, "nearest": writers[fp["nearest"]][0],
                                   "nearest_is_self": fp["nearest"] == i}
@@ -260,6 +270,9 @@ def evaluate_writers(args, progress) -> dict:
                     "the prime)",
         "primed_closer_fraction": round(sum(r["closer"] for r in fid_p) / n, 4),
         "unprimed_closer_fraction": round(sum(r["closer"] for r in fid_u) / n, 4),
+        "own_ink_closer_fraction": (round(sum(r["closer"] for r in fid_own) / len(fid_own), 4)
+                                    if fid_own else None),
+        "own_ink_writers": len(fid_own),
         "primed_nearest_self_fraction": round(
             sum(r["fidelity_primed"]["nearest_is_self"] for r in rows) / n, 4),
         "unprimed_nearest_self_fraction": round(
@@ -356,7 +369,8 @@ def cmd_evaluate_style(args: argparse.Namespace) -> int:
                   f"{r['slant_closer_to_prime']}, x-height: {r['x_height_closer_to_prime']}")
     else:
         print(f"style: {100 * result['primed_closer_fraction']:.0f} % of {result['forms']} "
-              f"writers closer to their own ink (unprimed {100 * result['unprimed_closer_fraction']:.0f} %); "
+              f"writers closer to their own ink (unprimed {100 * result['unprimed_closer_fraction']:.0f} %, "
+              f"the writers' own lines {_percent(result['own_ink_closer_fraction'])}); "
               f"CER primed {100 * result['primed_cer']:.1f} %, unprimed "
               f"{100 * result['unprimed_cer']:.1f} %")
     return 0

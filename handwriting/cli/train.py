@@ -20,6 +20,10 @@ def _add_train_args(p: argparse.ArgumentParser, out_default: str) -> None:
     p.add_argument("--resume", action="store_true", help="continue exactly from OUT/last.pt")
     p.add_argument("--init-from", metavar="CHECKPOINT",
                    help="start from these weights (e.g. the shipped model)")
+    p.add_argument("--init-matching", action="store_true",
+                   help="with --init-from: build the network from this command's architecture "
+                        "flags and load only the weights whose names and shapes match (to "
+                        "change the front-end or add a layer); the rest start fresh")
     for f in fields(TrainConfig):
         if f.name in ("out",):
             continue
@@ -118,7 +122,7 @@ def _train(args, kind: str, make_task) -> int:
         if args.resume:
             trainer.resume(out / "last.pt")
         elif args.init_from:
-            init_from(task.model, args.init_from, kind)
+            init_from(task.model, args.init_from, kind, matching=args.init_matching)
         print(json.dumps(_final(trainer.fit())))
     finally:
         trainer.close()
@@ -136,7 +140,9 @@ def cmd_train_recognizer(args) -> int:
                                      conv_layers=args.conv_layers, dropout=args.dropout)
         standardizer = None
         if ckpt is not None:
-            model_cfg = config_from(ckpt["source_path"], RecognizerConfig, ckpt["model_config"])
+            if not (args.init_matching and args.init_from and not args.resume):
+                model_cfg = config_from(ckpt["source_path"], RecognizerConfig,
+                                        ckpt["model_config"])
             standardizer = Standardizer.from_dict(ckpt["standardizer"])
         return RecognizerTask(train, val, model_cfg,
                               augment=None if args.no_augment else Augment(), seed=args.seed,
@@ -155,8 +161,9 @@ def cmd_train_synthesizer(args) -> int:
                                       window_gaussians=args.window_gaussians)
         offset_scale = None
         if ckpt is not None:
-            model_cfg = config_from(ckpt["source_path"], SynthesizerConfig,
-                                    ckpt["model_config"])
+            if not (args.init_matching and args.init_from and not args.resume):
+                model_cfg = config_from(ckpt["source_path"], SynthesizerConfig,
+                                        ckpt["model_config"])
             offset_scale = ckpt["offset_scale"]
         return SynthesizerTask(train, val, model_cfg, offset_scale=offset_scale,
                                data_info=data_info)

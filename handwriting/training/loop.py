@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -271,9 +272,22 @@ def truncate_log(path: Path, step: int) -> None:
     os.replace(tmp, path)
 
 
-def init_from(model: nn.Module, path: str | Path, kind: str) -> dict:
-    """Start from existing weights (e.g. the shipped model); returns the checkpoint."""
+def init_from(model: nn.Module, path: str | Path, kind: str, matching: bool = False) -> dict:
+    """Start from existing weights (e.g. the shipped model); returns the checkpoint. With
+    `matching`, the model may differ from the checkpoint's (another front-end, another
+    layer): only the weights whose names and shapes agree are loaded, the rest keep their
+    fresh initialization, and the fresh ones are listed on stderr."""
     ckpt = load_checkpoint(path, kind)
     state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+    if matching:
+        own = model.state_dict()
+        state = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+        fresh = [k for k in own if k not in state]
+        if len(state) == 0:
+            raise ValueError(f"{path}: no weight matches this network's names and shapes")
+        print(f"init from {path}: {len(state)} tensors loaded, {len(fresh)} fresh: "
+              + ", ".join(fresh), file=sys.stderr)
+        model.load_state_dict(state, strict=False)
+        return ckpt
     model.load_state_dict(state)
     return ckpt

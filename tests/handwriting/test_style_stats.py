@@ -13,8 +13,10 @@ from handwriting import geometry
 from handwriting.ink import Ink, InkError, Stroke
 from handwriting.style_stats import (
     SHAPE_STATS,
+    StyleStats,
     fidelity,
     mean_stats,
+    own_ink_fidelity,
     per_statistic,
     population_spread,
     style_distance,
@@ -212,6 +214,11 @@ def test_cli_writers_on_a_fake_dataset(fake_iam_ondb, tiny_models, tmp_path, cap
                 "unprimed_cer", "primed_first_word_cer", "primed_nearest_self_fraction",
                 "primed_moves_towards_writer_fraction"):
         assert 0.0 <= result[key] <= 1.0 or key.endswith("cer")
+    ceiling = result["own_ink_closer_fraction"]  # the writers' own lines, half against half
+    assert ceiling is None or 0.0 <= ceiling <= 1.0
+    two_lines = sum(r["own_lines"] >= 2 for r in result["per_writer"])
+    assert result["own_ink_writers"] == (two_lines if two_lines >= 2 else 0)
+    assert (ceiling is None) == (result["own_ink_writers"] == 0)
     rows = result["per_writer"]
     assert [r["form"] for r in rows] == ["a01-000u", "a01-001w"]  # forms with 2+ lines, in order
     assert all(r["prime_line"].startswith(r["form"]) and r["own_lines"] >= 1 for r in rows)
@@ -313,3 +320,25 @@ def test_cli_search_proposes_one_trainset_line_per_direction(fake_iam_ondb, tiny
     for p in result["proposal"]:
         assert p["line"] is None or p["line"] in trainset
     assert result["command"].startswith("handwriting data styles ")
+
+
+def test_own_ink_fidelity_scores_real_writers_half_against_half():
+    """The test's ceiling: each writer's lines split in alternate halves. Writers whose lines
+    agree pass it, a writer whose halves disagree does not, one-line writers are left out."""
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(5, len(SHAPE_STATS)))
+    names = list(StyleStats.__dataclass_fields__)
+
+    def line(v: np.ndarray) -> StyleStats:
+        values = dict(zip(SHAPE_STATS, v, strict=True))
+        return StyleStats(**{n: float(values.get(n, np.nan)) for n in names})
+
+    writers = [[line(c + 0.02 * rng.normal(size=c.shape)) for _ in range(4)] for c in centres]
+    spread = population_spread(centres)
+    rows = own_ink_fidelity(writers + [[line(centres[0])]], spread)  # the last: one line
+    assert len(rows) == 5 and all(r["closer"] for r in rows)
+    mixed = [line(centres[0]), line(centres[1])] * 2  # alternate lines from two hands
+    rows = own_ink_fidelity([*writers[2:], mixed], spread)
+    assert not rows[-1]["closer"]
+    with pytest.raises(ValueError):
+        own_ink_fidelity([writers[0], [line(centres[1])]], spread)

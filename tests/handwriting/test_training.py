@@ -254,6 +254,19 @@ def test_cli_trains_refuses_to_overwrite_resumes_and_inits(fake_iam_ondb, tmp_pa
               .named_parameters()}
     assert all(torch.equal(new["state_dict"][n], src["state_dict"][n]) for n in params)
 
+    # --init-matching builds the network from the flags (a third stride-2 convolution here)
+    # and loads the weights whose names and shapes match: the rest start fresh
+    grown = tmp_path / "grown"
+    args = _train_args(fake_iam_ondb.root, grown, "--max-steps", "1", "--lr", "0",
+                       "--init-from", str(out / "last.pt"), "--init-matching",
+                       "--conv-layers", "3")
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "fresh: frontend.net.6.weight" in err
+    new = load_checkpoint(grown / "last.pt")
+    assert new["model_config"] == {**src["model_config"], "conv_layers": 3}
+    assert all(torch.equal(new["state_dict"][n], src["state_dict"][n]) for n in params)
+
 
 def test_cli_resume_keeps_the_runs_own_settings(fake_iam_ondb, tmp_path, capsys):
     """A bare `--resume` continues with the batch size and learning rate the run started
