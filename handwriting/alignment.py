@@ -1,7 +1,9 @@
 """Forced alignment of a known text to ink (CTC Viterbi, Graves et al. 2006 §4.1 / 2009):
 which frames, and so which ink points, write each character. Used to cut a priming style at
 a word boundary the pen really made (`word_start_strokes`), where gaps in the pen alone
-mislead: cursive writers leave wider gaps inside words than between them."""
+mislead: cursive writers leave wider gaps inside words than between them. `ctc_logprob`
+scores a text on frames over every alignment (the word fix after the beam search,
+`handwriting.wordfix`)."""
 
 from __future__ import annotations
 
@@ -47,6 +49,29 @@ def ctc_align(log_probs: np.ndarray, targets: Sequence[int]) -> np.ndarray | Non
             first[s // 2] = t  # walking back: the last write is the first emission
         s -= int(back[t, s])
     return first
+
+
+def ctc_logprob(log_probs: np.ndarray, targets: np.ndarray) -> float:
+    """ln p(targets | frames) summed over every CTC alignment (Graves et al. 2006, the forward
+    variables), blanks allowed at both ends; -inf when the frames cannot hold the targets."""
+    lp = np.asarray(log_probs, np.float64)
+    u = len(targets)
+    if u == 0:
+        return float(lp[:, 0].sum())
+    if len(lp) == 0:
+        return NEG_INF
+    labels = np.zeros(2 * u + 1, np.int64)
+    labels[1::2] = targets
+    skip = np.zeros(len(labels), bool)
+    skip[3::2] = labels[3::2] != labels[1:-2:2]
+    alpha = np.full(len(labels), NEG_INF)
+    alpha[0], alpha[1] = lp[0, 0], lp[0, labels[1]]
+    pad1, pad2 = np.full(1, NEG_INF), np.full(2, NEG_INF)
+    for t in range(1, len(lp)):
+        step = np.concatenate((pad1, alpha[:-1]))
+        jump = np.where(skip, np.concatenate((pad2, alpha[:-2])), NEG_INF)
+        alpha = np.logaddexp(np.logaddexp(alpha, step), jump) + lp[t, labels]
+    return float(np.logaddexp(alpha[-1], alpha[-2]))
 
 
 def word_start_strokes(char_frames: np.ndarray, text: str,

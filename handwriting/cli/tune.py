@@ -1,5 +1,6 @@
 """`handwriting tune decoder`: the beam search's LM weight and insertion bonus (and the word
-LM's terms), grid-searched on validation lines, never test lines."""
+LM's terms, and the word fix after the beam), grid-searched on validation lines, never test
+lines."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def add_parser(sub) -> None:
 
 def cmd_tune_decoder(args) -> int:
     """Grid search of LM weight and insertion bonus on validation lines (never test lines)."""
+    import dataclasses
     import itertools
 
     from handwriting.checkpoint import load_checkpoint, save_checkpoint
@@ -37,27 +39,38 @@ def cmd_tune_decoder(args) -> int:
         posteriors += rec.log_posteriors([ln.ink for ln in lines[i:i + 32]])
     results = []
 
-    def trial(s: DecoderSettings) -> None:
+    def trial(s: DecoderSettings) -> tuple[float, float, DecoderSettings]:
         counts = ErrorCounts()
         for ln, lp in zip(lines, posteriors, strict=True):
             counts.add(ln.text, rec.decode(lp, "beam", settings=s)[0].text)
-        results.append((counts.cer, s))
         print(json.dumps({"cer": round(counts.cer, 5), "wer": round(counts.wer, 5),
                           **s.__dict__}), file=sys.stderr)
+        return counts.cer, counts.wer, s
 
     # character LM first, then the word LM's terms around the best character-LM setting
     for width, lw, ib in itertools.product((8,), (0.3, 0.5, 0.7, 1.0), (0.0, 0.5, 1.0, 1.5, 2.0)):
-        trial(DecoderSettings(width, lw, ib))
-    char_best = min(results, key=lambda r: r[0])[1]
+        results.append(trial(DecoderSettings(width, lw, ib)))
+    char_best = min(results, key=lambda r: r[0])[2]
     for ww, oov, wb in itertools.product((0.1, 0.2, 0.3), (-3.0, -5.0, -8.0), (0.0, 1.0, 2.0)):
-        trial(DecoderSettings(char_best.beam_width, char_best.lm_weight,
-                              char_best.insertion_bonus, ww, oov, wb))
+        results.append(trial(DecoderSettings(char_best.beam_width, char_best.lm_weight,
+                                             char_best.insertion_bonus, ww, oov, wb)))
+    # the word fix after the beam (`wordfix`), around the best beam setting: chosen by word
+    # error rate, as it corrects words, among the settings that keep the character error rate
+    beam_cer, beam_wer, beam_best = min(results, key=lambda r: r[0])
+    fixes = []
+    grid = itertools.product((1, 2), (0.0, 0.25, 0.5), (8.0, 12.0, 16.0, 24.0))
+    for edits, fw, fb in grid if rec.word_lm is not None else ():
+        s = dataclasses.replace(beam_best, fix_max_edits=edits, fix_lm_weight=fw, fix_bonus=fb)
+        fixes.append(trial(s))
+    fixes = [f for f in fixes if f[0] <= beam_cer and f[1] < beam_wer]
+    best_fix = min(fixes, key=lambda f: f[1]) if fixes else None
     greedy = ErrorCounts()
     for ln, lp in zip(lines, posteriors, strict=True):
         greedy.add(ln.text, rec.decode(lp, "greedy")[0].text)
-    cer, best = min(results, key=lambda r: r[0])
+    cer, wer, best = best_fix if best_fix is not None else (beam_cer, beam_wer, beam_best)
     print(json.dumps({"split": args.split, "lines": len(lines), "greedy_cer": round(greedy.cer, 5),
-                      "best_cer": round(cer, 5), "best": best.__dict__}))
+                      "best_cer": round(cer, 5), "best_wer": round(wer, 5),
+                      "beam_cer": round(beam_cer, 5), "best": best.__dict__}))
     if args.write:
         ckpt = load_checkpoint(args.checkpoint, "recognizer")
         ckpt["decoder"] = {**best.__dict__, "tuned_on": f"{args.split}, {len(lines)} lines"}

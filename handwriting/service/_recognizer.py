@@ -39,6 +39,11 @@ class DecoderSettings:
     word_weight: float = 0.0  # word LM weight at word ends (0: character LM only)
     oov_penalty: float = 0.0  # added once per word outside the word LM's vocabulary
     word_bonus: float = 0.0  # added per finished word when the word LM is used
+    # after the beam: out-of-vocabulary words a typo from a vocabulary word (`wordfix`);
+    # fix_max_edits 0 turns it off
+    fix_max_edits: int = 0
+    fix_lm_weight: float = 0.5
+    fix_bonus: float = 16.0
 
 
 def _mismatch(path, exc: Exception) -> CheckpointError:
@@ -205,12 +210,27 @@ class Recognizer:
             return [greedy_hypothesis(log_probs, self.alphabet)]
         if decoder == "beam":
             s = settings or self.decoder_settings
-            return beam_search(log_probs, self.alphabet, beam_width=s.beam_width, lm=self.lm,
+            hyps = beam_search(log_probs, self.alphabet, beam_width=s.beam_width, lm=self.lm,
                                lm_weight=s.lm_weight, insertion_bonus=s.insertion_bonus,
                                lexicon=self.lexicon, nbest=nbest, complete=complete,
                                word_lm=self.word_lm, word_weight=s.word_weight,
                                oov_penalty=s.oov_penalty, word_bonus=s.word_bonus)
+            if s.fix_max_edits > 0 and self.word_lm is not None and hyps:
+                hyps = self._fixed(hyps, log_probs, s, complete)
+            return hyps
         raise ValueError(f"unknown decoder {decoder!r}; expected 'greedy' or 'beam'")
+
+    def _fixed(self, hyps: list[Hypothesis], log_probs: np.ndarray, s: DecoderSettings,
+               complete: bool) -> list[Hypothesis]:
+        """The best hypothesis with its near-miss non-words corrected (`wordfix`); the other
+        n-best entries follow it, less any that now read the same."""
+        from handwriting.wordfix import WordFix, correct
+
+        fix = WordFix(s.fix_max_edits, s.fix_lm_weight, s.fix_bonus)
+        first = correct(hyps[0], log_probs, self.alphabet, self.word_lm, fix, complete)
+        if first is hyps[0]:
+            return hyps
+        return [first, *(h for h in hyps[1:] if h.text != first.text)]
 
     def inspect(self, ink: Ink) -> Inspection:
         """Record cell states and gates of every LSTM layer and direction on `ink`."""
