@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from handwriting.figures.arrays import emitted_chars, ink_segments
-from handwriting.ink import Ink
+from handwriting.ink import Ink, Stroke
 from handwriting.results import Inspection, Recognition
 
 
@@ -84,17 +84,30 @@ class LineResult:
     error: str | None = None
 
 
+def line_key(strokes: tuple[Stroke, ...]) -> tuple[int, ...]:
+    """Identity of a line: its stroke objects (immutable, and held alive by the cache)."""
+    return tuple(id(s) for s in strokes)
+
+
 @dataclass(frozen=True)
 class RecognitionResult:
     seq: int
     lines: tuple[LineResult, ...]
     seconds: float  # time the worker spent on this request
+    # a page request's lines of writing (their strokes, top line first), else None
+    layout: tuple[tuple[Stroke, ...], ...] | None = None
 
 
 @dataclass(frozen=True)
 class RecognitionRequest:
+    """Lines to recognize; or, with `page`, a whole page: the worker groups it into lines
+    (in the recognizer's process, off the GUI thread) and recognizes those whose
+    `line_key` is not in `known` (the lines already read)."""
+
     seq: int
     lines: tuple[LineRequest, ...]
+    page: Ink | None = None
+    known: frozenset = frozenset()
 
 
 # The recognizer's view of one line, computed in the recognition worker for the insight

@@ -1,7 +1,9 @@
 """Live recognition: keeps the document's transcript in step with its ink. After every
-committed change (pen-up, erase, undo, open, typed ink) the strokes are grouped into lines
-(`handwriting.pages.page_lines`, as the CLI reads a page); lines whose strokes did not change keep their text (and the
-candidate the user chose), the others go to the recognition worker, latest request wins."""
+committed change (pen-up, erase, undo, open, typed ink) the page goes to the recognition
+worker, latest request wins: it is grouped into lines (`handwriting.grouping.group_lines`,
+as the CLI reads a page) in the recognizer's process, off the GUI thread, and the lines not
+read before are recognized; lines whose strokes did not change keep their text (and the
+candidate the user chose). Without a recognizer the lines are grouped here."""
 
 from __future__ import annotations
 
@@ -10,19 +12,14 @@ from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from gui.messages import LineRequest, RecognitionResult
+from gui.messages import RecognitionResult, line_key
 from gui.workers.models import ModelWorkers
 from handwriting.document import InkDocument, TranscriptLine
 from handwriting.edits import DocumentEvent
 from handwriting.ink import Stroke
-from handwriting.pages import line_ink, page_lines
+from handwriting.pages import page_lines
 
 CACHE_LINES = 256  # recognized lines kept for reuse (undo and redo bring strokes back)
-
-
-def line_key(strokes: tuple[Stroke, ...]) -> tuple[int, ...]:
-    """Identity of a line: its stroke objects (immutable, and held alive by the cache)."""
-    return tuple(id(s) for s in strokes)
 
 
 class LiveRecognition(QObject):
@@ -71,15 +68,19 @@ class LiveRecognition(QObject):
 
     @Slot()
     def on_request(self) -> None:
-        """Group the ink into lines and recognize the lines not seen before."""
+        """Ask the worker to group the page into lines and recognize the lines not seen
+        before (`on_recognized` takes the answer); without a recognizer, group it here."""
         ink = self.document.ink
-        self._layout = page_lines(ink)
-        self.changed = [s for s in self._layout if line_key(s) not in self._cache]
-        if self.changed and "recognizer" not in self.workers.errors:
-            self.workers.recognize([LineRequest(line_key(s), line_ink(s)) for s in self.changed])
-        else:
-            self.workers.cancel_recognition()
-            self._publish()
+        if "recognizer" not in self.workers.errors and not ink.is_empty:
+            self.workers.recognize_page(ink, frozenset(self._cache))
+            return
+        self.workers.cancel_recognition()
+        self._set_layout(page_lines(ink))
+        self._publish()
+
+    def _set_layout(self, layout: list[tuple[Stroke, ...]]) -> None:
+        self._layout = layout
+        self.changed = [s for s in layout if line_key(s) not in self._cache]
         self.lines_changed.emit()
 
     @Slot(object)
@@ -93,6 +94,8 @@ class LiveRecognition(QObject):
 
     @Slot(object)
     def on_recognized(self, result: RecognitionResult) -> None:
+        if result.layout is not None:
+            self._set_layout(list(result.layout))
         strokes = {line_key(s): s for s in self._layout}
         for line in result.lines:
             if line.error is not None:

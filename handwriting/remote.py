@@ -262,6 +262,9 @@ class RemoteRecognizer(RemoteProcess):
     def log_posteriors(self, inks: list[Ink]) -> list[np.ndarray]:
         return self.call("log_posteriors", inks)
 
+    def group_lines(self, ink: Ink) -> list[list[int]]:
+        return self.call("group_lines", ink)
+
     def decode(self, log_probs: np.ndarray, decoder: str | None = None, nbest: int = 5,
                settings: DecoderSettings | None = None, complete: bool = True
                ) -> list[Hypothesis]:

@@ -164,6 +164,13 @@ class ModelWorkers(QObject):
         self._recognize.emit(RecognitionRequest(self._seq, tuple(lines)))
         return self._seq
 
+    def recognize_page(self, page: Ink, known: frozenset) -> int:
+        """Queue a page: the worker groups it into lines and recognizes the lines whose
+        `line_key` is not in `known`; the result's `layout` holds the lines."""
+        self._seq += 1
+        self._recognize.emit(RecognitionRequest(self._seq, (), page, known))
+        return self._seq
+
     def cancel_recognition(self) -> None:
         """Make every request in flight stale (the ink changed and needs no new request)."""
         self._seq += 1

@@ -22,9 +22,11 @@ from gui.messages import (
     SaliencyAnswer,
     SaliencyJob,
     SaliencyResult,
+    line_key,
 )
 from gui.workers.base import ModelWorker, error_text, load_service, model_info
-from handwriting.ink import Ink
+from handwriting.grouping import group_lines
+from handwriting.ink import Ink, Stroke
 
 RECENT_LINES = 8  # recognitions kept so that a line's insight need not recognize it again
 
@@ -68,8 +70,24 @@ class RecognitionWorker(ModelWorker):
         if request.seq < self._latest():
             return  # overtaken before it started: nobody will look at the answer
         t0 = time.perf_counter()
-        lines = tuple(self._recognize(line) for line in request.lines)
-        self.done.emit(RecognitionResult(request.seq, lines, time.perf_counter() - t0))
+        todo, layout = request.lines, None
+        if request.page is not None:
+            layout = self._layout(request.page)
+            todo = tuple(LineRequest(line_key(s), Ink(s)) for s in layout
+                         if line_key(s) not in request.known)
+        lines = tuple(self._recognize(line) for line in todo)
+        self.done.emit(RecognitionResult(request.seq, lines, time.perf_counter() - t0, layout))
+
+    def _layout(self, page: Ink) -> tuple[tuple[Stroke, ...], ...]:
+        """The page's lines (`group_lines`), grouped in the recognizer's process; here, in
+        this thread, when there is no recognizer to ask."""
+        try:
+            groups = self._service.group_lines(page) if self._service is not None else None
+        except Exception:  # the model's process went away: the lines are still wanted
+            groups = None
+        if groups is None:
+            groups = group_lines(page)
+        return tuple(tuple(page.strokes[i] for i in g) for g in groups)
 
     def _recognize(self, line: LineRequest) -> LineResult:
         if self._service is None:

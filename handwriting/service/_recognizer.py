@@ -201,6 +201,15 @@ class Recognizer:
         return [detokenize(self.decode(lp, decoder, nbest=1)[0].text)
                 for lp in self.log_posteriors(inks)]
 
+    def group_lines(self, ink: Ink) -> list[list[int]]:
+        """The page's lines of writing as stroke indices, top line first
+        (`handwriting.grouping.group_lines`): offered here so that the app groups a page in
+        the model's process, off its GUI thread, where a full page took tens of
+        milliseconds."""
+        from handwriting.grouping import group_lines
+
+        return group_lines(ink)
+
     def decode(self, log_probs: np.ndarray, decoder: str | None = None, nbest: int = 5,
                settings: DecoderSettings | None = None, complete: bool = True
                ) -> list[Hypothesis]:

@@ -181,7 +181,7 @@ print("survived")
     assert run.returncode == 0 and "survived" in run.stdout, run.stderr[-2000:]
 
 
-def test_close_lines_keep_their_grouping_through_undo_and_redo(ready_window):
+def test_close_lines_keep_their_grouping_through_undo_and_redo(ready_window, qtbot):
     # Two lines at the app's typed-text pitch, sloping: stroke by stroke the second line is
     # undone and redone; the app's lines never mix strokes of the two.
     from tests.handwriting.test_pages import close_lines
@@ -196,6 +196,7 @@ def test_close_lines_keep_their_grouping_through_undo_and_redo(ready_window):
 
     def check() -> None:
         ready_window.recognition.on_request()  # group now (the timer would, a moment later)
+        qtbot.waitUntil(lambda: not ready_window.recognition.pending, timeout=10_000)
         lines = ready_window.recognition.lines
         assert all(len({line_of[id(s)] for s in strokes}) == 1 for strokes in lines)
 
@@ -266,3 +267,26 @@ def test_preloaded_models_are_the_ones_the_workers_use(qtbot, tmp_path, monkeypa
     gate.set()
     qtbot.waitUntil(lambda: not workers.loading, timeout=10_000)
     workers.shutdown()
+
+
+def test_the_page_is_grouped_in_the_recognizers_process_not_the_gui_thread(ready_window,
+                                                                           qtbot, monkeypatch):
+    """Grouping a full page took the GUI thread tens of milliseconds after every pen-up (the
+    longest pauses between frames): the worker asks the recognizer's process instead, and
+    its lines are those `group_lines` gives."""
+    import gui.recognition
+    from handwriting.grouping import group_lines
+    from tests.handwriting.test_pages import close_lines
+
+    def not_here(ink):
+        raise AssertionError("the page was grouped in the GUI thread")
+
+    monkeypatch.setattr(gui.recognition, "page_lines", not_here)
+    page, _ = close_lines(["Bright lamps lit the old stone bridge",
+                           "Seven ships sailed north in 1984"], slope=0.0)
+    ready_window.document.add_strokes(page.strokes)
+    qtbot.waitUntil(lambda: not ready_window.recognition.pending, timeout=30_000)
+    ink = ready_window.document.ink
+    want = [[id(ink.strokes[i]) for i in g] for g in group_lines(ink)]
+    assert [[id(s) for s in line] for line in ready_window.recognition.lines] == want
+    assert len(want) == 2 and len(ready_window.document.transcript) == 2

@@ -71,6 +71,16 @@ def test_recognition_in_the_child_equals_recognition_here(checkpoints, remote_re
     assert remote_recognizer.path == checkpoints / "recognizer.pt"
 
 
+def test_the_child_groups_a_page_as_grouping_does_here(remote_recognizer):
+    """The app groups its page in the recognizer's process (off its GUI thread)."""
+    from handwriting.geometry import join_lines
+    from handwriting.grouping import group_lines
+
+    page = join_lines([hershey_ink("the cat sat"), hershey_ink("on the mat")])
+    assert remote_recognizer.group_lines(page) == group_lines(page)
+    assert len(group_lines(page)) == 2
+
+
 def test_the_services_errors_come_back_and_the_child_goes_on(remote_recognizer):
     with pytest.raises(ValueError, match="ink is empty"):
         remote_recognizer.recognize(Ink(()))
