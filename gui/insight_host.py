@@ -20,8 +20,8 @@ from gui.messages import (
     SynthesisBatch,
     SynthesisDone,
     SynthesisStarted,
+    line_key,
 )
-from gui.recognition import line_key
 from handwriting.ink import Ink, Stroke
 
 HOVER_SWITCH_MS = 200  # the pointer rests this long on another line before it is inspected
