@@ -175,6 +175,12 @@ def forward(weights: RecognizerWeights, x: np.ndarray, parallel: bool = False) -
         NUMPY_ONE_THREAD.exit()
 
 
+def _direction(h: np.ndarray, w: np.ndarray, b: np.ndarray, u: np.ndarray, reverse: bool,
+               out: np.ndarray) -> None:
+    """One direction of a layer: its input product (T, 4H), then its recurrence into out."""
+    _lstm(np.ascontiguousarray(h @ w + b), u, reverse, out)
+
+
 def _forward(weights: RecognizerWeights, h: np.ndarray, parallel: bool) -> np.ndarray:
     k = weights.kernel
     for w, b in weights.conv:  # stride 2, padding k // 2, as ConvFrontEnd
@@ -188,14 +194,13 @@ def _forward(weights: RecognizerWeights, h: np.ndarray, parallel: bool) -> np.nd
         H = out.shape[1] // 2
         (wf, bf, uf), (wb, bb, ub) = layer
         fwd, bwd = np.empty((T, H), np.float32), np.empty((T, H), np.float32)
-        xf, xb = np.ascontiguousarray(h @ wf + bf), np.ascontiguousarray(h @ wb + bb)
-        if parallel:
-            done = _backward_thread().submit(_lstm, xb, ub, True, bwd)
-            _lstm(xf, uf, False, fwd)
+        if parallel:  # each thread its direction's input product too (BLAS frees the GIL)
+            done = _backward_thread().submit(_direction, h, wb, bb, ub, True, bwd)
+            _direction(h, wf, bf, uf, False, fwd)
             done.result()
         else:
-            _lstm(xf, uf, False, fwd)
-            _lstm(xb, ub, True, bwd)
+            _direction(h, wf, bf, uf, False, fwd)
+            _direction(h, wb, bb, ub, True, bwd)
         out[:, :H], out[:, H:] = fwd, bwd
         h = out
     logits = h @ weights.head[0] + weights.head[1]
