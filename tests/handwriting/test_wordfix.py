@@ -103,3 +103,27 @@ def test_the_recognizer_applies_its_tuned_fix(word_lm, tmp_path):
     hyps = rec.decode(lp, "beam", settings=fixed)
     assert hyps[0].text == TRUE
     assert len({h.text for h in hyps}) == len(hyps)  # no n-best entry twice
+
+
+def test_tune_decoder_tunes_the_fix_and_stores_it(fake_iam_ondb, tmp_path, capsys):
+    """`handwriting tune decoder` searches the fix as its third stage, on validation lines,
+    and `--write` stores every setting the recognizer reads back."""
+    import json
+
+    from handwriting.checkpoint import load_checkpoint
+    from handwriting.cli import main
+    from handwriting.service import DecoderSettings, Recognizer
+    from tests.fixtures import write_tiny_recognizer
+
+    model = write_tiny_recognizer(tmp_path / "r.pt")
+    assert main(["tune", "decoder", "--iam-ondb", str(fake_iam_ondb.root), "--model",
+                 str(model), "--split", "testset_v", "--max-lines", "3", "--write"]) == 0
+    out = capsys.readouterr()
+    result = json.loads(out.out.strip().splitlines()[-1])
+    assert set(DecoderSettings.__dataclass_fields__) == set(result["best"])
+    assert result["best_cer"] <= result["beam_cer"]
+    trials = [json.loads(line) for line in out.err.splitlines() if line.startswith("{")]
+    assert {t["fix_max_edits"] for t in trials} == {0, 1, 2}  # beam stages, then the fix
+    stored = load_checkpoint(model, "recognizer")["decoder"]
+    assert {k: stored[k] for k in result["best"]} == result["best"]
+    assert Recognizer.from_checkpoint(model).decoder_settings == DecoderSettings(**result["best"])
