@@ -113,6 +113,24 @@ def test_the_worker_skips_requests_overtaken_before_they_start(qtbot, tmp_path):
     assert done[0].seq == 5 and done[0].lines[0].error  # no model in tmp_path: says why
 
 
+def test_a_page_request_without_a_model_is_still_grouped_into_lines(qtbot, tmp_path):
+    """No recognizer (none in tmp_path): the worker groups the page itself, only the lines
+    not already known go to recognition, and each says why it has no text."""
+    from gui.messages import line_key
+    from handwriting.geometry import join_lines
+    from handwriting.grouping import group_lines
+
+    page = join_lines([hershey_ink("the cat sat"), hershey_ink("on the mat")])
+    worker = RecognitionWorker(lambda: 1, tmp_path, None)
+    done = []
+    worker.done.connect(done.append)
+    want = tuple(tuple(page.strokes[i] for i in g) for g in group_lines(page))
+    worker.on_request(RecognitionRequest(1, (), page, frozenset({line_key(want[0])})))
+    assert done[0].layout == want and len(want) == 2
+    assert [r.key for r in done[0].lines] == [line_key(want[1])]  # the known line is skipped
+    assert done[0].lines[0].error
+
+
 def test_a_stale_result_does_not_reach_the_transcript(ready_window, qtbot):
     write_line(ready_window, qtbot, HELLO, top=60)
     doc, workers = ready_window.document, ready_window.workers
