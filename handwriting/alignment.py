@@ -14,6 +14,17 @@ import numpy as np
 NEG_INF = -np.inf
 
 
+def _ctc_states(targets: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """CTC's states for `targets` (U >= 1): the labels blank, c1, blank, c2, ..., cU, blank,
+    and where a path may skip from s - 2 to s (onto a character that differs from the one two
+    back, over the blank between them)."""
+    labels = np.zeros(2 * len(targets) + 1, np.int64)
+    labels[1::2] = targets
+    skip = np.zeros(len(labels), bool)
+    skip[3::2] = labels[3::2] != labels[1:-2:2]
+    return labels, skip
+
+
 def ctc_align(log_probs: np.ndarray, targets: Sequence[int]) -> np.ndarray | None:
     """The most likely CTC alignment of `targets` (label indices, 0 = blank never among them)
     to log-posteriors (T, K): for each target character the frame that first emits it, as an
@@ -22,12 +33,8 @@ def ctc_align(log_probs: np.ndarray, targets: Sequence[int]) -> np.ndarray | Non
     t_len, u = len(lp), len(targets)
     if u == 0:
         return np.zeros(0, np.int64)
-    labels = np.zeros(2 * u + 1, np.int64)  # blank, c1, blank, c2, ..., cU, blank
-    labels[1::2] = targets
+    labels, skip = _ctc_states(targets)
     s_len = len(labels)
-    # a skip from s-2 to s: onto a character that differs from the one two back
-    skip = np.zeros(s_len, bool)
-    skip[3::2] = labels[3::2] != labels[1:-2:2]
     score = np.full(s_len, NEG_INF)
     score[0] = lp[0, 0]
     score[1] = lp[0, labels[1]]
@@ -60,10 +67,7 @@ def ctc_logprob(log_probs: np.ndarray, targets: np.ndarray) -> float:
         return float(lp[:, 0].sum())
     if len(lp) == 0:
         return NEG_INF
-    labels = np.zeros(2 * u + 1, np.int64)
-    labels[1::2] = targets
-    skip = np.zeros(len(labels), bool)
-    skip[3::2] = labels[3::2] != labels[1:-2:2]
+    labels, skip = _ctc_states(targets)
     alpha = np.full(len(labels), NEG_INF)
     alpha[0], alpha[1] = lp[0, 0], lp[0, labels[1]]
     pad1, pad2 = np.full(1, NEG_INF), np.full(2, NEG_INF)

@@ -16,6 +16,7 @@ stay as read when their ink says so; the weights are tuned on testset_v
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 
@@ -59,14 +60,10 @@ class _ByLength:
         return sorted(found, key=lambda wd: wd[1])[:limit]
 
 
-_INDEX: dict[int, tuple[WordLM, _ByLength]] = {}
-
-
+@functools.lru_cache(maxsize=4)
 def _index(word_lm: WordLM) -> _ByLength:
-    hit = _INDEX.get(id(word_lm))
-    if hit is None or hit[0] is not word_lm:
-        hit = _INDEX[id(word_lm)] = (word_lm, _ByLength(word_lm.words))
-    return hit[1]
+    """The vocabulary by length, built once per word LM (~4 ms for 50,000 words)."""
+    return _ByLength(word_lm.words)
 
 
 def _recased(word: str, like: str) -> str:
@@ -90,10 +87,8 @@ def correct(hyp: Hypothesis, log_probs: np.ndarray, alphabet: Alphabet, word_lm:
     text, frames = hyp.text, hyp.char_frames
     spans = _tokens(text)
     words = [text[a:b] for a, b in spans]
-    if not complete:
-        spans = spans[:-1]
     gain = ctc_gain = 0.0
-    for i, (a, b) in enumerate(spans):
+    for i, (a, b) in enumerate(spans if complete else spans[:-1]):
         key = word_key(text[a:b])
         if len(key) < MIN_KEY or key in word_lm:
             continue
@@ -121,7 +116,7 @@ def correct(hyp: Hypothesis, log_probs: np.ndarray, alphabet: Alphabet, word_lm:
             gain += best_gain + fix.bonus
             ctc_gain += best_ctc
     new_text = text
-    for (a, b), word in reversed(list(zip(_tokens(text), words, strict=True))):
+    for (a, b), word in reversed(list(zip(spans, words, strict=True))):
         new_text = new_text[:a] + word + new_text[b:]
     if new_text == text:
         return hyp

@@ -81,13 +81,13 @@ class RecognitionWorker(ModelWorker):
     def _layout(self, page: Ink) -> tuple[tuple[Stroke, ...], ...]:
         """The page's lines (`group_lines`), grouped in the recognizer's process; here, in
         this thread, when there is no recognizer to ask."""
-        try:
-            groups = self._service.group_lines(page) if self._service is not None else None
-        except Exception:  # the model's process went away: the lines are still wanted
-            groups = None
-        if groups is None:
-            groups = group_lines(page)
-        return tuple(tuple(page.strokes[i] for i in g) for g in groups)
+        groups = None
+        if self._service is not None:
+            try:
+                groups = self._service.group_lines(page)
+            except Exception:  # the model's process went away: the lines are still wanted
+                pass
+        return tuple(tuple(page.strokes[i] for i in g) for g in groups or group_lines(page))
 
     def _recognize(self, line: LineRequest) -> LineResult:
         if self._service is None:

@@ -70,6 +70,12 @@ def _final(state) -> dict:
     return {"step": state.step, "epoch": state.epoch, "best": best, **state.best_metrics}
 
 
+def _shape_from_checkpoint(args) -> bool:
+    """Whether the network takes its shape from the checkpoint it starts from: always, but
+    for `--init-from ... --init-matching`, where this command's flags give the shape."""
+    return args.resume or not (args.init_from and args.init_matching)
+
+
 def _train_config(args, resumed: dict | None = None):
     """The run's TrainConfig from the flags; when resuming, the checkpoint's own config with
     only the flags the user actually gave on this command line on top (an exact resume must
@@ -140,7 +146,7 @@ def cmd_train_recognizer(args) -> int:
                                      conv_layers=args.conv_layers, dropout=args.dropout)
         standardizer = None
         if ckpt is not None:
-            if not (args.init_matching and args.init_from and not args.resume):
+            if _shape_from_checkpoint(args):
                 model_cfg = config_from(ckpt["source_path"], RecognizerConfig,
                                         ckpt["model_config"])
             standardizer = Standardizer.from_dict(ckpt["standardizer"])
@@ -161,7 +167,7 @@ def cmd_train_synthesizer(args) -> int:
                                       window_gaussians=args.window_gaussians)
         offset_scale = None
         if ckpt is not None:
-            if not (args.init_matching and args.init_from and not args.resume):
+            if _shape_from_checkpoint(args):
                 model_cfg = config_from(ckpt["source_path"], SynthesizerConfig,
                                         ckpt["model_config"])
             offset_scale = ckpt["offset_scale"]

@@ -282,12 +282,10 @@ def init_from(model: nn.Module, path: str | Path, kind: str, matching: bool = Fa
     if matching:
         own = model.state_dict()
         state = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-        fresh = [k for k in own if k not in state]
-        if len(state) == 0:
+        if not state:
             raise ValueError(f"{path}: no weight matches this network's names and shapes")
+        fresh = [k for k in own if k not in state]
         print(f"init from {path}: {len(state)} tensors loaded, {len(fresh)} fresh: "
               + ", ".join(fresh), file=sys.stderr)
-        model.load_state_dict(state, strict=False)
-        return ckpt
-    model.load_state_dict(state)
+    model.load_state_dict(state, strict=not matching)
     return ckpt
