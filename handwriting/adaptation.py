@@ -127,9 +127,10 @@ def adapt(recognizer, examples: Sequence[Example], config: AdaptConfig | None = 
 def adapted_recognizer(recognizer, adaptation: Adaptation):
     """A copy of `recognizer` (same decoder and LM) with the adapted weights."""
     out = copy.copy(recognizer)
-    out.net = copy.deepcopy(recognizer.net)
-    out.net.load_state_dict(adaptation.state_dict)
-    out.net.eval()
+    net = copy.deepcopy(recognizer.net)
+    net.load_state_dict(adaptation.state_dict)
+    net.eval()
+    out.net = net  # assigned once adapted: the Numba engine copies its weights from it here
     return out
 
 

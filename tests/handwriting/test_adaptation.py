@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -61,6 +62,14 @@ def test_adaptation_learns_and_leaves_the_base_untouched(recognizer):
     adapted = adapted_recognizer(recognizer, result)
     assert adapted.net is not recognizer.net
     assert torch.equal(adapted.net.head.weight, result.state_dict["head.weight"])
+    # what the adapted recognizer reads with is the adapted network, in whichever engine
+    # (the Numba engine once kept the base weights it had copied before the adaptation)
+    ink = EXAMPLES[0].ink
+    with torch.no_grad():
+        x = torch.from_numpy(adapted._encode(ink).x)[None]
+        want = adapted.net(x, torch.tensor([x.shape[1]]))[0][:, 0].numpy()
+    np.testing.assert_allclose(adapted.log_posteriors([ink])[0], want, atol=1e-4)
+    assert not np.allclose(recognizer.log_posteriors([ink])[0], want, atol=1e-4)
 
 
 def test_lstm_adaptation_keeps_the_front_end(recognizer):
