@@ -47,6 +47,9 @@ def add_parser(sub) -> None:
     rec.add_argument("--conv-layers", type=int, default=2)
     rec.add_argument("--dropout", type=float, default=0.2)
     rec.add_argument("--no-augment", action="store_true")
+    rec.add_argument("--detokenize-targets", action="store_true",
+                     help="train on the transcriptions with IAM's LOB tokenization undone "
+                          "('Mr . Grey ,' -> 'Mr. Grey,'), the spacing the ink shows")
     rec.set_defaults(handler=cmd_train_recognizer)
 
     syn = tsub.add_parser("synthesizer", help="Graves (2013) synthesis network")
@@ -152,7 +155,8 @@ def cmd_train_recognizer(args) -> int:
             standardizer = Standardizer.from_dict(ckpt["standardizer"])
         return RecognizerTask(train, val, model_cfg,
                               augment=None if args.no_augment else Augment(), seed=args.seed,
-                              standardizer=standardizer, data_info=data_info)
+                              standardizer=standardizer, data_info=data_info,
+                              detokenized=args.detokenize_targets)
 
     return _train(args, "recognizer", make_task)
 

@@ -26,6 +26,7 @@ def cmd_tune_decoder(args) -> int:
     import dataclasses
     import itertools
 
+    from handwriting.alphabet import detokenize
     from handwriting.checkpoint import load_checkpoint, save_checkpoint
     from handwriting.data.iam_ondb import load_iam_ondb
     from handwriting.metrics import ErrorCounts
@@ -34,6 +35,12 @@ def cmd_tune_decoder(args) -> int:
     rec = Recognizer.from_checkpoint(args.checkpoint, use_word_lm=True)
     lines = load_iam_ondb(args.iam_ondb).split(args.split)
     lines = lines[:: max(1, len(lines) // args.max_lines)][: args.max_lines]
+    # scored against what the network was trained to write: a network trained on detokenized
+    # transcriptions (`train recognizer --detokenize-targets`) is scored with both sides
+    # detokenized, as `evaluate recognizer`'s `cer_detokenized` does
+    detokenized = rec.data.get("targets") == "detokenized"
+    norm = detokenize if detokenized else (lambda text: text)
+    refs = [norm(ln.text) for ln in lines]
     posteriors = []
     for i in range(0, len(lines), 32):
         posteriors += rec.log_posteriors([ln.ink for ln in lines[i:i + 32]])
@@ -41,8 +48,8 @@ def cmd_tune_decoder(args) -> int:
 
     def trial(s: DecoderSettings) -> tuple[float, float, DecoderSettings]:
         counts = ErrorCounts()
-        for ln, lp in zip(lines, posteriors, strict=True):
-            counts.add(ln.text, rec.decode(lp, "beam", settings=s)[0].text)
+        for ref, lp in zip(refs, posteriors, strict=True):
+            counts.add(ref, norm(rec.decode(lp, "beam", settings=s)[0].text))
         print(json.dumps({"cer": round(counts.cer, 5), "wer": round(counts.wer, 5),
                           **s.__dict__}), file=sys.stderr)
         return counts.cer, counts.wer, s
@@ -65,10 +72,11 @@ def cmd_tune_decoder(args) -> int:
     fixes = [f for f in fixes if f[0] <= beam_cer and f[1] < beam_wer]
     best_fix = min(fixes, key=lambda f: f[1]) if fixes else None
     greedy = ErrorCounts()
-    for ln, lp in zip(lines, posteriors, strict=True):
-        greedy.add(ln.text, rec.decode(lp, "greedy")[0].text)
+    for ref, lp in zip(refs, posteriors, strict=True):
+        greedy.add(ref, norm(rec.decode(lp, "greedy")[0].text))
     cer, wer, best = best_fix if best_fix is not None else (beam_cer, beam_wer, beam_best)
-    print(json.dumps({"split": args.split, "lines": len(lines), "greedy_cer": round(greedy.cer, 5),
+    print(json.dumps({"split": args.split, "lines": len(lines), "detokenized": detokenized,
+                      "greedy_cer": round(greedy.cer, 5),
                       "best_cer": round(cer, 5), "best_wer": round(wer, 5),
                       "beam_cer": round(beam_cer, 5), "best": best.__dict__}))
     if args.write:

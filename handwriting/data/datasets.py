@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from handwriting.alphabet import Alphabet
+from handwriting.alphabet import Alphabet, detokenize
 from handwriting.features import FeatureConfig, Standardizer, features_of, preprocess
 
 
@@ -47,8 +47,10 @@ class RecognizerDataset(Dataset):
 
     def __init__(self, lines, alphabet: Alphabet, feature_cfg: FeatureConfig | None = None,
                  standardizer: Standardizer | None = None, augment: Augment | None = None,
-                 seed: int = 0):
-        self.texts = [ln.text for ln in lines]
+                 seed: int = 0, detokenized: bool = False):
+        """`detokenized`: targets with IAM's LOB tokenization undone ("Mr . Grey ," -> "Mr.
+        Grey,"), the spacing the ink shows, instead of the transcriptions as they are."""
+        self.texts = [detokenize(ln.text) if detokenized else ln.text for ln in lines]
         self.ids = [getattr(ln, "id", str(i)) for i, ln in enumerate(lines)]
         feature_cfg = feature_cfg or FeatureConfig()
         self.points = [preprocess(ln.ink, feature_cfg) for ln in lines]
@@ -122,7 +124,6 @@ class SynthesizerDataset(Dataset):
 
     def __init__(self, lines, alphabet: Alphabet, feature_cfg=None,
                  offset_scale: float | None = None, max_points: int = 1000):
-        from handwriting.alphabet import detokenize
         from handwriting.features import SynthesisFeatureConfig, synthesis_offsets
 
         feature_cfg = feature_cfg or SynthesisFeatureConfig()

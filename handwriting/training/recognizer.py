@@ -22,7 +22,10 @@ class RecognizerTask:
     def __init__(self, train_lines, val_lines, model_cfg: RecognizerConfig | None = None,
                  feature_cfg: FeatureConfig | None = None, alphabet: Alphabet = DEFAULT_ALPHABET,
                  augment: Augment | None = None, seed: int = 0,
-                 standardizer: Standardizer | None = None, data_info: dict | None = None):
+                 standardizer: Standardizer | None = None, data_info: dict | None = None,
+                 detokenized: bool = False):
+        """`detokenized`: train and validate on detokenized transcriptions
+        (`RecognizerDataset`); recorded in the checkpoint's `data`."""
         self.alphabet = alphabet
         self.feature_cfg = feature_cfg or FeatureConfig()
         self.model_cfg = model_cfg or RecognizerConfig(n_classes=len(alphabet))
@@ -30,12 +33,14 @@ class RecognizerTask:
             raise ValueError(f"model has {self.model_cfg.n_classes} classes, the alphabet needs "
                              f"{len(alphabet)} (characters + blank)")
         self.train_set = RecognizerDataset(train_lines, alphabet, self.feature_cfg,
-                                           standardizer, augment, seed)
+                                           standardizer, augment, seed, detokenized)
         self.standardizer = self.train_set.standardizer
         self.val_set = RecognizerDataset(val_lines, alphabet, self.feature_cfg,
-                                         self.standardizer, None) if val_lines else None
+                                         self.standardizer, None,
+                                         detokenized=detokenized) if val_lines else None
         self.model = RecognizerNet(self.model_cfg)
-        self.data_info = data_info or {}
+        self.data_info = {**(data_info or {}), "targets": "detokenized" if detokenized
+                          else "transcriptions"}
 
     def collate(self, items):
         return collate_recognizer(items)

@@ -392,3 +392,26 @@ def test_cli_oversamples_digit_lines_and_records_it(fake_iam_ondb, tmp_path, cap
     assert main([*tiny, "--out", str(tmp_path / "bad"), "--oversample-digits", "0"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "0" in err
+
+
+def test_cli_detokenize_targets_trains_on_the_ink_s_spacing_and_says_so(fake_iam_ondb, tmp_path,
+                                                                       capsys):
+    """`--detokenize-targets`: the targets and the validation texts are the transcriptions
+    with IAM's LOB tokenization undone ("Mr . Grey ." -> "Mr. Grey."), and the checkpoint
+    records which texts the network learnt."""
+    from handwriting.alphabet import DEFAULT_ALPHABET, detokenize
+    from handwriting.data.datasets import RecognizerDataset
+
+    lines = load_iam_ondb(fake_iam_ondb.root).split("trainset")
+    tokenized = [ln for ln in lines if detokenize(ln.text) != ln.text]
+    assert tokenized
+    ds = RecognizerDataset(tokenized, DEFAULT_ALPHABET, detokenized=True)
+    assert ds.texts == [detokenize(ln.text) for ln in tokenized]
+    assert [DEFAULT_ALPHABET.decode(t.tolist()) for t in ds.targets] == ds.texts
+    assert RecognizerDataset(tokenized, DEFAULT_ALPHABET).texts == [ln.text for ln in tokenized]
+    for flag, targets in (("--detokenize-targets", "detokenized"), (None, "transcriptions")):
+        out = tmp_path / targets
+        assert main(_train_args(fake_iam_ondb.root, out, "--max-steps", "1",
+                                *([flag] if flag else []))) == 0
+        capsys.readouterr()
+        assert load_checkpoint(out / "last.pt", "recognizer")["data"]["targets"] == targets
