@@ -38,8 +38,6 @@ def add_parser(sub) -> None:
 
 
 def cmd_evaluate_recognizer(args) -> int:
-
-
     from handwriting.alphabet import detokenize
     from handwriting.data.iam_ondb import load_iam_ondb
     from handwriting.metrics import ErrorCounts
@@ -64,10 +62,10 @@ def cmd_evaluate_recognizer(args) -> int:
     for i in range(0, len(order), 32):
         chunk = [lines[j] for j in order[i:i + 32]]
         for ln, lp in zip(chunk, rec.log_posteriors([ln.ink for ln in chunk]), strict=True):
-            text = rec.decode(lp, decoder)[0].text
+            text, ref = rec.decode(lp, decoder)[0].text, detokenize(ln.text)
             counts.add(ln.text, text)
-            detok.add(detokenize(ln.text), detokenize(text))
-            tokenized += detokenize(ln.text) != ln.text
+            detok.add(ref, detokenize(text))
+            tokenized += ref != ln.text
     reasons: dict[str, int] = {}
     for e in unscored:
         reasons[e["reason"]] = reasons.get(e["reason"], 0) + 1
