@@ -1,12 +1,14 @@
 """Self-checking synthesis (issue 14): sample K candidates of every line in one batch, read
 each back with a recognizer, keep the one whose reading is closest to the intended text (ties:
-the higher likelihood under the synthesizer), and replay the kept candidates' own frames, so
-a view still draws the pen moving with each line's sampled timing."""
+the one whose ink gives the intended text the higher probability under the reader, then the
+higher likelihood under the synthesizer), and replay the kept candidates' own frames, so a
+view still draws the pen moving with each line's sampled timing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
@@ -18,7 +20,19 @@ DEFAULT_CANDIDATES = 3  # the CLI's and the app's default: measured, see models/
 MAX_CANDIDATES = 16  # a batch of lines x candidates; beyond this the cost outgrows the gain
 GROUP_ROWS = 32  # lines x candidates sampled at once: bounds the frames kept for choosing
 
-Reader = Callable[[list[Ink]], list[str]]  # inks -> what a recognizer reads in each
+
+class Reading(NamedTuple):
+    """What a scoring reader gives for one candidate: the text it reads, and ln p(intended
+    text | ink) summed over all CTC alignments (the intended text is the ink's
+    `meta["text"]`)."""
+
+    text: str
+    text_logprob: float
+
+
+# inks -> what a recognizer reads in each: plain strings, or `Reading`s from a reader that
+# also scores the text each ink was meant to write
+Reader = Callable[[list[Ink]], list[str] | list[Reading]]
 
 
 def candidate_rows(n_lines: int, candidates: int) -> np.ndarray:
@@ -44,15 +58,27 @@ def point_log_likelihood(frame: SynthesisFrame) -> np.ndarray:
 
 
 def choose(texts: Sequence[str], readings: Sequence[Sequence[str]],
-           log_likelihoods: np.ndarray) -> np.ndarray:
+           log_likelihoods: np.ndarray, text_logprobs: np.ndarray | None = None) -> np.ndarray:
     """For each line, the index of the candidate whose reading has the fewest character errors
-    against its text; ties go to the higher log-likelihood. readings[i][k] is what was read in
-    candidate k of line i; log_likelihoods (n_lines, K)."""
+    against its text; ties go to the higher ln p(text | ink) under the reader
+    (`text_logprobs`, when the reader gives it), then to the higher log-likelihood under the
+    synthesizer. readings[i][k] is what was read in candidate k of line i; log_likelihoods
+    and text_logprobs (n_lines, K).
+
+    Why the reader's probability of the text before the synthesizer's likelihood: among
+    candidates read with the same number of errors (most often none), the one whose ink the
+    reader finds most like the intended text is the one least likely to be misread; the
+    synthesizer's likelihood favours its most ordinary strokes instead (measured in
+    models/synthesizer.md)."""
     out = np.zeros(len(texts), np.int64)
     for i, text in enumerate(texts):
         errors = np.array([Levenshtein.distance(text, r) for r in readings[i]], np.float64)
-        # lexicographic: errors first, then -log-likelihood
-        out[i] = int(np.lexsort((-np.asarray(log_likelihoods[i], np.float64), errors))[0])
+        ll = -np.asarray(log_likelihoods[i], np.float64)
+        scored = (np.zeros_like(ll) if text_logprobs is None
+                  else -np.asarray(text_logprobs[i], np.float64))
+        # lexicographic (np.lexsort sorts by its last key first): errors, then -ln p(text |
+        # ink), then -log-likelihood
+        out[i] = int(np.lexsort((ll, scored, errors))[0])
     return out
 
 
@@ -81,11 +107,17 @@ RETRY_CER = 0.12  # a line whose best candidate reads worse than this gets K mor
 RETRY_SEED = 10_000  # the retry samples with seed + RETRY_SEED + group: other draws
 
 
+def _as_reading(read) -> Reading:
+    """A plain reader's string as a `Reading` without a score (every candidate ties there)."""
+    return read if isinstance(read, Reading) else Reading(read, 0.0)
+
+
 def _read_batch(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidates: int,
                 read: Reader, should_stop=None):
     """Sample a whole batch (`lines` x `candidates` rows), read every candidate: (frames,
-    readings [line][candidate], errors (n, K), log-likelihoods (n, K)), or None if it was
-    cancelled or empty.
+    readings [line][candidate], errors (n, K), log-likelihoods (n, K), the reader's ln p(text |
+    ink) (n, K); -inf for a candidate too short to read, 0 from a plain reader), or None if it
+    was cancelled or empty.
 
     A candidate is read as soon as it is finished, in a second thread, while the others are
     still being sampled (the reader's compiled LSTM and the sampler's products release the
@@ -101,7 +133,7 @@ def _read_batch(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidat
     def submit(row: int) -> None:
         if len(points[row]) > 1:  # a single point is no line to read
             ink = offsets_to_line_ink(np.stack(points[row]), lines[row // candidates])
-            readings[row] = pool.submit(lambda ink=ink: read([ink])[0])
+            readings[row] = pool.submit(lambda ink=ink: _as_reading(read([ink])[0]))
 
     try:
         was = None
@@ -122,10 +154,13 @@ def _read_batch(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidat
         read_out = {r: fut.result() for r, fut in readings.items()}
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    texts = [[read_out.get(int(r), "") for r in grid[i]] for i in range(n)]
+    unread = Reading("", -np.inf)
+    got = [[read_out.get(int(r), unread) for r in grid[i]] for i in range(n)]
+    texts = [[g.text for g in row] for row in got]
+    scores = np.array([[g.text_logprob for g in row] for row in got], np.float64)
     errors = np.array([[Levenshtein.distance(lines[i], r) for r in texts[i]]
                        for i in range(n)], np.float64)
-    return kept, texts, errors, ll[grid]
+    return kept, texts, errors, ll[grid], scores
 
 
 def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidates: int,
@@ -140,46 +175,51 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
     still reads with a character error rate above `RETRY_CER` gets `candidates` more, once,
     and the best of all is kept: the rare line where every candidate collapsed is written
     again instead of shown as scribble. `report`, when given, receives one dict per line: the
-    readings, character errors, log-likelihoods, the kept index (into the first batch's
+    readings, character errors, log-likelihoods, the reader's ln p(text | ink) (None where it
+    gave none), the kept index (into the first batch's
     candidates, then the retry's) and whether the line was retried."""
     batch = _read_batch(frames, lines, candidates, read, should_stop)
     if batch is None:
         return
-    kept, readings, errors, ll = batch
+    kept, readings, errors, ll, scores = batch
     n = len(lines)
-    best = choose(lines, readings, ll)
+    best = choose(lines, readings, ll, scores)
     lengths = np.array([max(len(t), 1) for t in lines], np.float64)
     bad = np.flatnonzero(errors[np.arange(n), best] / lengths > RETRY_CER)
     if resample is None or not len(bad):
-        _report(report, lines, readings, errors, ll, best, set())
+        _report(report, lines, readings, errors, ll, scores, best, set())
         yield from kept_frames(kept, candidate_rows(n, candidates)[np.arange(n), best])
         return
     again = _read_batch(resample([lines[i] for i in bad for _ in range(candidates)]),
                         [lines[i] for i in bad], candidates, read, should_stop)
     if again is None:
         return
-    kept2, readings2, errors2, ll2 = again
+    kept2, readings2, errors2, ll2, scores2 = again
     grid = candidate_rows(n, candidates)
     picks = [(0, int(grid[i, best[i]])) for i in range(n)]
     readings, errors, ll = list(readings), [list(e) for e in errors], [list(v) for v in ll]
+    scores = [list(v) for v in scores]
     for j, i in enumerate(bad):  # the best of the line's 2K candidates
         readings[i] = list(readings[i]) + list(readings2[j])
         errors[i] += list(errors2[j])
         ll[i] += list(ll2[j])
-        best[i] = choose([lines[i]], [readings[i]], np.array([ll[i]]))[0]
+        scores[i] += list(scores2[j])
+        best[i] = choose([lines[i]], [readings[i]], np.array([ll[i]]), np.array([scores[i]]))[0]
         if best[i] >= candidates:
             picks[i] = (1, int(grid[j, best[i] - candidates]))
-    _report(report, lines, readings, errors, ll, best, set(bad.tolist()))
+    _report(report, lines, readings, errors, ll, scores, best, set(bad.tolist()))
     yield from merged_frames((kept, kept2), picks)
 
 
-def _report(report, lines, readings, errors, ll, best, retried: set) -> None:
+def _report(report, lines, readings, errors, ll, scores, best, retried: set) -> None:
     if report is None:
         return
     for i in range(len(lines)):
         report.append({"text": lines[i], "readings": list(readings[i]),
                        "errors": [int(e) for e in errors[i]],
                        "log_likelihood": [round(float(v), 2) for v in ll[i]],
+                       "text_logprob": [round(float(v), 2) if np.isfinite(v) else None
+                                        for v in scores[i]],
                        "kept": int(best[i]), "retried": i in retried})
 
 

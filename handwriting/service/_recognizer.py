@@ -22,6 +22,7 @@ from handwriting.results import (
     Recognition,
     models_dir,
 )
+from handwriting.selfcheck import Reading
 
 MAX_RAW_POINTS = 200_000  # ~50 lines of whiteboard ink; beyond that we refuse, never hang
 
@@ -200,6 +201,22 @@ class Recognizer:
             return []
         return [detokenize(self.decode(lp, decoder, nbest=1)[0].text)
                 for lp in self.log_posteriors(inks)]
+
+    def read_scored(self, inks: list[Ink]) -> list[Reading]:
+        """`read` (greedy) and, for each ink, ln p(its `meta["text"]` | ink) summed over all
+        CTC alignments (`alignment.ctc_logprob`): how strongly the ink says the text it was
+        meant to write, which self-checking synthesis uses to choose among candidates that
+        read equally well (`selfcheck.Reading`)."""
+        from handwriting.alignment import ctc_logprob
+        from handwriting.alphabet import detokenize
+        from handwriting.selfcheck import Reading
+
+        out = []
+        for ink, lp in zip(inks, self.log_posteriors(inks), strict=True):
+            meant = self.alphabet.normalize(ink.meta.get("text", "")).text
+            score = ctc_logprob(lp, np.array(self.alphabet.encode(meant), np.int64))
+            out.append(Reading(detokenize(greedy_hypothesis(lp, self.alphabet).text), score))
+        return out
 
     def group_lines(self, ink: Ink) -> list[list[int]]:
         """The page's lines of writing as stroke indices, top line first

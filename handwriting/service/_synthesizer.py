@@ -19,6 +19,7 @@ from handwriting.results import (
     SynthesisPlan,
     models_dir,
 )
+from handwriting.selfcheck import Reading
 from handwriting.service._recognizer import Recognizer
 
 
@@ -158,6 +159,13 @@ class Synthesizer:
         read = getattr(self._reader, "read", self._reader)
         return read(inks)
 
+    def _read_for_choice(self, inks: list[Ink]) -> list[str] | list[Reading]:
+        """`read`, with each ink's intended text (`meta["text"]`) scored by a `Recognizer`
+        reader (`Recognizer.read_scored`); a plain function reader's strings as they are."""
+        self._recognizer()
+        scored = getattr(self._reader, "read_scored", None)
+        return scored(inks) if scored is not None else self.read(inks)
+
     def stream(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
                seed: int | None = None, should_stop=None, candidates: int | None = None):
         """Yield `SynthesisFrame`s (one per sampled point, all lines in one batch). With
@@ -181,7 +189,8 @@ class Synthesizer:
             return sample(list(plan.lines))
         from handwriting.selfcheck import self_checked_groups
 
-        return self_checked_groups(sample, plan.lines, k, self.read, should_stop=should_stop)
+        return self_checked_groups(sample, plan.lines, k, self._read_for_choice,
+                                   should_stop=should_stop)
 
     def stream_chunks(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
                       seed: int | None = None, should_stop=None, seconds: float = 1 / 60,

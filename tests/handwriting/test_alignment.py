@@ -104,3 +104,18 @@ def test_style_from_ink_primes_with_the_aligned_last_words(reader):
 def test_text_the_reader_cannot_align_falls_back_to_the_pen_gaps(reader):
     ink = hershey_ink("the cat")
     assert ink_word_starts(reader, ink, "the cat \u00e9") == {}  # a character it does not know
+
+
+def test_read_scored_gives_the_meant_text_a_higher_probability_than_another(reader):
+    """What self-checking synthesis breaks ties with: ln p(meant text | ink), the text the ink
+    carries in meta["text"]; the ink of "the cat sat" says its own text more strongly than a
+    text one letter off, and far more than another sentence."""
+    from dataclasses import replace
+
+    ink = hershey_ink("the cat sat")
+    scored = {t: reader.read_scored([replace(ink, meta={"text": t})])[0]
+              for t in ("the cat sat", "the cat set", "a dog ran")}
+    assert {r.text for r in scored.values()} == {reader.read([ink])[0]}
+    own, near, far = (scored[t].text_logprob for t in ("the cat sat", "the cat set", "a dog ran"))
+    assert own > near > far
+    assert np.isfinite(own) and own <= 0.0

@@ -36,6 +36,47 @@ def test_choose_fewest_errors_then_higher_likelihood():
     assert choose(texts, readings, ll).tolist() == [1, 1]
 
 
+def test_choose_breaks_ties_by_the_readers_probability_of_the_text_before_likelihood():
+    texts = ["cat", "dog"]
+    readings = [["cat", "cat", "cut"], ["dig", "dug", "dot"]]
+    ll = np.array([[10.0, -50.0, 20.0], [-1.0, -9.0, -5.0]])
+    scores = np.array([[-3.0, -0.5, 0.0], [-4.0, -2.0, -2.0]])
+    # line 0: two exact readings, the second gives "cat" the higher probability (and the
+    # third, likeliest and likeliest-scored, misreads); line 1: a three-way tie on errors,
+    # two on the score, the likelier of those wins
+    assert choose(texts, readings, ll, scores).tolist() == [1, 2]
+    assert choose(texts, readings, ll).tolist() == [0, 0]  # without scores: likelihood
+
+
+def test_a_scoring_reader_chooses_among_equally_read_candidates():
+    from handwriting.selfcheck import Reading
+
+    plain = tiny_service()
+    all4 = collect_lines(plain.stream(plain.plan("ab\nab\nab\nab"), seed=3, candidates=1), 4)
+    shortest = min(all4, key=len)
+    assert sum(len(o) == len(shortest) for o in all4) == 1
+
+    class Scoring:  # every candidate reads right; the shortest ink scores the text best
+        def read_scored(self, inks):
+            return [Reading(ink.meta["text"], -float(ink.num_points)) for ink in inks]
+
+        def read(self, inks):
+            return [ink.meta["text"] for ink in inks]
+
+        def log_posteriors(self, inks):  # marks it as a recognizer (`_recognizer`)
+            raise AssertionError("not needed")
+
+    report: list = []
+    syn = tiny_service(Scoring())
+    from handwriting.selfcheck import self_checked
+
+    frames = self_checked(plain.stream(plain.plan("ab\nab\nab\nab"), seed=3, candidates=1),
+                          ["ab"], 4, syn._read_for_choice, report=report)
+    kept = collect_lines(frames, 1)[0]
+    np.testing.assert_allclose(kept, shortest)
+    assert report[0]["text_logprob"] == [-float(len(o)) for o in all4]
+
+
 class LongestReader:
     """A fake reader: a candidate of `points` points reads as the intended text, any other
     as "zz"; without `points`, the longest of each call's inks does."""
