@@ -221,9 +221,8 @@ def benchmark_forms(recognizer, lines, forms: int, adapt_lines: int,
         b = error_counts(recognizer, test, decoder)
         result = adapt(recognizer, train, config)
         a = error_counts(adapted_recognizer(recognizer, result), test, decoder)
-        for total, part in ((before, b), (after, a)):
-            for name in ("char_errors", "chars", "word_errors", "words", "lines"):
-                setattr(total, name, getattr(total, name) + getattr(part, name))
+        before.merge(b)
+        after.merge(a)
         seconds.append(result.seconds)
         cpu.append(result.cpu_seconds)
         row = {"form": form, "adapt_lines": result.examples, "test_lines": len(test),

@@ -4,7 +4,7 @@ distance over total reference length (characters, or whitespace-separated words)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from rapidfuzz.distance import Levenshtein
 
@@ -34,6 +34,11 @@ class ErrorCounts:
     def digit_error_rate(self) -> float | None:
         """The share of the references' digits misread or lost; None without digits."""
         return self.digit_errors / self.digits if self.digits else None
+
+    def merge(self, other: ErrorCounts) -> None:
+        """Add `other`'s counts to these (totals over several parts)."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     def add_missing(self, ref: str) -> None:
         """A line the system could not read counts as fully wrong."""

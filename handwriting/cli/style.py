@@ -189,10 +189,23 @@ def choose_writers(lines, forms: int, alphabet) -> list[tuple[str, object, list]
     return chosen
 
 
+def _read_own(judge, lines):
+    """The judge's errors on a writer's own lines (`lines`: IAM-OnDB lines), read as
+    `evaluate recognizer` reads them, detokenized as the synthesized lines are scored."""
+    from handwriting.alphabet import detokenize
+    from handwriting.metrics import ErrorCounts
+
+    counts = ErrorCounts()
+    for ln, lp in zip(lines, judge.log_posteriors([ln.ink for ln in lines]), strict=True):
+        counts.add(detokenize(ln.text), detokenize(judge.decode(lp)[0].text))
+    return counts
+
+
 def evaluate_writers(args, progress) -> dict:
     from handwriting.alphabet import detokenize
     from handwriting.data.iam_ondb import load_iam_ondb
     from handwriting.ink import InkError
+    from handwriting.metrics import ErrorCounts
     from handwriting.style_stats import (
         SHAPE_STATS,
         fidelity,
@@ -216,6 +229,7 @@ def evaluate_writers(args, progress) -> dict:
                          f"lines in {args.iam_ondb or 'the default path'}; need at least 2")
     rows, primed_all, unprimed_all, own, primed, unprimed = [], [], [], [], [], []
     own_lines = []  # each writer's own lines' stats, for the test's ceiling
+    own_read = ErrorCounts()  # the judge on the writers' own lines: how legible each hand is
     for w, (form, prime, others) in enumerate(writers):
         own_stats = []
         for ln in others:
@@ -234,8 +248,11 @@ def evaluate_writers(args, progress) -> dict:
         primed.append(_stats([p]))
         unprimed.append(_stats([u]))
         pc, uc = _counts([p])[0], _counts([u])[0]
+        oc = _read_own(judge, others)
+        own_read.merge(oc)
         rows.append({"form": form, "prime_line": prime.id, "prime_text": detokenize(prime.text),
                      "own_lines": len(own_stats), "own": own[-1].to_dict(),
+                     "cer_own_ink": _rate(oc),
                      "primed": primed[-1].to_dict(), "unprimed": unprimed[-1].to_dict(),
                      "cer_primed": _rate(pc), "cer_unprimed": _rate(uc),
                      "readings_primed": p.readings})
@@ -284,6 +301,7 @@ def evaluate_writers(args, progress) -> dict:
             / n, 4),
         "per_statistic": stat_rows,
         "primed_cer": _rate(pl), "unprimed_cer": _rate(ul), "cer_ratio": _ratio(pl.cer, ul.cer),
+        "own_ink_cer": _rate(own_read), "primed_to_own_ink_cer_ratio": _ratio(pl.cer, own_read.cer),
         "primed_first_word_cer": _rate(pf), "unprimed_first_word_cer": _rate(uf),
         "primed_first_word_aligned_cer": _rate(pa), "unprimed_first_word_aligned_cer": _rate(ua),
         "targets": {"primed_closer_fraction": TARGET_CLOSER, "cer_ratio": TARGET_CER_RATIO},

@@ -226,6 +226,25 @@ def test_cli_writers_on_a_fake_dataset(fake_iam_ondb, tiny_models, tmp_path, cap
     assert result["primed_closer_fraction"] == sum(
         r["fidelity_primed"]["closer"] for r in rows) / 2
     assert captured.err.count("evaluate style: ") == 2  # progress, one line per writer
+    # the judge on each writer's own lines (all but the prime): how legible the hand itself is
+    from handwriting.alphabet import detokenize
+    from handwriting.data.iam_ondb import load_iam_ondb
+    from handwriting.metrics import ErrorCounts
+    from handwriting.service import Recognizer
+
+    reader = Recognizer.from_checkpoint(judge)
+    lines, _ = load_iam_ondb(fake_iam_ondb.root).evaluation_lines("trainset")
+    total = ErrorCounts()
+    for r in rows:
+        own = ErrorCounts()
+        for ln in lines:
+            if ln.id.startswith(r["form"] + "-") and ln.id != r["prime_line"]:
+                own.add(detokenize(ln.text), detokenize(reader.recognize(ln.ink).text))
+        assert own.lines == r["own_lines"] and r["cer_own_ink"] == round(own.cer, 4)
+        total.merge(own)
+    assert result["own_ink_cer"] == round(total.cer, 4) and total.lines > len(rows)
+    assert result["primed_to_own_ink_cer_ratio"] == (
+        round(result["primed_cer"] / total.cer, 3) if total.cer else None)
 
 
 def test_cli_presets_compares_each_preset_with_its_prime_and_unprimed(tiny_models, capsys):
