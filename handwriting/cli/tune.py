@@ -9,6 +9,8 @@ import sys
 
 from handwriting.cli.common import add_data_arg
 
+BEAM_WIDTH = 16  # measured: models/recognizer.md, "Beam width"
+
 
 def add_parser(sub) -> None:
     tune = sub.add_parser("tune", help="tune the beam search's LM weight on a validation split")
@@ -17,6 +19,9 @@ def add_parser(sub) -> None:
     tune.add_argument("--model", dest="checkpoint", required=True)
     tune.add_argument("--split", default="testset_v", choices=("trainset", "testset_v"))
     tune.add_argument("--max-lines", type=int, default=400)
+    tune.add_argument("--beam-width", type=int, default=BEAM_WIDTH,
+                      help=f"beams kept per frame, not tuned: wider reads better and costs time "
+                           f"(default {BEAM_WIDTH})")
     tune.add_argument("--write", action="store_true", help="store the best settings in the checkpoint")
     tune.set_defaults(handler=cmd_tune_decoder)
 
@@ -32,6 +37,8 @@ def cmd_tune_decoder(args) -> int:
     from handwriting.metrics import ErrorCounts
     from handwriting.service import DecoderSettings, Recognizer
 
+    if args.beam_width < 1:
+        raise ValueError(f"--beam-width must be at least 1, got {args.beam_width}")
     rec = Recognizer.from_checkpoint(args.checkpoint, use_word_lm=True)
     lines = load_iam_ondb(args.iam_ondb).split(args.split)
     lines = lines[:: max(1, len(lines) // args.max_lines)][: args.max_lines]
@@ -55,7 +62,8 @@ def cmd_tune_decoder(args) -> int:
         return counts.cer, counts.wer, s
 
     # character LM first, then the word LM's terms around the best character-LM setting
-    for width, lw, ib in itertools.product((8,), (0.3, 0.5, 0.7, 1.0), (0.0, 0.5, 1.0, 1.5, 2.0)):
+    for width, lw, ib in itertools.product((args.beam_width,), (0.3, 0.5, 0.7, 1.0),
+                                           (0.0, 0.5, 1.0, 1.5, 2.0)):
         results.append(trial(DecoderSettings(width, lw, ib)))
     char_best = min(results, key=lambda r: r[0])[2]
     for ww, oov, wb in itertools.product((0.1, 0.2, 0.3), (-3.0, -5.0, -8.0), (0.0, 1.0, 2.0)):

@@ -127,3 +127,30 @@ def test_tune_decoder_tunes_the_fix_and_stores_it(fake_iam_ondb, tmp_path, capsy
     stored = load_checkpoint(model, "recognizer")["decoder"]
     assert {k: stored[k] for k in result["best"]} == result["best"]
     assert Recognizer.from_checkpoint(model).decoder_settings == DecoderSettings(**result["best"])
+
+
+def test_tune_decoder_searches_and_stores_the_beam_width_it_is_given(fake_iam_ondb, tmp_path,
+                                                                      capsys):
+    """The beam width is not tuned (wider reads better and costs time): every trial uses
+    `--beam-width` (default `tune.BEAM_WIDTH`), and `--write` stores it; 0 is refused."""
+    import json
+
+    from handwriting.checkpoint import load_checkpoint
+    from handwriting.cli import main
+    from handwriting.cli.tune import BEAM_WIDTH
+    from tests.fixtures import write_tiny_recognizer
+
+    model = write_tiny_recognizer(tmp_path / "r.pt")
+    for width in (None, 3):
+        flags = [] if width is None else ["--beam-width", str(width)]
+        assert main(["tune", "decoder", "--iam-ondb", str(fake_iam_ondb.root), "--model",
+                     str(model), "--split", "testset_v", "--max-lines", "2", "--write",
+                     *flags]) == 0
+        out = capsys.readouterr()
+        trials = [json.loads(line) for line in out.err.splitlines() if line.startswith("{")]
+        want = BEAM_WIDTH if width is None else width
+        assert {t["beam_width"] for t in trials} == {want}
+        assert load_checkpoint(model, "recognizer")["decoder"]["beam_width"] == want
+    assert main(["tune", "decoder", "--iam-ondb", str(fake_iam_ondb.root), "--model",
+                 str(model), "--beam-width", "0"]) == 2
+    assert "--beam-width must be at least 1, got 0" in capsys.readouterr().err
