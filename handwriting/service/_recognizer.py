@@ -209,7 +209,6 @@ class Recognizer:
         read equally well (`selfcheck.Reading`)."""
         from handwriting.alignment import ctc_logprob
         from handwriting.alphabet import detokenize
-        from handwriting.selfcheck import Reading
 
         out = []
         for ink, lp in zip(inks, self.log_posteriors(inks), strict=True):

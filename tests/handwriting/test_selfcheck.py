@@ -49,32 +49,37 @@ def test_choose_breaks_ties_by_the_readers_probability_of_the_text_before_likeli
 
 
 def test_a_scoring_reader_chooses_among_equally_read_candidates():
-    from handwriting.selfcheck import Reading
+    """Every candidate reads right; the reader scores the shortest ink's text best: that one
+    is kept, through the public path (a `Recognizer`-like reader with `read_scored`), and a
+    plain function reader returning `Reading`s reports the scores it gave."""
+    from handwriting.selfcheck import Reading, self_checked
 
     plain = tiny_service()
     all4 = collect_lines(plain.stream(plain.plan("ab\nab\nab\nab"), seed=3, candidates=1), 4)
     shortest = min(all4, key=len)
     assert sum(len(o) == len(shortest) for o in all4) == 1
 
-    class Scoring:  # every candidate reads right; the shortest ink scores the text best
-        def read_scored(self, inks):
-            return [Reading(ink.meta["text"], -float(ink.num_points)) for ink in inks]
+    def scored(inks):
+        return [Reading(ink.meta["text"], -float(ink.num_points)) for ink in inks]
+
+    class Scoring:
+        read_scored = staticmethod(scored)
 
         def read(self, inks):
             return [ink.meta["text"] for ink in inks]
 
-        def log_posteriors(self, inks):  # marks it as a recognizer (`_recognizer`)
+        def log_posteriors(self, inks):  # marks it as a recognizer (`Synthesizer._recognizer`)
             raise AssertionError("not needed")
 
-    report: list = []
-    syn = tiny_service(Scoring())
-    from handwriting.selfcheck import self_checked
-
-    frames = self_checked(plain.stream(plain.plan("ab\nab\nab\nab"), seed=3, candidates=1),
-                          ["ab"], 4, syn._read_for_choice, report=report)
-    kept = collect_lines(frames, 1)[0]
+    kept = collect_lines(iter(list(tiny_service(Scoring()).stream("ab", seed=3, candidates=4))),
+                         1)[0]
     np.testing.assert_allclose(kept, shortest)
+    report: list = []
+    frames = self_checked(plain.stream(plain.plan("ab\nab\nab\nab"), seed=3, candidates=1),
+                          ["ab"], 4, scored, report=report)
+    np.testing.assert_allclose(collect_lines(frames, 1)[0], shortest)
     assert report[0]["text_logprob"] == [-float(len(o)) for o in all4]
+    assert report[0]["errors"] == [0, 0, 0, 0]
 
 
 class LongestReader:
