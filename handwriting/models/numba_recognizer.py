@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handwriting.models.numba_sampler import HALF, _matvec, _njit, _tanh, numba
+from handwriting.models.numba_sampler import HALF, _matvec, _njit, _tanh, half_if_exact, numba
 from handwriting.models.threads import NUMPY_ONE_THREAD
 
 BN_EPS = 1e-5  # nn.BatchNorm1d's default
@@ -34,7 +34,9 @@ class WeightsError(ValueError):
 class RecognizerWeights:
     """float32 layouts: conv blocks with their batch norm folded in, per LSTM layer and
     direction the input matrix (I, 4H), the summed bias (4H,) and the recurrent matrix
-    transposed (H, 4H), gates in PyTorch's i, f, g, o order; the head (2H, K) and (K,)."""
+    transposed (H, 4H), gates in PyTorch's i, f, g, o order; the head (2H, K) and (K,). The
+    recurrent matrices are IEEE halves (uint16 bits, `numba_sampler.half_if_exact`) when the
+    checkpoint's weights are: what the step streams every frame, at half the bytes."""
 
     conv: tuple[tuple[np.ndarray, np.ndarray], ...]  # (C_out, C_in * k), (C_out,)
     kernel: int
@@ -73,7 +75,7 @@ class RecognizerWeights:
                 p = f"layers.{i}.{d}"
                 dirs.append((np.ascontiguousarray(f32(f"{p}.weight_ih_l0").T),
                              f32(f"{p}.bias_ih_l0") + f32(f"{p}.bias_hh_l0"),
-                             np.ascontiguousarray(f32(f"{p}.weight_hh_l0").T)))
+                             half_if_exact(np.ascontiguousarray(f32(f"{p}.weight_hh_l0").T))))
             lstm.append(tuple(dirs))
         head = (np.ascontiguousarray(f32("head.weight").T), f32("head.bias"))
         return cls(tuple(conv), cfg.kernel, tuple(lstm), head)

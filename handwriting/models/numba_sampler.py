@@ -9,6 +9,13 @@ and what is left is streaming the float32 weights once per step. The layout, wei
 random draws are `NumpySynthesisStep`'s, so both engines sample the same offsets for one
 seed (up to float rounding). Compiled code is cached on disk (`cache=True`), so only the
 first use on a machine pays the ~5-10 s compile; `warm_up()` does it ahead of time.
+
+Half-precision weights. The shipped checkpoints store fp16 weights; the LSTM layers' matrices
+are then exact IEEE halves, and the step reads them as such (`half_if_exact`: 2 bytes a
+weight, widened to float32 in the product by one instruction, F16C's `vcvtph2ps`, where the
+CPU has it): half the bytes streamed per step for the same products, since every half is
+exactly the float32 it stood for. Weights that are not all halves (a checkpoint trained here
+and not exported) stay float32.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from handwriting.models.numpy_sampler import (
     NumpySynthesisStep,
     random_draws,
     synthesizer_shapes,
+    unhalved,
 )
 
 try:
@@ -60,10 +68,48 @@ def _tanh(x):
     return p / (((x2 * B6 + B4) * x2 + B2) * x2 + B0)
 
 
+def _define_as_f32():
+    """`_as_f32(w)`: a weight as float32; float32 as it is, uint16 as the bits of an IEEE half
+    (LLVM's `fpext half to float`, which vectorizes into F16C's `vcvtph2ps`)."""
+    if numba is None:
+        return np.float32  # the pure-Python fallback never sees halves (`half_if_exact`)
+    from llvmlite import ir
+    from numba import types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _as_f32(typingctx, w):  # noqa: ARG001 - numba's signature
+        if isinstance(w, types.Float) and w.bitwidth == 32:
+            return types.float32(w), lambda context, builder, sig, args: args[0]
+        if isinstance(w, types.Integer) and w.bitwidth == 16 and not w.signed:
+            def codegen(context, builder, sig, args):
+                return builder.fpext(builder.bitcast(args[0], ir.HalfType()), ir.FloatType())
+
+            return types.float32(w), codegen
+        return None
+
+    return _as_f32
+
+
+_as_f32 = _define_as_f32()
+
+
+def half_if_exact(w: np.ndarray) -> np.ndarray:
+    """`w` (float32) as IEEE halves (their bits, uint16; what `_matvec` reads as halves) when
+    every value is exactly a half, as in weights from an fp16 checkpoint; else `w` itself. The
+    products are then the same as with `w`, from half the bytes."""
+    if numba is None or w.dtype != np.float32:
+        return w
+    with np.errstate(over="ignore"):
+        h = w.astype(np.float16)
+    return h.view(np.uint16) if np.array_equal(h.astype(np.float32), w) else w
+
+
 @_njit
 def _matvec(s, w, out):
-    """out = s @ w for a row s (K,) and w (K, N): rows four at a time, so `out` is loaded
-    and stored once per four rows (the loop over N vectorizes)."""
+    """out = s @ w for a row s (K,) and w (K, N), float32 or halves (`half_if_exact`): rows
+    four at a time, so `out` is loaded and stored once per four rows (the loop over N
+    vectorizes)."""
     K, N = w.shape
     for n in range(N):
         out[n] = 0.0
@@ -72,21 +118,24 @@ def _matvec(s, w, out):
         s0, s1, s2, s3 = s[k], s[k + 1], s[k + 2], s[k + 3]
         w0, w1, w2, w3 = w[k], w[k + 1], w[k + 2], w[k + 3]
         for n in range(N):
-            out[n] += (s0 * w0[n] + s1 * w1[n]) + (s2 * w2[n] + s3 * w3[n])
+            out[n] += ((s0 * _as_f32(w0[n]) + s1 * _as_f32(w1[n]))
+                       + (s2 * _as_f32(w2[n]) + s3 * _as_f32(w3[n])))
     for k in range(K4, K):
         sk, wk = s[k], w[k]
         for n in range(N):
-            out[n] += sk * wk[n]
+            out[n] += sk * _as_f32(wk[n])
 
 
 @_njit
-def _kernel(S, spans, weights, h_at, w_at, c, kappa, phi, text, mask, G, z, y,
-            log_pi, mu, sigma, rho, eos, cdf, uniform, normal, x_at, mode):
+def _kernel(S, spans, layer_w, layer_b, window_w, head_w, h_at, w_at, c, kappa, phi, text,
+            mask, G, z, y, log_pi, mu, sigma, rho, eos, cdf, uniform, normal, x_at, mode):
     """One step for every row b of S; mode 0: network only (priming), 1: + mixture,
     2: + mixture and the sampled offset written into S's x slot (the next input).
 
     S (B, width) = [h1 | 1 | x | w | h2 | ... | hL]; spans (L + 2, 2) the S columns each
-    product reads (layers, window, head); weights their (span, outputs) matrices."""
+    product reads (layers, window, head); layer_w the layers' (span, 4H) matrices (float32 or
+    halves) with their bias rows zero and layer_b (L, 4H) those biases; window_w and head_w
+    the window's and head's float32 matrices, biases in their rows."""
     B = S.shape[0]
     L, _, H = c.shape
     K = kappa.shape[1]
@@ -96,16 +145,18 @@ def _kernel(S, spans, weights, h_at, w_at, c, kappa, phi, text, mask, G, z, y,
     for b in range(B):
         s = S[b]
         for j in range(L):
-            _matvec(s[spans[j, 0]:spans[j, 1]], weights[j], G)  # gates (Graves 2013, eq. 7-10)
+            _matvec(s[spans[j, 0]:spans[j, 1]], layer_w[j], G)  # gates (Graves 2013, eq. 7-10)
+            for n in range(4 * H):
+                G[n] += layer_b[j, n]
             cj, hj = c[j, b], s[h_at[j]:h_at[j] + H]
-            for n in range(H):  # i, f, o halved: sigmoid(z) = (1 + tanh(z / 2)) / 2
-                i = HALF + HALF * _tanh(G[n])
-                f = HALF + HALF * _tanh(G[H + n])
-                o = HALF + HALF * _tanh(G[2 * H + n])
+            for n in range(H):  # sigmoid(z) = (1 + tanh(z / 2)) / 2
+                i = HALF + HALF * _tanh(HALF * G[n])
+                f = HALF + HALF * _tanh(HALF * G[H + n])
+                o = HALF + HALF * _tanh(HALF * G[2 * H + n])
                 cj[n] = f * cj[n] + i * _tanh(G[3 * H + n])  # eq. 9
                 hj[n] = o * _tanh(cj[n])  # eq. 11
             if j == 0:  # the window reads the first layer (eq. 46-51)
-                _matvec(s[spans[L, 0]:spans[L, 1]], weights[L], z)
+                _matvec(s[spans[L, 0]:spans[L, 1]], window_w, z)
                 for k in range(3 * K):
                     z[k] = np.exp(z[k])
                 for k in range(K):
@@ -123,7 +174,7 @@ def _kernel(S, spans, weights, h_at, w_at, c, kappa, phi, text, mask, G, z, y,
                     s[w_at + m] = acc  # eq. 47
         if mode == 0:
             continue
-        _matvec(s[spans[L + 1, 0]:spans[L + 1, 1]], weights[L + 1], y)  # eq. 17, bias applied
+        _matvec(s[spans[L + 1, 0]:spans[L + 1, 1]], head_w, y)  # eq. 17, bias applied
         top = y[0]
         for m in range(1, M):
             top = max(top, y[m])
@@ -152,6 +203,24 @@ def _kernel(S, spans, weights, h_at, w_at, c, kappa, phi, text, mask, G, z, y,
         s[x_at + 2] = np.float32(1.0) if uniform[b, 1] < eos[b] else np.float32(0.0)
 
 
+def _layer_weights(layer_runs, one: int, halves: bool) -> tuple[tuple[np.ndarray, ...],
+                                                                  np.ndarray]:
+    """The layers' matrices as the kernel reads them: the i, f, o halving undone (`unhalved`:
+    the kernel halves in its sigmoid, and the checkpoint's halves stay halves) and the bias
+    row (S column `one`) taken out, as halves when `halves` (`FastWeights.half_exact`) else
+    float32; and the biases (L, 4H), float32 (each a sum of two fp16 biases: seldom a half)."""
+    mats, biases = [], []
+    for runs in layer_runs:
+        a, b, w = runs[0]
+        if not a <= one < b:
+            raise ValueError("every layer's span must read the constant 1 (its bias row)")
+        w = unhalved(w)
+        biases.append(w[one - a].copy())
+        w[one - a] = 0.0
+        mats.append(w.astype(np.float16).view(np.uint16) if halves else w)
+    return tuple(mats), np.stack(biases)
+
+
 class JitSynthesisStep(NumpySynthesisStep):
     """`NumpySynthesisStep` whose `step`, `mixture` and `sample` run as one compiled call."""
 
@@ -165,7 +234,9 @@ class JitSynthesisStep(NumpySynthesisStep):
         if any(len(runs) != 1 for runs in products):
             raise ValueError("every product must read one contiguous span of S")
         self._spans = np.array([runs[0][:2] for runs in products], np.int64)
-        self._weights = tuple(runs[0][2] for runs in products)
+        self._layer_w, self._layer_b = _layer_weights(self._layer_runs, self._pos["one"][0],
+                                                      weights.half_exact)
+        self._window_w, self._head_w = self._window_runs[0][2], self._head_runs[0][2]
         self._h_at = np.array([self._pos[f"h{j + 1}"][0] for j in range(L)], np.int64)
         self._w_at = self._pos["w"][0]
         self._x_at = self._pos["x"][0]
@@ -180,8 +251,8 @@ class JitSynthesisStep(NumpySynthesisStep):
         uniform = self._no_draw if uniform is None else uniform
         normal = self._no_draw if normal is None else normal
         # phi is the base class's buffer (so `phi` reads it); row 0 of G, z, y is scratch
-        _kernel(self.S, self._spans, self._weights, self._h_at, self._w_at, self.c,
-                self.kappa, self._phi[:, 0], self._text, self._mask_full, self._G[0],
+        _kernel(self.S, self._spans, self._layer_w, self._layer_b, self._window_w, self._head_w,
+                self._h_at, self._w_at, self.c, self.kappa, self._phi[:, 0], self._text, self._mask_full, self._G[0],
                 self._z[0], self.y[0], *self._out, uniform, normal, self._x_at, mode)
 
     def step(self, x: np.ndarray | None = None, head: bool = True) -> None:

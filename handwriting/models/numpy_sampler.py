@@ -17,6 +17,7 @@ tanh gives every gate: sigmoid(z) = (1 + tanh(z / 2)) / 2.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import weakref
@@ -46,6 +47,16 @@ class FastWeights:
     #                                          "below" (H, 4H) from layer 2 on, "prev" (H, 4H)
     window: dict[str, np.ndarray]  # "h1" (H, 3K), "one" (1, 3K); log(kappa_scale) folded in
     head: dict[str, np.ndarray]  # "h" (L*H, 6M+1), "one" (1, 6M+1)
+
+    @functools.cached_property
+    def half_exact(self) -> bool:
+        """Whether every LSTM weight but the biases, with the i, f, o halving undone, is exactly
+        an IEEE half (weights from an fp16 checkpoint): the compiled step then streams them as
+        halves (`numba_sampler.half_if_exact`)."""
+        from handwriting.models.numba_sampler import half_if_exact
+
+        return all(half_if_exact(unhalved(w)).dtype == np.uint16 for part in self.lstm
+                   for name, w in part.items() if name != "one")
 
     @classmethod
     def from_net(cls, net: SynthesizerNet) -> FastWeights:
@@ -89,6 +100,14 @@ class FastWeights:
         if any(p["prev"].shape != (H, 4 * H) for p in lstm):
             raise ValueError("weights do not match the config's hidden size")
         return cls(H, cfg.layers, cfg.mixtures, K, C, tuple(lstm), window, head)
+
+
+def unhalved(w: np.ndarray) -> np.ndarray:
+    """A copy of gate columns (n, 4H) in i, f, o, g order with the i, f, o halving undone (x2,
+    exact): the layout the compiled step reads (it halves inside its sigmoid)."""
+    out = w.copy()
+    out[:, : 3 * (w.shape[1] // 4)] *= 2
+    return out
 
 
 def synthesizer_shapes(cfg: SynthesizerConfig) -> dict[str, tuple[int, ...]]:

@@ -107,6 +107,24 @@ def test_numba_forward_matches_the_torch_network(cfg):
                               got)
 
 
+def test_an_fp16_checkpoint_runs_its_recurrences_on_halves_with_the_same_output():
+    cfg = RecognizerConfig(hidden=16, layers=2, conv_channels=16)
+    torch.manual_seed(2)
+    net = RecognizerNet(cfg).eval()
+    full = numba_recognizer.RecognizerWeights.from_state(net.state_dict(), cfg)
+    assert all(u.dtype == np.float32 for layer in full.lstm for _, _, u in layer)
+    half = numba_recognizer.RecognizerWeights.from_state(
+        {k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}, cfg)
+    assert all(u.dtype == np.uint16 for layer in half.lstm for _, _, u in layer)
+    as_float = numba_recognizer.RecognizerWeights(
+        half.conv, half.kernel, tuple(tuple((w, b, u.view(np.float16).astype(np.float32))
+                                            for w, b, u in layer) for layer in half.lstm),
+        half.head)
+    x = torch.randn(90, cfg.n_features).numpy()
+    # a half widened in the product is the float32 it stands for: the very same numbers
+    assert np.array_equal(numba_recognizer.forward(half, x), numba_recognizer.forward(as_float, x))
+
+
 def test_weights_that_do_not_fit_the_config_are_named(tmp_path):
     path = write_tiny_recognizer(tmp_path / "r.pt")
     ckpt = load_checkpoint(path)

@@ -137,3 +137,46 @@ def test_bench_reports_every_engine_against_the_baseline():
                 "torch_steps_per_s", "speedup_vs_lstmcell", "paragraph_seconds"):
         assert result[key] > 0, key
     assert (result["hidden"], result["layers"]) == (net.cfg.hidden, net.cfg.layers)
+
+
+def test_half_if_exact_keeps_only_what_halves_hold_exactly():
+    w = np.float16([[0.5, -3.25e-3], [1e-7, 65504.0]]).astype(np.float32)  # a subnormal too
+    h = numba_sampler.half_if_exact(w)
+    assert h.dtype == np.uint16 and np.array_equal(h.view(np.float16).astype(np.float32), w)
+    for inexact in (w + np.float32(1e-4), w * np.float32(2.0) ** 10,  # rounding, overflow
+                    np.where(w > 1, np.float32(np.nan), w)):  # nan: never a half
+        assert numba_sampler.half_if_exact(inexact) is inexact
+
+
+def _half_net(seed: int):
+    """A tiny network whose weights are halves, as an fp16 checkpoint's are."""
+    import torch
+
+    net = tiny_net(seed)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(p.half().float())
+    return net
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_an_fp16_checkpoint_steps_on_halves_and_matches_the_numpy_engine(batch):
+    net, rng = _half_net(4), np.random.default_rng(batch)
+    weights = fast_weights(net)
+    assert weights.half_exact and not fast_weights(tiny_net(4)).half_exact
+    text, mask, _ = text_batch(LINES[batch])
+    want = NumpySynthesisStep(weights, text, mask, 0.5)
+    got = JitSynthesisStep(weights, text, mask, 0.5)
+    assert all(w.dtype == np.uint16 for w in got._layer_w)  # the bytes streamed: halves
+    for x in random_offsets(rng, 30 * batch).reshape(30, batch, 3):
+        want.step(x)
+        got.step(x)
+        for layer in range(net.cfg.layers):
+            for a, b in zip(got.hidden(layer), want.hidden(layer), strict=True):
+                np.testing.assert_allclose(a, b, atol=TOL)
+        np.testing.assert_allclose(got.mixture().mu, want.mixture().mu, atol=TOL)
+    # and a whole seeded line samples what the NumPy engine samples
+    a = stream_offsets(net, ["hello"], seed=2, engine="jit")[0]
+    b = stream_offsets(net, ["hello"], seed=2, engine="numpy")[0]
+    assert len(a) == len(b) > 0
+    np.testing.assert_allclose(a, b, atol=1e-4)
