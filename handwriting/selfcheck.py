@@ -104,7 +104,17 @@ def kept_frames(frames: Sequence[SynthesisFrame], rows: np.ndarray) -> Iterator[
 
 
 RETRY_CER = 0.12  # a line whose best candidate reads worse than this gets K more, once
+# A line with a digit gets K more unless one candidate reads exactly: digits are what the
+# synthesizer writes worst ("24" -> "2L") and one wrong digit is a wrong number, yet it is a
+# few per cent of a line's characters, under RETRY_CER (measured in models/synthesizer.md).
+RETRY_CER_DIGITS = 0.0
 RETRY_SEED = 10_000  # the retry samples with seed + RETRY_SEED + group: other draws
+
+
+def retry_cer(text: str) -> float:
+    """The read-back CER above which a line's best candidate is written again (`self_checked`):
+    `RETRY_CER_DIGITS` for a line with a digit, else `RETRY_CER`."""
+    return RETRY_CER_DIGITS if any(c.isdigit() for c in text) else RETRY_CER
 
 
 def _as_reading(read) -> Reading:
@@ -172,9 +182,9 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
     first frame comes out; cancelled (`should_stop()`), nothing does.
 
     With `resample` (lines -> frames of a new batch, other draws), a line whose best candidate
-    still reads with a character error rate above `RETRY_CER` gets `candidates` more, once,
-    and the best of all is kept: the rare line where every candidate collapsed is written
-    again instead of shown as scribble. `report`, when given, receives one dict per line: the
+    still reads with a character error rate above `retry_cer` (`RETRY_CER`; for a line with a
+    digit, any error) gets `candidates` more, once, and the best of all is kept: the rare
+    line where every candidate collapsed is written again instead of shown as scribble. `report`, when given, receives one dict per line: the
     readings, character errors, log-likelihoods, the reader's ln p(text | ink) (None for a
     candidate too short to read, 0 from a reader that scores nothing), the kept index (into
     the first batch's candidates, then the retry's) and whether the line was retried."""
@@ -185,7 +195,7 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
     n = len(lines)
     best = choose(lines, readings, ll, scores)
     lengths = np.array([max(len(t), 1) for t in lines], np.float64)
-    bad = np.flatnonzero(errors[np.arange(n), best] / lengths > RETRY_CER)
+    bad = np.flatnonzero(errors[np.arange(n), best] / lengths > [retry_cer(t) for t in lines])
     if resample is None or not len(bad):
         _report(report, lines, readings, errors, ll, scores, best, set())
         yield from kept_frames(kept, candidate_rows(n, candidates)[np.arange(n), best])
