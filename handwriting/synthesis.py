@@ -37,7 +37,6 @@ def _encode_batch(texts: list[str], alphabet: Alphabet, n_chars: int):
 
 
 ENGINES = ("auto", "jit", "numpy", "torch")
-JIT_MAX_LINES = 8
 # A prime longer than this (characters of text) is cut to its last words. A whole IAM line as
 # prime puts the new text where lines end (40+ characters in) and its first word after
 # another writer's last one: first words came out garbled (issue 14); see `trim_style`.
@@ -88,17 +87,17 @@ def _cut(style: Style, row: int, text: str) -> Style:
     return Style(style.name, out, text)
 
 
-def choose_engine(engine: str, n_lines: int) -> str:
-    """The engine `engine="auto"` means: the compiled step (a matrix-vector product per
-    line) for up to `JIT_MAX_LINES` lines when Numba is installed; for more lines the NumPy
-    engine, whose products run as one matrix product in PyTorch (measured faster there)."""
+def choose_engine(engine: str, n_lines: int) -> str:  # noqa: ARG001 - the same for any count
+    """The engine `engine="auto"` means: the compiled step when Numba is installed (a
+    matrix-vector product per line for a few lines, one matrix product for many: see
+    `numba_sampler.ROW_KERNEL_MAX_ROWS`), else the NumPy engine."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
     if engine != "auto":
         return engine
     from handwriting.models import numba_sampler
 
-    return "jit" if n_lines <= JIT_MAX_LINES and numba_sampler.available() else "numpy"
+    return "jit" if numba_sampler.available() else "numpy"
 
 
 def sample_stream(net: SynthesizerNet | FastWeights, alphabet: Alphabet, lines: list[str], offset_scale: float,

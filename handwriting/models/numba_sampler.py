@@ -1,7 +1,9 @@
 """The synthesizer's sampling step compiled with Numba: the whole Graves (2013) §5 step (three
 LSTM layers, soft window, mixture head) plus the mixture read-out and the draw of the next
-pen offset in ONE compiled call: what `engine="auto"` runs for a few lines when Numba is
-installed (`synthesis.choose_engine`).
+pen offset in ONE compiled call: what `engine="auto"` runs when Numba is installed
+(`synthesis.choose_engine`). For many rows (over `ROW_KERNEL_MAX_ROWS`: a self-checked
+paragraph's lines x candidates) each product is instead one matrix product of all rows, the
+NumPy engine's, and the rest of the step stays compiled (`JitSynthesisStep._run_products`).
 
 Why: at batch 1 the NumPy engine (`numpy_sampler`) spends about half of each step in ~90
 ufunc calls of ~1 us each, on vectors of a few hundred numbers; here that overhead is gone
@@ -31,6 +33,7 @@ from handwriting.models.numpy_sampler import (
     synthesizer_shapes,
     unhalved,
 )
+from handwriting.models.threads import NUMPY_ONE_THREAD
 
 try:
     import numba
@@ -127,80 +130,132 @@ def _matvec(s, w, out):
 
 
 @_njit
+def _cell(G, c, h, gate_scale):
+    """An LSTM cell update from its gate pre-activations G (4H,) in i, f, o, g order, i, f, o
+    multiplied by `gate_scale` first (1/2 where they are not halved yet):
+    sigmoid(z) = (1 + tanh(z / 2)) / 2 (Graves 2013, eq. 7-11); c and h (H,) in place."""
+    H = len(c)
+    for n in range(H):
+        i = HALF + HALF * _tanh(gate_scale * G[n])
+        f = HALF + HALF * _tanh(gate_scale * G[H + n])
+        o = HALF + HALF * _tanh(gate_scale * G[2 * H + n])
+        c[n] = f * c[n] + i * _tanh(G[3 * H + n])  # eq. 9
+        h[n] = o * _tanh(c[n])  # eq. 11
+
+
+@_njit
+def _attend(z, kappa, phi, text, mask, w):
+    """The soft window from its parameters z (3K,) (eq. 48, exponentiated here in place,
+    eq. 49-51): kappa (K,) moves on, phi (U,) and the window vector w (C,) written (eq. 46-47)."""
+    K = len(kappa)
+    for k in range(3 * K):
+        z[k] = np.exp(z[k])
+    for k in range(K):
+        kappa[k] += z[2 * K + k]
+    for u in range(len(phi)):
+        acc = np.float32(0.0)
+        for k in range(K):
+            d = kappa[k] - np.float32(u)
+            acc += z[k] * np.exp(-z[K + k] * d * d)
+        phi[u] = acc * mask[u]
+    for m in range(len(w)):
+        acc = np.float32(0.0)
+        for u in range(len(phi)):
+            acc += phi[u] * text[u, m]
+        w[m] = acc
+
+
+@_njit
+def _mix_draw(y, log_pi, mu, sigma, rho, cdf, uniform, normal, x, draw):
+    """The mixture of one row from the head's output y (6M + 1,) (eq. 18-22, bias applied, the
+    eos column halved) into log_pi, mu, sigma, rho, cdf; returns eos; with `draw`, the
+    sampled offset written into x (3,)."""
+    M = len(log_pi)
+    top = y[0]
+    for m in range(1, M):
+        top = max(top, y[m])
+    total = np.float32(0.0)
+    for m in range(M):
+        total += np.exp(y[m] - top)
+        cdf[m] = total
+    log_total = np.log(total)
+    for m in range(M):
+        log_pi[m] = y[m] - top - log_total
+        rho[m] = min(max(_tanh(y[5 * M + m]), -RHO_LIMIT), RHO_LIMIT)
+        for d in range(2):
+            mu[m, d] = y[M + d * M + m]
+            sigma[m, d] = np.exp(y[3 * M + d * M + m])
+    eos = HALF + HALF * _tanh(y[6 * M])
+    if draw:
+        comp = 0  # the component: first m whose cumulative weight passes u * total
+        while comp < M - 1 and cdf[comp] < uniform[0] * total:
+            comp += 1
+        r = rho[comp]
+        n0, n1 = normal[0], normal[1]
+        n1 = n1 * np.sqrt(np.float32(1.0) - r * r) + r * n0
+        x[0] = sigma[comp, 0] * n0 + mu[comp, 0]
+        x[1] = sigma[comp, 1] * n1 + mu[comp, 1]
+        x[2] = np.float32(1.0) if uniform[1] < eos else np.float32(0.0)
+    return eos
+
+
+@_njit
 def _kernel(S, spans, layer_w, layer_b, window_w, head_w, h_at, w_at, c, kappa, phi, text,
             mask, G, z, y, log_pi, mu, sigma, rho, eos, cdf, uniform, normal, x_at, mode):
-    """One step for every row b of S; mode 0: network only (priming), 1: + mixture,
-    2: + mixture and the sampled offset written into S's x slot (the next input).
+    """One step for every row b of S, a matrix-vector product per row; mode 0: network only
+    (priming), 1: + mixture, 2: + mixture and the sampled offset written into S's x slot
+    (the next input).
 
     S (B, width) = [h1 | 1 | x | w | h2 | ... | hL]; spans (L + 2, 2) the S columns each
     product reads (layers, window, head); layer_w the layers' (span, 4H) matrices (float32 or
     halves) with their bias rows zero and layer_b (L, 4H) those biases; window_w and head_w
     the window's and head's float32 matrices, biases in their rows."""
-    B = S.shape[0]
     L, _, H = c.shape
-    K = kappa.shape[1]
-    U = phi.shape[1]
     n_w = text.shape[2]
-    M = log_pi.shape[1]
-    for b in range(B):
+    for b in range(S.shape[0]):
         s = S[b]
         for j in range(L):
             _matvec(s[spans[j, 0]:spans[j, 1]], layer_w[j], G)  # gates (Graves 2013, eq. 7-10)
             for n in range(4 * H):
                 G[n] += layer_b[j, n]
-            cj, hj = c[j, b], s[h_at[j]:h_at[j] + H]
-            for n in range(H):  # sigmoid(z) = (1 + tanh(z / 2)) / 2
-                i = HALF + HALF * _tanh(HALF * G[n])
-                f = HALF + HALF * _tanh(HALF * G[H + n])
-                o = HALF + HALF * _tanh(HALF * G[2 * H + n])
-                cj[n] = f * cj[n] + i * _tanh(G[3 * H + n])  # eq. 9
-                hj[n] = o * _tanh(cj[n])  # eq. 11
+            _cell(G, c[j, b], s[h_at[j]:h_at[j] + H], HALF)
             if j == 0:  # the window reads the first layer (eq. 46-51)
                 _matvec(s[spans[L, 0]:spans[L, 1]], window_w, z)
-                for k in range(3 * K):
-                    z[k] = np.exp(z[k])
-                for k in range(K):
-                    kappa[b, k] += z[2 * K + k]
-                for u in range(U):
-                    acc = np.float32(0.0)
-                    for k in range(K):
-                        d = kappa[b, k] - np.float32(u)
-                        acc += z[k] * np.exp(-z[K + k] * d * d)
-                    phi[b, u] = acc * mask[b, u]
-                for m in range(n_w):
-                    acc = np.float32(0.0)
-                    for u in range(U):
-                        acc += phi[b, u] * text[b, u, m]
-                    s[w_at + m] = acc  # eq. 47
+                _attend(z, kappa[b], phi[b], text[b], mask[b], s[w_at:w_at + n_w])
         if mode == 0:
             continue
         _matvec(s[spans[L + 1, 0]:spans[L + 1, 1]], head_w, y)  # eq. 17, bias applied
-        top = y[0]
-        for m in range(1, M):
-            top = max(top, y[m])
-        total = np.float32(0.0)
-        for m in range(M):
-            total += np.exp(y[m] - top)
-            cdf[b, m] = total
-        log_total = np.log(total)
-        for m in range(M):  # eq. 18-22
-            log_pi[b, m] = y[m] - top - log_total
-            rho[b, m] = min(max(_tanh(y[5 * M + m]), -RHO_LIMIT), RHO_LIMIT)
-            for d in range(2):
-                mu[b, m, d] = y[M + d * M + m]
-                sigma[b, m, d] = np.exp(y[3 * M + d * M + m])
-        eos[b] = HALF + HALF * _tanh(y[6 * M])  # eq. 22, the column is halved
-        if mode == 1:
-            continue
-        comp = 0  # the component: first m whose cumulative weight passes u * total
-        while comp < M - 1 and cdf[b, comp] < uniform[b, 0] * total:
-            comp += 1
-        r = rho[b, comp]
-        n0, n1 = normal[b, 0], normal[b, 1]
-        n1 = n1 * np.sqrt(np.float32(1.0) - r * r) + r * n0
-        s[x_at] = sigma[b, comp, 0] * n0 + mu[b, comp, 0]
-        s[x_at + 1] = sigma[b, comp, 1] * n1 + mu[b, comp, 1]
-        s[x_at + 2] = np.float32(1.0) if uniform[b, 1] < eos[b] else np.float32(0.0)
+        eos[b] = _mix_draw(y, log_pi[b], mu[b], sigma[b], rho[b], cdf[b], uniform[b],
+                           normal[b], s[x_at:x_at + 3], mode == 2)
+
+
+@_njit
+def _cells(G, c, S, h_at):
+    """`_cell` for every row: G (B, 4H) with i, f, o already halved (the NumPy layout)."""
+    H = c.shape[1]
+    for b in range(S.shape[0]):
+        _cell(G[b], c[b], S[b, h_at:h_at + H], np.float32(1.0))
+
+
+@_njit
+def _attend_rows(z, kappa, phi, text, mask, S, w_at):
+    n_w = text.shape[2]
+    for b in range(S.shape[0]):
+        _attend(z[b], kappa[b], phi[b], text[b], mask[b], S[b, w_at:w_at + n_w])
+
+
+@_njit
+def _mix_draw_rows(y, log_pi, mu, sigma, rho, eos, cdf, uniform, normal, S, x_at, draw):
+    for b in range(S.shape[0]):
+        eos[b] = _mix_draw(y[b], log_pi[b], mu[b], sigma[b], rho[b], cdf[b], uniform[b],
+                           normal[b], S[b, x_at:x_at + 3], draw)
+
+
+# Up to this many rows a step is a matrix-vector product per row (`_kernel`); more rows share
+# each weight in one matrix product (`JitSynthesisStep._run_products`). Measured per step on
+# this CPU (fp16 weights): 3 rows 0.49 ms one by one; 9 rows 0.83 ms one by one, ~0.68 ms in
+# the products alone; 18 rows 1.84 ms one by one, 1.22 ms in the products.
+ROW_KERNEL_MAX_ROWS = 8
 
 
 def _layer_weights(layer_runs, one: int, halves: bool) -> tuple[tuple[np.ndarray, ...],
@@ -225,7 +280,7 @@ class JitSynthesisStep(NumpySynthesisStep):
     """`NumpySynthesisStep` whose `step`, `mixture` and `sample` run as one compiled call."""
 
     def __init__(self, weights: FastWeights, text: np.ndarray, mask: np.ndarray,
-                 bias: float = 0.0, chars: np.ndarray | None = None):
+                 bias: float = 0.0, chars: np.ndarray | None = None, layer_weights=None):
         if numba is None:
             raise RuntimeError("the 'jit' engine needs Numba: pip install numba")
         super().__init__(weights, text, mask, bias, backend="numpy", chars=chars)
@@ -234,8 +289,10 @@ class JitSynthesisStep(NumpySynthesisStep):
         if any(len(runs) != 1 for runs in products):
             raise ValueError("every product must read one contiguous span of S")
         self._spans = np.array([runs[0][:2] for runs in products], np.int64)
-        self._layer_w, self._layer_b = _layer_weights(self._layer_runs, self._pos["one"][0],
-                                                      weights.half_exact)
+        # the row kernel's layer matrices (`_layer_weights`, ~4 ms): made when first needed,
+        # and shared with the narrowed steps of the same text (`layer_weights`)
+        self._layer_wb = layer_weights
+        self._half = weights.half_exact
         self._window_w, self._head_w = self._window_runs[0][2], self._head_runs[0][2]
         self._h_at = np.array([self._pos[f"h{j + 1}"][0] for j in range(L)], np.int64)
         self._w_at = self._pos["w"][0]
@@ -250,18 +307,48 @@ class JitSynthesisStep(NumpySynthesisStep):
     def _run(self, mode: int, uniform=None, normal=None) -> None:
         uniform = self._no_draw if uniform is None else uniform
         normal = self._no_draw if normal is None else normal
+        if self.B > ROW_KERNEL_MAX_ROWS:
+            self._run_products(mode, uniform, normal)
+            return
         # phi is the base class's buffer (so `phi` reads it); row 0 of G, z, y is scratch
-        _kernel(self.S, self._spans, self._layer_w, self._layer_b, self._window_w, self._head_w,
+        layer_w, layer_b = self.layer_weights()
+        _kernel(self.S, self._spans, layer_w, layer_b, self._window_w, self._head_w,
                 self._h_at, self._w_at, self.c, self.kappa, self._phi[:, 0], self._text, self._mask_full, self._G[0],
                 self._z[0], self.y[0], *self._out, uniform, normal, self._x_at, mode)
+
+    def _run_products(self, mode: int, uniform, normal) -> None:
+        """The step for many rows: each product one matrix product of all rows (BLAS, the
+        NumPy engine's, which reads each weight once for all of them), the rest compiled."""
+        NUMPY_ONE_THREAD.enter()
+        try:
+            for j in range(self.L):
+                self._layers[j]()  # the NumPy layout: i, f, o halved, biases in the product
+                _cells(self._G, self.c[j], self.S, self._h_at[j])
+                if j == 0:
+                    self._window()
+                    _attend_rows(self._z, self.kappa, self._phi[:, 0], self._text,
+                                 self._mask_full, self.S, self._w_at)
+            if mode:
+                self._head()
+                log_pi, mu, sigma, rho, eos, cdf = self._out
+                _mix_draw_rows(self.y, log_pi, mu, sigma, rho, eos, cdf, uniform, normal,
+                               self.S, self._x_at, mode == 2)
+        finally:
+            NUMPY_ONE_THREAD.exit()
 
     def step(self, x: np.ndarray | None = None, head: bool = True) -> None:
         if x is not None:
             self._x[...] = x
         self._run(1 if head else 0)
 
+    def layer_weights(self) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        """The row kernel's layer matrices and biases (`_layer_weights`)."""
+        if self._layer_wb is None:
+            self._layer_wb = _layer_weights(self._layer_runs, self._pos["one"][0], self._half)
+        return self._layer_wb
+
     def _narrow_kwargs(self) -> dict:
-        return {"chars": self.chars}
+        return {"chars": self.chars, "layer_weights": self._layer_wb}
 
     def step_sample(self, rng: np.random.Generator | None, x: np.ndarray | None = None,
                     draws: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:

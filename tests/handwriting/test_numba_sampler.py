@@ -12,7 +12,6 @@ from handwriting.models.numpy_sampler import NumpySynthesisStep, fast_weights
 from handwriting.results import Style
 from handwriting.synthesis import (
     END_TAIL_STEPS,
-    JIT_MAX_LINES,
     choose_engine,
     collect_lines,
     sample_stream,
@@ -99,10 +98,9 @@ def test_end_of_text_stops_lines(pen_up):
     assert [len(o) for o in collect_lines(iter(frames), 2)] == [2 + tail, 5 + tail]
 
 
-def test_auto_picks_the_compiled_step_for_a_few_lines():
+def test_auto_picks_the_compiled_step_for_any_number_of_lines():
     assert choose_engine("auto", 1) == "jit"
-    assert choose_engine("auto", JIT_MAX_LINES) == "jit"
-    assert choose_engine("auto", JIT_MAX_LINES + 1) == "numpy"
+    assert choose_engine("auto", numba_sampler.ROW_KERNEL_MAX_ROWS + 1) == "jit"
     assert choose_engine("torch", 1) == "torch"
     with pytest.raises(ValueError, match="'jax'"):
         choose_engine("jax", 1)
@@ -167,7 +165,7 @@ def test_an_fp16_checkpoint_steps_on_halves_and_matches_the_numpy_engine(batch):
     text, mask, _ = text_batch(LINES[batch])
     want = NumpySynthesisStep(weights, text, mask, 0.5)
     got = JitSynthesisStep(weights, text, mask, 0.5)
-    assert all(w.dtype == np.uint16 for w in got._layer_w)  # the bytes streamed: halves
+    assert all(w.dtype == np.uint16 for w in got.layer_weights()[0])  # streamed: halves
     for x in random_offsets(rng, 30 * batch).reshape(30, batch, 3):
         want.step(x)
         got.step(x)
@@ -180,3 +178,27 @@ def test_an_fp16_checkpoint_steps_on_halves_and_matches_the_numpy_engine(batch):
     b = stream_offsets(net, ["hello"], seed=2, engine="numpy")[0]
     assert len(a) == len(b) > 0
     np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_many_rows_share_matrix_products_and_sample_what_the_numpy_engine_samples():
+    """Past `ROW_KERNEL_MAX_ROWS` rows a step is one matrix product per layer for all rows
+    (the NumPy engine's products, the rest compiled); narrowed to a few live lines it is the
+    row kernel again. Either way each line samples what the NumPy engine samples."""
+    rows = numba_sampler.ROW_KERNEL_MAX_ROWS + 2
+    net, rng = _half_net(5), np.random.default_rng(0)
+    lines = [("ab", "hello", "abc de", "a")[i % 4] + " x" * (i % 3) for i in range(rows)]
+    text, mask, _ = text_batch(lines)
+    want = NumpySynthesisStep(fast_weights(net), text, mask, 0.7)
+    got = JitSynthesisStep(fast_weights(net), text, mask, 0.7)
+    for t, x in enumerate(random_offsets(rng, 12 * rows).reshape(12, rows, 3)):
+        want.step(x, head=t % 4 != 0)
+        got.step(x, head=t % 4 != 0)
+        np.testing.assert_allclose(got.hidden(2)[0], want.hidden(2)[0], atol=TOL)
+        np.testing.assert_allclose(got.phi, want.phi, atol=TOL)
+    np.testing.assert_allclose(got.mixture().sigma, want.mixture().sigma, atol=TOL)
+    assert got._layer_wb is None  # the row kernel's matrices were never needed
+    a = stream_offsets(net, lines, seed=4, engine="jit")
+    b = stream_offsets(net, lines, seed=4, engine="numpy")
+    assert [len(x) for x in a] == [len(x) for x in b]
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_allclose(x, y, atol=1e-4)
