@@ -57,6 +57,20 @@ def point_log_likelihood(frame: SynthesisFrame) -> np.ndarray:
     return log_mix + np.where(frame.offsets[:, 2] > 0.5, np.log(eos), np.log1p(-eos))
 
 
+def batch_log_likelihood(frames: Sequence[SynthesisFrame]) -> np.ndarray:
+    """Each row's log-likelihood (B,): `point_log_likelihood` summed over the frames where the
+    row is active, computed for all frames at once (one set of array operations, not one per
+    step). An ended row's mixture may be all zeros; its terms are left out."""
+    none = np.zeros(0, np.float32)  # the window is not part of the likelihood
+    stacked = SynthesisFrame(
+        step=0, text_offset=0, phi=none, kappa=none,
+        **{name: np.concatenate([getattr(f, name) for f in frames])
+           for name in ("offsets", "active", "eos", "log_pi", "mu", "sigma", "rho")})
+    with np.errstate(all="ignore"):
+        per_point = point_log_likelihood(stacked).reshape(len(frames), -1)
+    return np.where(stacked.active.reshape(per_point.shape), per_point, 0.0).sum(0)
+
+
 def choose(texts: Sequence[str], readings: Sequence[Sequence[str]],
            log_likelihoods: np.ndarray, text_logprobs: np.ndarray | None = None) -> np.ndarray:
     """For each line, the index of the candidate whose reading has the fewest character errors
@@ -135,7 +149,6 @@ def _read_batch(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidat
     n = len(lines)
     grid = candidate_rows(n, candidates)
     kept: list[SynthesisFrame] = []
-    ll = np.zeros(n * candidates)
     points: list[list[np.ndarray]] = [[] for _ in range(n * candidates)]
     readings: dict[int, Future] = {}
     pool = ThreadPoolExecutor(1, thread_name_prefix="selfcheck-read")
@@ -149,8 +162,7 @@ def _read_batch(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidat
         was = None
         for f in frames:
             kept.append(f)
-            live = np.flatnonzero(f.active)  # an ended line's mixture may be all zeros
-            ll[live] += point_log_likelihood(kept_frame(f, live))
+            live = np.flatnonzero(f.active)
             for r in live:
                 points[r].append(f.offsets[r])
             if was is not None:
@@ -161,6 +173,7 @@ def _read_batch(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidat
             return None
         for r in np.flatnonzero(was):
             submit(int(r))
+        ll = batch_log_likelihood(kept)  # while the last candidates are being read
         read_out = {r: fut.result() for r, fut in readings.items()}
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

@@ -31,7 +31,6 @@ from handwriting.models.numpy_sampler import (
     NumpySynthesisStep,
     random_draws,
     synthesizer_shapes,
-    unhalved,
 )
 from handwriting.models.threads import NUMPY_ONE_THREAD
 
@@ -106,6 +105,14 @@ def half_if_exact(w: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         h = w.astype(np.float16)
     return h.view(np.uint16) if np.array_equal(h.astype(np.float32), w) else w
+
+
+def unhalved(w: np.ndarray) -> np.ndarray:
+    """A copy of gate columns (n, 4H) in i, f, o, g order with the i, f, o halving undone (x2,
+    exact): the layout the compiled step reads (it halves inside its sigmoid)."""
+    out = w.copy()
+    out[:, : 3 * (w.shape[1] // 4)] *= 2
+    return out
 
 
 @_njit
@@ -280,10 +287,11 @@ class JitSynthesisStep(NumpySynthesisStep):
     """`NumpySynthesisStep` whose `step`, `mixture` and `sample` run as one compiled call."""
 
     def __init__(self, weights: FastWeights, text: np.ndarray, mask: np.ndarray,
-                 bias: float = 0.0, chars: np.ndarray | None = None, layer_weights=None):
+                 bias: float = 0.0, chars: np.ndarray | None = None, layer_weights=None,
+                 runs: tuple | None = None):
         if numba is None:
             raise RuntimeError("the 'jit' engine needs Numba: pip install numba")
-        super().__init__(weights, text, mask, bias, backend="numpy", chars=chars)
+        super().__init__(weights, text, mask, bias, backend="numpy", chars=chars, runs=runs)
         B, M, L = self.B, self.M, self.L
         products = [*self._layer_runs, self._window_runs, self._head_runs]
         if any(len(runs) != 1 for runs in products):
@@ -348,7 +356,8 @@ class JitSynthesisStep(NumpySynthesisStep):
         return self._layer_wb
 
     def _narrow_kwargs(self) -> dict:
-        return {"chars": self.chars, "layer_weights": self._layer_wb}
+        return {"chars": self.chars, "layer_weights": self._layer_wb,
+                "runs": (self._layer_runs, self._window_runs, self._head_runs)}
 
     def step_sample(self, rng: np.random.Generator | None, x: np.ndarray | None = None,
                     draws: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:

@@ -53,7 +53,7 @@ class FastWeights:
         """Whether every LSTM weight but the biases, with the i, f, o halving undone, is exactly
         an IEEE half (weights from an fp16 checkpoint): the compiled step then streams them as
         halves (`numba_sampler.half_if_exact`)."""
-        from handwriting.models.numba_sampler import half_if_exact
+        from handwriting.models.numba_sampler import half_if_exact, unhalved
 
         return all(half_if_exact(unhalved(w)).dtype == np.uint16 for part in self.lstm
                    for name, w in part.items() if name != "one")
@@ -100,14 +100,6 @@ class FastWeights:
         if any(p["prev"].shape != (H, 4 * H) for p in lstm):
             raise ValueError("weights do not match the config's hidden size")
         return cls(H, cfg.layers, cfg.mixtures, K, C, tuple(lstm), window, head)
-
-
-def unhalved(w: np.ndarray) -> np.ndarray:
-    """A copy of gate columns (n, 4H) in i, f, o, g order with the i, f, o halving undone (x2,
-    exact): the layout the compiled step reads (it halves inside its sigmoid)."""
-    out = w.copy()
-    out[:, : 3 * (w.shape[1] // 4)] *= 2
-    return out
 
 
 def synthesizer_shapes(cfg: SynthesizerConfig) -> dict[str, tuple[int, ...]]:
@@ -159,7 +151,8 @@ class NumpySynthesisStep:
     text: one-hot (B, U, C); mask (B, U). `step(x)` feeds the previous offset x (B, 3)."""
 
     def __init__(self, weights: FastWeights, text: np.ndarray, mask: np.ndarray,
-                 bias: float = 0.0, backend: str | None = None, chars: np.ndarray | None = None):
+                 bias: float = 0.0, backend: str | None = None, chars: np.ndarray | None = None,
+                 runs: tuple | None = None):
         fw = weights
         self._args = (weights, bias)  # what `narrowed` builds its copy from
         B, U, C = text.shape
@@ -212,17 +205,27 @@ class NumpySynthesisStep:
         self._dkappa = self._z[:, 2 * K:]
         self._kappa3 = self.kappa[:, :, None]
 
-        # one product per layer, window and head (weights restricted to the text's characters)
-        self._layers, self._layer_runs = [], []
+        # one product per layer, window and head (`runs`: a narrowed copy's, the same text's)
+        self._layer_runs, self._window_runs, self._head_runs = (runs or
+                                                                self._weight_runs(fw, bias, n))
+        self._layers = [self._product(r, self._G) for r in self._layer_runs]
+        self._window = self._product(self._window_runs, self._z)
+        self._head = self._product(self._head_runs, self.y)
+        y = self.y
+        self._pi_hat, self._rho_hat, self._eos_half = y[:, :M], y[:, 5 * M:6 * M], y[:, 6 * M]
+        self._mu = y[:, M:3 * M].reshape(B, 2, M).transpose(0, 2, 1)  # (B, M, 2) views
+        self._log_sigma = y[:, 3 * M:5 * M].reshape(B, 2, M).transpose(0, 2, 1)
+        self._rows = np.arange(B)
+
+    def _weight_runs(self, fw: FastWeights, bias: float, n: int) -> tuple:
+        """The weight runs (`_runs`) of the layers', window's and head's products: the window
+        vector's rows restricted to the text's `n` characters, the head's bias applied."""
+        H, L, M, K = fw.hidden, fw.layers, fw.mixtures, fw.gaussians
+        layer_runs = []
         for j, part in enumerate(fw.lstm):
             rows = {"one": part["one"], "x": part["x"], "w": part["w"][self.chars],
-                    f"h{j + 1}": part["prev"]}
-            if j > 0:
-                rows[f"h{j}"] = part["below"]
-            self._layer_runs.append(self._runs(rows, 4 * H))
-            self._layers.append(self._product(self._layer_runs[-1], self._G))
-        self._window_runs = self._runs(fw.window, 3 * K)
-        self._window = self._product(self._window_runs, self._z)
+                    f"h{j + 1}": part["prev"]} | ({f"h{j}": part["below"]} if j else {})
+            layer_runs.append(self._runs(rows, 4 * H))
         head = fw.head["h"].copy()
         head_one = fw.head["one"].copy()
         head[:, :M] *= 1 + bias  # pi = softmax(pi_hat (1 + b))   (Graves 2013, §5.4)
@@ -233,13 +236,7 @@ class NumpySynthesisStep:
         rows = {"one": head_one, "x": np.zeros((3, 6 * M + 1), np.float32),
                 "w": np.zeros((n, 6 * M + 1), np.float32)}  # zero rows: one span for the head
         rows.update({f"h{j + 1}": head[j * H:(j + 1) * H] for j in range(L)})
-        self._head_runs = self._runs(rows, 6 * M + 1)
-        self._head = self._product(self._head_runs, self.y)
-        y = self.y
-        self._pi_hat, self._rho_hat, self._eos_half = y[:, :M], y[:, 5 * M:6 * M], y[:, 6 * M]
-        self._mu = y[:, M:3 * M].reshape(B, 2, M).transpose(0, 2, 1)  # (B, M, 2) views
-        self._log_sigma = y[:, 3 * M:5 * M].reshape(B, 2, M).transpose(0, 2, 1)
-        self._rows = np.arange(B)
+        return layer_runs, self._runs(fw.window, 3 * K), self._runs(rows, 6 * M + 1)
 
     def _runs(self, rows: dict[str, np.ndarray], n_out: int) -> list[tuple[int, int, np.ndarray]]:
         """Group the inputs a product needs into contiguous spans of S: (first column, end
@@ -334,7 +331,8 @@ class NumpySynthesisStep:
         return out
 
     def _narrow_kwargs(self) -> dict:
-        return {"backend": self.backend, "chars": self.chars}
+        return {"backend": self.backend, "chars": self.chars,
+                "runs": (self._layer_runs, self._window_runs, self._head_runs)}
 
     # ---------------------------------------------------------------- read-outs
 

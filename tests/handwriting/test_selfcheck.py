@@ -138,6 +138,28 @@ def test_bad_candidates_are_refused(bad):
         tiny_service().write("ab", candidates=bad)
 
 
+def test_batch_log_likelihood_sums_each_rows_points_while_it_is_written():
+    """All frames at once give what summing `point_log_likelihood` frame by frame over the
+    live rows gave; an ended row's all-zero mixture (sigma 0) adds nothing, not nan."""
+    from handwriting.results import SynthesisFrame
+    from handwriting.selfcheck import batch_log_likelihood
+
+    syn = tiny_service()
+    frames = list(syn.stream(syn.plan("ab\nabcde fg"), seed=1, candidates=1))
+    assert not frames[-1].active[0]  # the short line ended first: zeros from then on
+    ended = next(f for f in frames if not f.active[0])
+    assert not ended.sigma[0].any()
+    want = np.zeros(2)
+    for f in frames:
+        live = np.flatnonzero(f.active)
+        want[live] += point_log_likelihood(SynthesisFrame(
+            f.step, f.offsets[live], f.active[live], f.phi[live], f.kappa[live], f.eos[live],
+            f.log_pi[live], f.mu[live], f.sigma[live], f.rho[live], f.text_offset))
+    got = batch_log_likelihood(frames)
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
 def test_point_log_likelihood_matches_a_direct_density():
     from handwriting.results import SynthesisFrame
 
