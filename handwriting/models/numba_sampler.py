@@ -246,6 +246,7 @@ def _cells(G, c, S, h_at):
 
 @_njit
 def _attend_rows(z, kappa, phi, text, mask, S, w_at):
+    """`_attend` for every row, the window vectors written into S at column `w_at`."""
     n_w = text.shape[2]
     for b in range(S.shape[0]):
         _attend(z[b], kappa[b], phi[b], text[b], mask[b], S[b, w_at:w_at + n_w])
@@ -253,6 +254,7 @@ def _attend_rows(z, kappa, phi, text, mask, S, w_at):
 
 @_njit
 def _mix_draw_rows(y, log_pi, mu, sigma, rho, eos, cdf, uniform, normal, S, x_at, draw):
+    """`_mix_draw` for every row, the offsets drawn written into S at column `x_at`."""
     for b in range(S.shape[0]):
         eos[b] = _mix_draw(y[b], log_pi[b], mu[b], sigma[b], rho[b], cdf[b], uniform[b],
                            normal[b], S[b, x_at:x_at + 3], draw)
@@ -321,8 +323,9 @@ class JitSynthesisStep(NumpySynthesisStep):
         # phi is the base class's buffer (so `phi` reads it); row 0 of G, z, y is scratch
         layer_w, layer_b = self.layer_weights()
         _kernel(self.S, self._spans, layer_w, layer_b, self._window_w, self._head_w,
-                self._h_at, self._w_at, self.c, self.kappa, self._phi[:, 0], self._text, self._mask_full, self._G[0],
-                self._z[0], self.y[0], *self._out, uniform, normal, self._x_at, mode)
+                self._h_at, self._w_at, self.c, self.kappa, self._phi[:, 0], self._text,
+                self._mask_full, self._G[0], self._z[0], self.y[0], *self._out, uniform,
+                normal, self._x_at, mode)
 
     def _run_products(self, mode: int, uniform, normal) -> None:
         """The step for many rows: each product one matrix product of all rows (BLAS, the
