@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handwriting.models.numba_sampler import HALF, _matvec, _njit, _tanh, half_if_exact, numba
+from handwriting.models.halves import half_if_exact
+from handwriting.models.numba_sampler import HALF, _matvec, _njit, _tanh, numba
 from handwriting.models.threads import NUMPY_ONE_THREAD
 
 BN_EPS = 1e-5  # nn.BatchNorm1d's default
@@ -35,7 +36,7 @@ class RecognizerWeights:
     """float32 layouts: conv blocks with their batch norm folded in, per LSTM layer and
     direction the input matrix (I, 4H), the summed bias (4H,) and the recurrent matrix
     transposed (H, 4H), gates in PyTorch's i, f, g, o order; the head (2H, K) and (K,). The
-    recurrent matrices are IEEE halves (uint16 bits, `numba_sampler.half_if_exact`) when the
+    recurrent matrices are IEEE halves (uint16 bits, `halves.half_if_exact`) when the
     checkpoint's weights are: what the step streams every frame, at half the bytes."""
 
     conv: tuple[tuple[np.ndarray, np.ndarray], ...]  # (C_out, C_in * k), (C_out,)

@@ -12,12 +12,8 @@ random draws are `NumpySynthesisStep`'s, so both engines sample the same offsets
 seed (up to float rounding). Compiled code is cached on disk (`cache=True`), so only the
 first use on a machine pays the ~5-10 s compile; `warm_up()` does it ahead of time.
 
-Half-precision weights. The shipped checkpoints store fp16 weights; the LSTM layers' matrices
-are then exact IEEE halves, and the step reads them as such (`half_if_exact`: 2 bytes a
-weight, widened to float32 in the product by one instruction, F16C's `vcvtph2ps`, where the
-CPU has it): half the bytes streamed per step for the same products, since every half is
-exactly the float32 it stood for. Weights that are not all halves (a checkpoint trained here
-and not exported) stay float32.
+Half-precision weights: the LSTM layers' matrices of an fp16 checkpoint are streamed as IEEE
+halves, widened in the product (`halves`): half the bytes, the same products.
 """
 
 from __future__ import annotations
@@ -25,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from handwriting.models.configs import RHO_LIMIT, SynthesizerConfig
+from handwriting.models.halves import as_f32, unhalved
 from handwriting.models.numpy_sampler import (
     FastWeights,
     NumpyMixture,
@@ -70,55 +67,10 @@ def _tanh(x):
     return p / (((x2 * B6 + B4) * x2 + B2) * x2 + B0)
 
 
-def _define_as_f32():
-    """`_as_f32(w)`: a weight as float32; float32 as it is, uint16 as the bits of an IEEE half
-    (LLVM's `fpext half to float`, which vectorizes into F16C's `vcvtph2ps`)."""
-    if numba is None:
-        return np.float32  # the pure-Python fallback never sees halves (`half_if_exact`)
-    from llvmlite import ir
-    from numba import types
-    from numba.extending import intrinsic
-
-    @intrinsic
-    def _as_f32(typingctx, w):  # noqa: ARG001 - numba's signature
-        if isinstance(w, types.Float) and w.bitwidth == 32:
-            return types.float32(w), lambda context, builder, sig, args: args[0]
-        if isinstance(w, types.Integer) and w.bitwidth == 16 and not w.signed:
-            def codegen(context, builder, sig, args):
-                return builder.fpext(builder.bitcast(args[0], ir.HalfType()), ir.FloatType())
-
-            return types.float32(w), codegen
-        return None
-
-    return _as_f32
-
-
-_as_f32 = _define_as_f32()
-
-
-def half_if_exact(w: np.ndarray) -> np.ndarray:
-    """`w` (float32) as IEEE halves (their bits, uint16; what `_matvec` reads as halves) when
-    every value is exactly a half, as in weights from an fp16 checkpoint; else `w` itself. The
-    products are then the same as with `w`, from half the bytes."""
-    if numba is None or w.dtype != np.float32:
-        return w
-    with np.errstate(over="ignore"):
-        h = w.astype(np.float16)
-    return h.view(np.uint16) if np.array_equal(h.astype(np.float32), w) else w
-
-
-def unhalved(w: np.ndarray) -> np.ndarray:
-    """A copy of gate columns (n, 4H) in i, f, o, g order with the i, f, o halving undone (x2,
-    exact): the layout the compiled step reads (it halves inside its sigmoid)."""
-    out = w.copy()
-    out[:, : 3 * (w.shape[1] // 4)] *= 2
-    return out
-
-
 @_njit
 def _matvec(s, w, out):
-    """out = s @ w for a row s (K,) and w (K, N), float32 or halves (`half_if_exact`): rows
-    four at a time, so `out` is loaded and stored once per four rows (the loop over N
+    """out = s @ w for a row s (K,) and w (K, N), float32 or halves (`halves.half_if_exact`):
+    rows four at a time, so `out` is loaded and stored once per four rows (the loop over N
     vectorizes)."""
     K, N = w.shape
     for n in range(N):
@@ -128,12 +80,12 @@ def _matvec(s, w, out):
         s0, s1, s2, s3 = s[k], s[k + 1], s[k + 2], s[k + 3]
         w0, w1, w2, w3 = w[k], w[k + 1], w[k + 2], w[k + 3]
         for n in range(N):
-            out[n] += ((s0 * _as_f32(w0[n]) + s1 * _as_f32(w1[n]))
-                       + (s2 * _as_f32(w2[n]) + s3 * _as_f32(w3[n])))
+            out[n] += ((s0 * as_f32(w0[n]) + s1 * as_f32(w1[n]))
+                       + (s2 * as_f32(w2[n]) + s3 * as_f32(w3[n])))
     for k in range(K4, K):
         sk, wk = s[k], w[k]
         for n in range(N):
-            out[n] += sk * _as_f32(wk[n])
+            out[n] += sk * as_f32(wk[n])
 
 
 @_njit

@@ -52,8 +52,8 @@ class FastWeights:
     def half_exact(self) -> bool:
         """Whether every LSTM weight but the biases, with the i, f, o halving undone, is exactly
         an IEEE half (weights from an fp16 checkpoint): the compiled step then streams them as
-        halves (`numba_sampler.half_if_exact`)."""
-        from handwriting.models.numba_sampler import half_if_exact, unhalved
+        halves (`halves.half_if_exact`)."""
+        from handwriting.models.halves import half_if_exact, unhalved
 
         return all(half_if_exact(unhalved(w)).dtype == np.uint16 for part in self.lstm
                    for name, w in part.items() if name != "one")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from handwriting.models import numba_sampler
+from handwriting.models import halves, numba_sampler
 from handwriting.models.numpy_sampler import NumpySynthesisStep, fast_weights
 from handwriting.results import Style
 from handwriting.synthesis import (
@@ -139,11 +139,26 @@ def test_bench_reports_every_engine_against_the_baseline():
 
 def test_half_if_exact_keeps_only_what_halves_hold_exactly():
     w = np.float16([[0.5, -3.25e-3], [1e-7, 65504.0]]).astype(np.float32)  # a subnormal too
-    h = numba_sampler.half_if_exact(w)
+    h = halves.half_if_exact(w)
     assert h.dtype == np.uint16 and np.array_equal(h.view(np.float16).astype(np.float32), w)
     for inexact in (w + np.float32(1e-4), w * np.float32(2.0) ** 10,  # rounding, overflow
                     np.where(w > 1, np.float32(np.nan), w)):  # nan: never a half
-        assert numba_sampler.half_if_exact(inexact) is inexact
+        assert halves.half_if_exact(inexact) is inexact
+
+
+def test_a_cpu_that_cannot_widen_halves_keeps_float32(monkeypatch):
+    """Without F16C LLVM would widen a half through a runtime helper Numba may not link: the
+    weights then stay float32, and an fp16 checkpoint samples as before."""
+    w = np.float16([[0.5, 0.25]]).astype(np.float32)
+    monkeypatch.setattr(halves, "_HALVES", False)
+    assert halves.half_if_exact(w) is w
+    weights = fast_weights(_half_net(6))
+    assert not weights.half_exact
+    text, mask, _ = text_batch(["ab"])
+    assert all(m.dtype == np.float32
+               for m in JitSynthesisStep(weights, text, mask).layer_weights()[0])
+    monkeypatch.setattr("platform.machine", lambda: "ppc64le")  # unknown: not assumed
+    assert not halves.halves_supported()
 
 
 def _half_net(seed: int):
