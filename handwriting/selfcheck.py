@@ -197,10 +197,11 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
     With `resample` (lines -> frames of a new batch, other draws), a line whose best candidate
     still reads with a character error rate above `retry_cer` (`RETRY_CER`; for a line with a
     digit, any error) gets `candidates` more, once, and the best of all is kept: the rare
-    line where every candidate collapsed is written again instead of shown as scribble. `report`, when given, receives one dict per line: the
-    readings, character errors, log-likelihoods, the reader's ln p(text | ink) (None for a
-    candidate too short to read, 0 from a reader that scores nothing), the kept index (into
-    the first batch's candidates, then the retry's) and whether the line was retried."""
+    line where every candidate collapsed is written again instead of shown as scribble.
+    `report`, when given, receives one dict per line: the readings, character errors,
+    log-likelihoods, the reader's ln p(text | ink) (None for a candidate too short to read, 0
+    from a reader that scores nothing), the kept index (into the first batch's candidates,
+    then the retry's) and whether the line was retried."""
     batch = _read_batch(frames, lines, candidates, read, should_stop)
     if batch is None:
         return

@@ -254,7 +254,6 @@ class JitSynthesisStep(NumpySynthesisStep):
         # the row kernel's layer matrices (`_layer_weights`, ~4 ms): made when first needed,
         # and shared with the narrowed steps of the same text (`layer_weights`)
         self._layer_wb = layer_weights
-        self._half = weights.half_exact
         self._window_w, self._head_w = self._window_runs[0][2], self._head_runs[0][2]
         self._h_at = np.array([self._pos[f"h{j + 1}"][0] for j in range(L)], np.int64)
         self._w_at = self._pos["w"][0]
@@ -307,12 +306,14 @@ class JitSynthesisStep(NumpySynthesisStep):
     def layer_weights(self) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
         """The row kernel's layer matrices and biases (`_layer_weights`)."""
         if self._layer_wb is None:
-            self._layer_wb = _layer_weights(self._layer_runs, self._pos["one"][0], self._half)
+            self._layer_wb = _layer_weights(self._layer_runs, self._pos["one"][0],
+                                            self._args[0].half_exact)
         return self._layer_wb
 
     def _narrow_kwargs(self) -> dict:
-        return {"chars": self.chars, "layer_weights": self._layer_wb,
-                "runs": (self._layer_runs, self._window_runs, self._head_runs)}
+        kwargs = super()._narrow_kwargs() | {"layer_weights": self._layer_wb}
+        del kwargs["backend"]  # always NumPy's products here
+        return kwargs
 
     def step_sample(self, rng: np.random.Generator | None, x: np.ndarray | None = None,
                     draws: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
