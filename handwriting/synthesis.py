@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -21,6 +21,10 @@ if TYPE_CHECKING:  # torch is imported only by the "torch" engine
 
 STEPS_PER_CHAR_LIMIT = 40  # bounded sampling: at most this many points per character
 END_TAIL_STEPS = 20  # points a line may take to finish its last stroke after the text ends
+# Steps an engine samples per call (`_stream`): the compiled engine runs them in one call, with
+# no Python between steps; the first call samples one, so the first point shows at once, and
+# `should_stop` is asked between calls (16 steps: ~2.5 ms at batch 1).
+CHUNK_STEPS = 16
 
 
 def _encode_batch(texts: list[str], alphabet: Alphabet, n_chars: int):
@@ -109,7 +113,7 @@ def sample_stream(net: SynthesizerNet | FastWeights, alphabet: Alphabet, lines: 
 
     `engine="numpy"` runs the float32 NumPy re-implementation of the step
     (`models.numpy_sampler`), `"jit"` the same step compiled with Numba
-    (`models.numba_sampler`, one call per step), `"torch"` `SynthesizerNet.step`; `"auto"`
+    (`models.numba_sampler`, one call per `CHUNK_STEPS` steps), `"torch"` `SynthesizerNet.step`; `"auto"`
     (default) is `choose_engine`'s pick. All sample the same distribution (their steps agree
     to ~1e-6); "jit" and "numpy" also make the same draws for one seed, "torch" others.
     `net` is the network, or for the NumPy and Numba engines its `FastWeights` (what the
@@ -145,10 +149,12 @@ class _LineEnds:
         self.passed_at = np.full(n_lines, -1)
 
     def update(self, step: int, passed: np.ndarray, pen_up: np.ndarray) -> np.ndarray:
-        """passed, pen_up (B,) bool for this step -> (B,) bool: lines whose last point this is."""
-        self.passed_at[(self.passed_at < 0) & passed] = step
-        done = self.passed_at >= 0
-        return done & (pen_up | (step - self.passed_at >= END_TAIL_STEPS))
+        """passed, pen_up (n, B) bool for the steps step .. step + n - 1 -> (n, B) bool: the
+        lines whose last point each step is."""
+        first = np.where(passed.any(0), step + passed.argmax(0), -1)
+        self.passed_at = np.where(self.passed_at < 0, first, self.passed_at)
+        since = step + np.arange(len(passed))[:, None] - self.passed_at
+        return (self.passed_at >= 0) & (since >= 0) & (pen_up | (since >= END_TAIL_STEPS))
 
 
 @dataclass(frozen=True)
@@ -167,9 +173,9 @@ class _Job:
     text_offset: int
 
 
-@dataclass(frozen=True)
-class _Step:
-    """What one sampling step of any engine gives the loop, as NumPy arrays (model units)."""
+class _Step(NamedTuple):
+    """What sampling steps of any engine give the loop, as NumPy arrays (model units); each
+    field with a leading axis of steps when it is a chunk of them (`steps`)."""
 
     x: np.ndarray  # (B, 3) the sampled offset, also the next step's input
     phi: np.ndarray  # (B, U) window weights over each line's characters and end slot
@@ -209,31 +215,34 @@ class _NumpyEngine:
         """One teacher-forced step on the previous offset x (B, 3), without a mixture."""
         self.sampler.step(x, head=False)
 
-    def step(self, x: np.ndarray, active: np.ndarray) -> _Step:
+    def steps(self, x: np.ndarray, active: np.ndarray, n: int) -> _Step:
+        """n steps from the offset x (B, 3); the compiled engine samples them in one call."""
         live = np.flatnonzero(active)
         if len(live) <= self.NARROW_AT * len(self.rows):
             self.sampler = self.sampler.narrowed(np.searchsorted(self.rows, live))
             self.rows = live
         s, rows = self.sampler, self.rows
-        uniform, normal = random_draws(self.rng, self.B)
-        draws = uniform[rows], normal[rows]
+        draws = [random_draws(self.rng, self.B) for _ in range(n)]  # per step, in this order
+        uniform, normal = (np.stack(d)[:, rows] for d in zip(*draws, strict=True))
         if self.compiled:
-            x = s.step_sample(None, x[rows], draws)
+            return _Step(*(self._full(a) for a in s.sample_steps(uniform, normal, x[rows])))
+        x, got = x[rows], []
+        for t in range(n):
+            s.step(x)
             mix = s.mixture()
-        else:
-            s.step(x[rows])
-            mix = s.mixture()
-            x = s.sample(mix, None, draws)
-        # x and the mixture are fresh arrays; phi and kappa are the step's own buffers
-        return _Step(*(self._full(a) for a in (x, s.phi.copy(), s.kappa.copy(), mix.eos,
-                                                mix.log_pi, mix.mu, mix.sigma, mix.rho)))
+            x = s.sample(mix, None, (uniform[t], normal[t]))
+            # x and the mixture are fresh arrays; phi and kappa are the step's own buffers
+            got.append((x, s.phi.copy(), s.kappa.copy(), mix.eos, mix.log_pi, mix.mu,
+                        mix.sigma, mix.rho))
+        return _Step(*(self._full(np.stack(a)) for a in zip(*got, strict=True)))
 
     def _full(self, a: np.ndarray) -> np.ndarray:
-        """Rows of the narrowed step as an array of the whole batch (zeros for ended lines)."""
+        """Rows of the narrowed steps (n, rows, ...) as arrays of the whole batch (zeros for
+        ended lines)."""
         if len(self.rows) == self.B:
             return a
-        out = np.zeros((self.B, *a.shape[1:]), a.dtype)
-        out[self.rows] = a
+        out = np.zeros((len(a), self.B, *a.shape[2:]), a.dtype)
+        out[:, self.rows] = a
         return out
 
 
@@ -253,7 +262,14 @@ class _TorchEngine:
             _, self.state = self.net.step(self.torch.from_numpy(np.array(x)), self.state,
                                           self.text, self.mask, self.bias)
 
-    def step(self, x: np.ndarray, active: np.ndarray) -> _Step:  # noqa: ARG002 - all rows
+    def steps(self, x: np.ndarray, active: np.ndarray, n: int) -> _Step:  # noqa: ARG002
+        got = []  # all rows, a step at a time
+        for _ in range(n):
+            got.append(self._step(x))
+            x = got[-1].x
+        return _Step(*map(np.stack, zip(*got, strict=True)))
+
+    def _step(self, x: np.ndarray) -> _Step:
         from handwriting.models.mdn import sample_mixture
 
         torch = self.torch
@@ -268,8 +284,9 @@ class _TorchEngine:
 
 
 def _stream(engine, job: _Job) -> Iterator[SynthesisFrame]:
-    """The one sampling loop, over any engine's `prime` and `step`: teacher-forced priming
-    (Graves §5.5), then a step per point until every line has passed its end (`_LineEnds`)."""
+    """The one sampling loop, over any engine's `prime` and `steps`: teacher-forced priming
+    (Graves §5.5), then a step per point until every line has passed its end (`_LineEnds`),
+    sampled `CHUNK_STEPS` at a time and yielded a frame per step."""
     B, U = job.mask.shape
     x = np.zeros((B, 3), np.float32)
     if job.prime is not None:
@@ -280,20 +297,26 @@ def _stream(engine, job: _Job) -> Iterator[SynthesisFrame]:
     before = np.arange(U)[None] < lens[:, None]  # (B, U): each line's own characters
     scale = np.array([job.offset_scale, job.offset_scale, 1.0], np.float32)
     active, ends = np.ones(B, bool), _LineEnds(B)
-    for step in range(job.max_steps):
+    step, n = 0, 1
+    while step < job.max_steps:
         if job.should_stop is not None and job.should_stop():
             return
-        s = engine.step(x, active)
-        x = s.x
-        finished = ends.update(step, s.phi[rows, lens] > np.where(before, s.phi, -1.0).max(1),
-                               x[:, 2] > 0.5)
-        yield SynthesisFrame(
-            step=step, offsets=x * scale, active=active.copy(), phi=s.phi, kappa=s.kappa,
-            eos=s.eos, log_pi=s.log_pi, mu=s.mu * job.offset_scale,
-            sigma=s.sigma * job.offset_scale, rho=s.rho, text_offset=job.text_offset)
-        active &= ~finished
-        if not active.any():
+        n = min(n, job.max_steps - step)
+        s = engine.steps(x, active, n)
+        finished = ends.update(step, s.phi[:, rows, lens] > np.where(before, s.phi, -1.0).max(2),
+                               s.x[:, :, 2] > 0.5)
+        alive = active & ~np.logical_or.accumulate(finished)  # (n, B): still active after each
+        over = ~alive.any(1)
+        last = int(over.argmax()) if over.any() else n - 1
+        offsets, mu, sigma = s.x * scale, s.mu * job.offset_scale, s.sigma * job.offset_scale
+        for t in range(last + 1):
+            yield SynthesisFrame(
+                step=step + t, offsets=offsets[t], active=active if t == 0 else alive[t - 1],
+                phi=s.phi[t], kappa=s.kappa[t], eos=s.eos[t], log_pi=s.log_pi[t], mu=mu[t],
+                sigma=sigma[t], rho=s.rho[t], text_offset=job.text_offset)
+        if over[last]:
             return
+        active, x, step, n = alive[-1], s.x[-1], step + n, CHUNK_STEPS
 
 
 def collect_lines(frames: Iterator[SynthesisFrame], n_lines: int) -> list[np.ndarray]:

@@ -1,7 +1,7 @@
 """The synthesizer's sampling step compiled with Numba: the whole Graves (2013) §5 step (three
 LSTM layers, soft window, mixture head) plus the mixture read-out and the draw of the next
-pen offset in ONE compiled call: what `engine="auto"` runs when Numba is installed
-(`synthesis.choose_engine`). For many rows (over `ROW_KERNEL_MAX_ROWS`: a self-checked
+pen offset in ONE compiled call, and a chunk of such steps in one call (`sample_steps`): what
+`engine="auto"` runs when Numba is installed (`synthesis.choose_engine`). For many rows (over `ROW_KERNEL_MAX_ROWS`: a self-checked
 paragraph's lines x candidates) each product is instead one matrix product of all rows, the
 NumPy engine's, and the rest of the step stays compiled (`JitSynthesisStep._run_products`).
 
@@ -189,6 +189,21 @@ def _kernel(S, spans, layer_w, layer_b, window_w, head_w, h_at, w_at, c, kappa, 
 
 
 @_njit
+def _kernel_steps(S, spans, layer_w, layer_b, window_w, head_w, h_at, w_at, c, kappa, phis,
+                  text, mask, G, z, y, log_pi, mu, sigma, rho, eos, cdf, uniform, normal, x_at,
+                  xs, kappas):
+    """`_kernel` in mode 2 for each step t of a chunk, with step t's draws and its own output
+    rows (phis, log_pi, ..., eos [t]); the offsets and window positions copied to xs, kappas."""
+    for t in range(xs.shape[0]):
+        _kernel(S, spans, layer_w, layer_b, window_w, head_w, h_at, w_at, c, kappa, phis[t],
+                text, mask, G, z, y, log_pi[t], mu[t], sigma[t], rho[t], eos[t], cdf,
+                uniform[t], normal[t], x_at, 2)
+        for b in range(S.shape[0]):
+            xs[t, b, :] = S[b, x_at:x_at + 3]
+            kappas[t, b, :] = kappa[b]
+
+
+@_njit
 def _cells(G, c, S, h_at):
     """`_cell` for every row: G (B, 4H) with i, f, o already halved (the NumPy layout)."""
     H = c.shape[1]
@@ -327,6 +342,37 @@ class JitSynthesisStep(NumpySynthesisStep):
                   np.ascontiguousarray(normal, np.float32))
         return self._x.copy()
 
+    def sample_steps(self, uniform: np.ndarray, normal: np.ndarray,
+                     x: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """`step_sample` for n steps at once, step t with the draws uniform[t], normal[t]
+        (n, B, 2), from the offset x (B, 3) (None: the last one): what each step gave, as
+        arrays (n, B, ...): the offsets, phi, kappa, eos, log_pi, mu, sigma, rho. Up to
+        `ROW_KERNEL_MAX_ROWS` rows one compiled call, so a step costs no Python at all."""
+        if x is not None:
+            self._x[...] = x
+        n, B = uniform.shape[:2]
+        uniform = np.ascontiguousarray(uniform, np.float32)
+        normal = np.ascontiguousarray(normal, np.float32)
+        xs, phis, kappas = (np.empty((n, B, k), np.float32) for k in (3, self.U, self.K))
+        log_pi, mu, sigma, rho = (np.empty((n, *a.shape), np.float32) for a in self._out[:4])
+        eos = np.empty((n, B), np.float32)
+        if B > ROW_KERNEL_MAX_ROWS:
+            for t in range(n):
+                self._run(2, uniform[t], normal[t])
+                xs[t], phis[t], kappas[t] = self._x, self._phi[:, 0], self.kappa
+                for out, a in zip((log_pi, mu, sigma, rho, eos), self._out[:5], strict=True):
+                    out[t] = a
+        else:
+            layer_w, layer_b = self.layer_weights()
+            _kernel_steps(self.S, self._spans, layer_w, layer_b, self._window_w, self._head_w,
+                          self._h_at, self._w_at, self.c, self.kappa, phis, self._text,
+                          self._mask_full, self._G[0], self._z[0], self.y[0], log_pi, mu, sigma,
+                          rho, eos, self._out[5], uniform, normal, self._x_at, xs, kappas)
+            self._phi[:, 0] = phis[-1]  # the last step's, as `step` leaves them
+            for a, out in zip(self._out[:5], (log_pi, mu, sigma, rho, eos), strict=True):
+                a[...] = out[-1]
+        return xs, phis, kappas, eos, log_pi, mu, sigma, rho
+
     def mixture(self) -> NumpyMixture:
         log_pi, mu, sigma, rho, eos, cdf = (a.copy() for a in self._out)
         return NumpyMixture(log_pi, mu, np.log(sigma), sigma, rho, eos, cdf)
@@ -344,6 +390,7 @@ def warm_up(weights: FastWeights | None = None) -> None:
     step = JitSynthesisStep(weights, text, np.ones((1, 2), np.float32))
     step.step(None, head=False)
     step.step_sample(np.random.default_rng(0))
+    step.sample_steps(np.full((2, 1, 2), 0.5), np.zeros((2, 1, 2)))
 
 
 def _tiny_weights() -> FastWeights:

@@ -217,3 +217,53 @@ def test_many_rows_share_matrix_products_and_sample_what_the_numpy_engine_sample
     assert [len(x) for x in a] == [len(x) for x in b]
     for x, y in zip(a, b, strict=True):
         np.testing.assert_allclose(x, y, atol=1e-4)
+
+
+@pytest.mark.parametrize("rows", [2, numba_sampler.ROW_KERNEL_MAX_ROWS + 1])
+def test_a_chunk_of_steps_is_what_step_sample_gives_step_by_step(rows):
+    """`sample_steps` runs n steps in one compiled call (row kernel) or a loop (many rows):
+    each step's offset, window and mixture are those of n calls of `step_sample`."""
+    net, rng = _half_net(6), np.random.default_rng(1)
+    text, mask, _ = text_batch([("hello", "ab c", "Quick, 42!")[i % 3] for i in range(rows)])
+    one = JitSynthesisStep(fast_weights(net), text, mask, 0.6)
+    chunk = JitSynthesisStep(fast_weights(net), text, mask, 0.6)
+    x0 = random_offsets(rng, rows)
+    uniform, normal = rng.random((9, rows, 2)), rng.standard_normal((9, rows, 2))
+    got = chunk.sample_steps(uniform, normal, x0)
+    want, x = [], x0
+    for t in range(9):
+        x = one.step_sample(None, x, (uniform[t], normal[t]))
+        mix = one.mixture()
+        want.append((x, one.phi.copy(), one.kappa.copy(), mix.eos, mix.log_pi, mix.mu,
+                     mix.sigma, mix.rho))
+    for name, a, b in zip(("x", "phi", "kappa", "eos", "log_pi", "mu", "sigma", "rho"), got,
+                          map(np.stack, zip(*want, strict=True)), strict=True):
+        assert a.shape == b.shape, name
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    np.testing.assert_array_equal(chunk.phi, one.phi)  # left as after the last step
+    np.testing.assert_array_equal(chunk.mixture().mu, one.mixture().mu)
+
+
+@pytest.mark.parametrize("engine", ["jit", "numpy"])
+def test_sampling_in_chunks_yields_the_frames_of_sampling_step_by_step(engine, monkeypatch):
+    """`sample_stream` samples `CHUNK_STEPS` steps per engine call and yields a frame per
+    step: the same frames, ends of lines and draws as one step per call (the rows of ended
+    lines mean nothing in either)."""
+    from handwriting import synthesis
+
+    net = tiny_net(4)
+    lines = ["ab", "hello world", "abc"]
+
+    def frames():
+        return list(sample_stream(net, ALPHABET, lines, 0.5, seed=9, engine=engine))
+
+    chunked = frames()
+    monkeypatch.setattr(synthesis, "CHUNK_STEPS", 1)
+    stepped = frames()
+    assert len(chunked) == len(stepped) > synthesis.CHUNK_STEPS
+    for a, b in zip(chunked, stepped, strict=True):
+        assert a.step == b.step
+        np.testing.assert_array_equal(a.active, b.active)
+        for name in ("offsets", "phi", "kappa", "eos", "mu", "sigma"):
+            np.testing.assert_allclose(getattr(a, name)[a.active], getattr(b, name)[b.active],
+                                       atol=1e-6, err_msg=name)
