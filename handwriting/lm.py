@@ -23,8 +23,31 @@ DEFAULT_LM_FILE = "charlm-iam-wordfreq-6.npz"
 
 # LM state: the longest suffix of the history (at most order-1 symbols, BOS included) that the
 # model holds as a context. Every longer suffix was never seen, so Witten-Bell backs off from it
-# to this one with weight 1: the state predicts exactly as the full history would.
-LMState = str
+# to this one with weight 1: the state predicts exactly as the full history would. Held as the
+# context's code (`_code`), as are the n-grams and contexts the model keeps.
+LMState = int
+RADIX = 256  # symbols are latin-1 (as stored), none NUL: a string of n symbols is an n-digit code
+
+
+def _code(text: str) -> int:
+    """The number whose base-`RADIX` digits are `text`'s symbols, the last the lowest: a
+    suffix of length m is `code % RADIX**m`, appending c is `code * RADIX + ord(c)`."""
+    return int.from_bytes(text.encode("latin-1"), "big")
+
+
+def _text(code: int) -> str:
+    return code.to_bytes(_length(code), "big").decode("latin-1")
+
+
+def _length(code: int) -> int:
+    """Symbols in a code (no symbol is NUL, so its top digit is never 0)."""
+    return (code.bit_length() + 7) // 8
+
+
+def _codes(buf, k: int) -> np.ndarray:
+    """(n,) int64 codes of a stored array of n fixed-width k-symbol latin-1 strings."""
+    digits = np.asarray(buf, np.uint8).reshape(-1, k).astype(np.int64)
+    return digits @ (RADIX ** np.arange(k - 1, -1, -1, dtype=np.int64))
 
 
 def _count(counts: dict[str, float], s: str, first: int, weight: float, order: int) -> None:
@@ -49,27 +72,22 @@ class CharNgramLM:
 
     END = EOS
 
-    def __init__(self, order: int, alphabet: Alphabet, ngrams: dict[str, float],
-                 denominators: dict[str, float], meta: dict | None = None,
-                 contexts: dict[str, tuple[float, float]] | None = None):
-        """`denominators` D(h) per context; or `contexts`, (D(h), B(h)) per context, already
-        computed (then `denominators` is not read)."""
+    def __init__(self, order: int, alphabet: Alphabet, ngrams: dict[int, float],
+                 contexts: dict[int, tuple[float, float]], meta: dict | None = None):
+        """`ngrams`: each kept n-gram's count, `contexts`: (D(h), B(h)) per context, both keyed
+        by the strings' codes (`_code`); built by `train` and `load`."""
         if order < 1:
             raise ValueError(f"order must be >= 1, got {order}")
         self.order = order
         self.alphabet = alphabet
         self.meta = dict(meta or {})
         self._ngrams = ngrams  # context + symbol -> kept count
-        if contexts is None:
-            kept: dict[str, float] = {}
-            for g, n in ngrams.items():
-                kept[g[:-1]] = kept.get(g[:-1], 0.0) + n
-            contexts = {h: (d, d - kept.get(h, 0.0)) for h, d in denominators.items()}
         # context -> (D, B): the denominator and the back-off mass of the formula above
         self._contexts = contexts
         self._symbols = EOS + alphabet.chars
         self._base = 1.0 / len(self._symbols)
-        self._step: dict[tuple[str, str], tuple[str, float]] = {}  # advance() cache
+        self._mods = [RADIX ** m for m in range(order)]  # code % _mods[m]: the last m symbols
+        self._step: dict[tuple[int, str], tuple[int, float]] = {}  # advance() cache
 
     # ------------------------------------------------------------------ training
 
@@ -122,22 +140,23 @@ class CharNgramLM:
 
     # ------------------------------------------------------------------ scoring
 
-    def _canonical(self, history: str) -> LMState:
-        """Longest suffix of `history` (at most order-1 symbols) that is a known context."""
-        h = history[max(0, len(history) - self.order + 1):] if self.order > 1 else ""
-        while h not in self._contexts and h:
-            h = h[1:]
-        return h
+    def _canonical(self, history: int) -> LMState:
+        """Longest suffix of the code `history` (at most order-1 symbols) that is a known
+        context."""
+        m = min(_length(history), self.order - 1)
+        while m and history % self._mods[m] not in self._contexts:
+            m -= 1
+        return history % self._mods[m]
 
     def _prob(self, state: LMState, sym: str) -> float:
         # Interpolate from the base distribution up to the full context (formula in the class
         # docstring); every suffix of a known context is known, so no lookup fails.
         p = self._base
-        ngrams, contexts = self._ngrams, self._contexts
-        for j in range(len(state), -1, -1):
-            h = state[j:]
+        ngrams, contexts, mods, s = self._ngrams, self._contexts, self._mods, ord(sym)
+        for m in range(_length(state) + 1):
+            h = state % mods[m]
             d, b = contexts[h]
-            p = (ngrams.get(h + sym, 0.0) + b * p) / d
+            p = (ngrams.get(h * RADIX + s, 0.0) + b * p) / d
         return p
 
     def _symbol(self, ch: str) -> str:
@@ -147,7 +166,11 @@ class CharNgramLM:
 
     def initial_state(self) -> LMState:
         """The state at the start of a line."""
-        return self._canonical(BOS)
+        return self._canonical(_code(BOS))
+
+    def context_of(self, state: LMState) -> str:
+        """The context a state stands for (its symbols, BOS included)."""
+        return _text(state)
 
     def advance(self, state: LMState, ch: str) -> tuple[LMState, float]:
         """(state after `ch`, ln P(ch | state)); `ch` may be `END`. Cached: O(1) when repeated."""
@@ -157,7 +180,7 @@ class CharNgramLM:
             return hit
         sym = self._symbol(ch)
         lp = math.log(self._prob(state, sym))
-        out = (self._canonical(state + sym) if sym != EOS else state, lp)
+        out = (self._canonical(state * RADIX + ord(sym)) if sym != EOS else state, lp)
         if len(self._step) >= CACHE_LIMIT:
             self._step.clear()
         self._step[key] = out
@@ -167,7 +190,7 @@ class CharNgramLM:
         """The state after the line prefix `context` (the line start is implicit)."""
         for ch in context:
             self._symbol(ch)
-        return self._canonical(BOS + context)
+        return self._canonical(_code((BOS + context)[1 - self.order:] if self.order > 1 else ""))
 
     def logprob(self, context: str, ch: str) -> float:
         """ln P(ch | line prefix `context`); `ch` is a character or `END`."""
@@ -188,7 +211,7 @@ class CharNgramLM:
 
     def count(self, ngram: str) -> float:
         """The kept count of an n-gram (BOS/EOS written as `lm.BOS`/`lm.EOS`); 0 if absent."""
-        return self._ngrams.get(ngram, 0.0)
+        return self._ngrams.get(_code(ngram), 0.0)
 
     def __len__(self) -> int:
         """Number of kept n-grams."""
@@ -213,52 +236,38 @@ class CharNgramLM:
 
     @classmethod
     def _from_arrays(cls, header: dict, arrays) -> CharNgramLM:
-        """The LM from its stored arrays. The back-off masses are summed with NumPy per
-        n-gram length (a Python loop over ~200,000 n-grams took most of a 0.5 s load, paid
-        by every model process at start-up)."""
+        """The LM from its stored arrays: n-grams and contexts keyed by their codes, made and
+        the back-off masses summed with NumPy per length (string keys, cut from the stored
+        bytes one by one, took half of a model process's LM load at start-up)."""
         order = int(header["order"])
-
-        def keys(buf: np.ndarray, k: int) -> np.ndarray:  # (n,) fixed-width byte strings
-            return np.asarray(buf, np.uint8).view(f"S{k}") if k else np.zeros(0, "S1")
-
-        def strings(a: np.ndarray) -> list[str]:
-            k = a.dtype.itemsize
-            text = a.tobytes().decode("latin-1")
-            return [text[i:i + k] for i in range(0, len(text), k)]
-
-        ngrams: dict[str, float] = {}
+        ngrams: dict[int, float] = {}
         kept_by_context: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for k in range(1, order + 1):
-            g = keys(arrays[f"ngrams{k}"], k)
+            g = _codes(arrays[f"ngrams{k}"], k)
             counts = np.asarray(arrays[f"counts{k}"], np.float64)
-            ngrams.update(zip(strings(g), counts.tolist(), strict=True))
-            prefix = g.view(np.uint8).reshape(len(g), k)[:, :k - 1].copy().view(f"V{k - 1}")
-            prefix = prefix.ravel() if k > 1 else np.zeros(len(g), "V1")
-            uniq, inverse = np.unique(prefix, return_inverse=True)
-            kept_by_context[k - 1] = (uniq, np.bincount(inverse.ravel(), weights=counts,
-                                                         minlength=len(uniq)))
-        contexts: dict[str, tuple[float, float]] = {}
+            ngrams.update(zip(g.tolist(), counts.tolist(), strict=True))
+            prefixes, inverse = np.unique(g // RADIX, return_inverse=True)  # their contexts
+            kept_by_context[k - 1] = (prefixes, np.bincount(inverse.ravel(), weights=counts,
+                                                             minlength=len(prefixes)))
+        contexts: dict[int, tuple[float, float]] = {}
         for k in range(order):
             d = np.asarray(arrays[f"denominators{k}"], np.float64)
-            hs = strings(keys(arrays[f"contexts{k}"], k)) if k else [""] * len(d)
+            h = _codes(arrays[f"contexts{k}"], k) if k else np.zeros(len(d), np.int64)
             kept = np.zeros(len(d))
-            if k in kept_by_context:
-                uniq, sums = kept_by_context[k]
-                ctx = (np.asarray(arrays[f"contexts{k}"], np.uint8).reshape(len(d), k)
-                       .copy().view(f"V{k}").ravel() if k else np.zeros(len(d), "V1"))
-                at = np.searchsorted(uniq, ctx)
-                hit = at < len(uniq)
-                hit[hit] = uniq[at[hit]] == ctx[hit]
+            prefixes, sums = kept_by_context.get(k, (np.zeros(0, np.int64), None))
+            if len(prefixes):
+                at = np.minimum(np.searchsorted(prefixes, h), len(prefixes) - 1)
+                hit = prefixes[at] == h
                 kept[hit] = sums[at[hit]]
-            contexts.update(zip(hs, zip(d.tolist(), (d - kept).tolist(), strict=True),
+            contexts.update(zip(h.tolist(), zip(d.tolist(), (d - kept).tolist(), strict=True),
                                 strict=True))
-        return cls(order, Alphabet(header["alphabet"]), ngrams, {}, header["meta"], contexts)
+        return cls(order, Alphabet(header["alphabet"]), ngrams, contexts, header["meta"])
 
     def save(self, path: str | Path) -> None:
         """Write a compressed .npz (no pickle) atomically."""
-        header, arrays = self._to_arrays(self.order, self.alphabet, self._ngrams,
-                                         {h: d for h, (d, _) in self._contexts.items()},
-                                         self.meta)
+        header, arrays = self._to_arrays(
+            self.order, self.alphabet, {_text(g): n for g, n in self._ngrams.items()},
+            {_text(h): d for h, (d, _) in self._contexts.items()}, self.meta)
         buf = io.BytesIO()
         np.savez_compressed(buf, header=np.array(json.dumps(header)), **arrays)
         atomic_write(Path(path), buf.getvalue())

@@ -158,7 +158,8 @@ class Recognizer:
             self.word_lm.warm_up()
         if self.engine == "numba":
             numba_recognizer.warm_up(self._weights)  # compiled, or loaded from Numba's cache
-        for points in (1000, 400):  # two lengths: torch caches per input size
+        # torch caches per input size, so it is warmed on two lengths; the compiled engine once
+        for points in (1000, 400) if self.engine == "torch" else (1000,):
             self.recognize(scribble_line(points))
 
     def _check(self, ink: Ink) -> None:

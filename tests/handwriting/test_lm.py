@@ -76,8 +76,20 @@ def test_states_and_score_agree_with_logprob(lm):
         total += lp
     total += lm.advance(state, lm.END)[1]
     assert lm.score(text) == pytest.approx(total)
-    assert len(state) <= lm.order - 1
+    assert len(lm.context_of(state)) <= lm.order - 1
     assert lm.score("the cat") > lm.score("tqe cbt")
+
+
+def test_a_state_is_the_longest_known_context(lm):
+    """A state stands for the longest suffix of the history the model holds as a context (at
+    most order - 1 symbols), and predicts exactly as the whole history does."""
+    assert lm.context_of(lm.initial_state()) == BOS
+    assert lm.context_of(lm.state_of("a cat, the")) == "the"  # order 4: three symbols
+    assert lm.context_of(lm.state_of("zz")) == ""  # never seen: the empty context
+    assert lm.context_of(lm.state_of("the ca")) == " ca"
+    for context in CONTEXTS:
+        state = lm.state_of(context)
+        assert lm.advance(state, "e")[1] == lm.logprob(context, "e")
 
 
 def test_unknown_characters_raise(lm):
