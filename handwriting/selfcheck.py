@@ -123,6 +123,10 @@ RETRY_CER = 0.12  # a line whose best candidate reads worse than this gets K mor
 # few per cent of a line's characters, under RETRY_CER (measured in models/synthesizer.md).
 RETRY_CER_DIGITS = 0.0
 RETRY_SEED = 10_000  # the retry samples with seed + RETRY_SEED + group: other draws
+# The retry also writes neater: its bias is this much higher (Graves 2013, §5.4: a higher bias
+# draws from the likelier, tidier part of the distribution, in the same primed style). Chosen
+# on the digits list, whose lines are the ones most often retried (models/synthesizer.md).
+RETRY_NEATER = 3.0
 
 
 def retry_cer(text: str) -> float:
@@ -297,7 +301,7 @@ def _padded(f: SynthesisFrame, rows: np.ndarray, n: int, width: int) -> Synthesi
                           text_offset=f.text_offset)
 
 
-def self_checked_groups(sample: Callable[[list[str], int], Iterator[SynthesisFrame]],
+def self_checked_groups(sample: Callable[..., Iterator[SynthesisFrame]],
                         lines: Sequence[str], candidates: int, read: Reader,
                         rows: int | None = None, should_stop=None, resample: bool = True
                         ) -> Iterator[SynthesisFrame]:
@@ -305,7 +309,8 @@ def self_checked_groups(sample: Callable[[list[str], int], Iterator[SynthesisFra
     so that a long text keeps a bounded number of frames in memory; each group's frames come
     out as frames of all lines (see `_padded`), group after group. `sample(group, g)` samples
     the lines of group g, each repeated `candidates` times; `resample` retries lines whose
-    candidates all read badly (see `self_checked`)."""
+    candidates all read badly (see `self_checked`) with `sample(lines, RETRY_SEED + g,
+    RETRY_NEATER)`: other draws, the bias raised by the third argument."""
     per = max(1, (rows or GROUP_ROWS) // candidates)
     longest = max(len(t) for t in lines)
     step = 0
@@ -313,7 +318,8 @@ def self_checked_groups(sample: Callable[[list[str], int], Iterator[SynthesisFra
         group = list(lines[first:first + per])
         reps = [t for t in group for _ in range(candidates)]
         idx = np.arange(first, first + len(group))
-        retry = (lambda lines, g=g: sample(lines, RETRY_SEED + g)) if resample else None
+        retry = ((lambda lines, g=g: sample(lines, RETRY_SEED + g, RETRY_NEATER)) if resample
+                 else None)
         for f in self_checked(sample(reps, g), group, candidates, read,
                               should_stop=should_stop, resample=retry):
             f = _padded(f, idx, len(lines), f.text_offset + longest + 1)

@@ -22,6 +22,7 @@ from handwriting.results import (
 from handwriting.selfcheck import Reading
 from handwriting.service._recognizer import Recognizer
 
+MAX_BIAS = 10.0  # the highest neatness (sampling bias, Graves 2013 §5.4) a caller may ask for
 
 class Synthesizer:
     """A trained Graves (2013) synthesizer with its style presets."""
@@ -175,14 +176,15 @@ class Synthesizer:
         from handwriting.synthesis import sample_stream
 
         plan = text if isinstance(text, SynthesisPlan) else self.plan(text)
-        if not 0.0 <= bias <= 10.0:
-            raise ValueError(f"bias must be between 0 and 10, got {bias}")
+        if not 0.0 <= bias <= MAX_BIAS:
+            raise ValueError(f"bias must be between 0 and {MAX_BIAS:g}, got {bias}")
         k = self.candidates if candidates is None else self._check_candidates(candidates)
         style = self.style(style)
 
-        def sample(lines: list[str], group: int = 0):
-            return sample_stream(self.weights, self.alphabet, lines, self.offset_scale, bias=bias,
-                                 style=style, seed=None if seed is None else seed + group,
+        def sample(lines: list[str], group: int = 0, neater: float = 0.0):
+            return sample_stream(self.weights, self.alphabet, lines, self.offset_scale,
+                                 bias=min(bias + neater, MAX_BIAS), style=style,
+                                 seed=None if seed is None else seed + group,
                                  should_stop=should_stop)
 
         if k == 1:
