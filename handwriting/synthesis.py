@@ -109,12 +109,13 @@ def sample_stream(net: SynthesizerNet | FastWeights, alphabet: Alphabet, lines: 
                   should_stop=None, engine: str = "auto") -> Iterator[SynthesisFrame]:
     """Yield one `SynthesisFrame` per step while sampling all `lines` as one batch. A line
     ends when the window passes its last character: phi over the end slot exceeds phi over
-    every character (Graves 2013, §5.3). `should_stop()` cancels between steps.
+    every character (Graves 2013, §5.3). `should_stop()` cancels between chunks of steps
+    (`CHUNK_STEPS`).
 
     `engine="numpy"` runs the float32 NumPy re-implementation of the step
     (`models.numpy_sampler`), `"jit"` the same step compiled with Numba
-    (`models.numba_sampler`, one call per `CHUNK_STEPS` steps), `"torch"` `SynthesizerNet.step`; `"auto"`
-    (default) is `choose_engine`'s pick. All sample the same distribution (their steps agree
+    (`models.numba_sampler`, one call per `CHUNK_STEPS` steps), `"torch"`
+    `SynthesizerNet.step`; `"auto"` (default) is `choose_engine`'s pick. All sample the same distribution (their steps agree
     to ~1e-6); "jit" and "numpy" also make the same draws for one seed, "torch" others.
     `net` is the network, or for the NumPy and Numba engines its `FastWeights` (what the
     model processes hold: they never load torch)."""

@@ -1,9 +1,10 @@
 """The synthesizer's sampling step compiled with Numba: the whole Graves (2013) §5 step (three
 LSTM layers, soft window, mixture head) plus the mixture read-out and the draw of the next
 pen offset in ONE compiled call, and a chunk of such steps in one call (`sample_steps`): what
-`engine="auto"` runs when Numba is installed (`synthesis.choose_engine`). For many rows (over `ROW_KERNEL_MAX_ROWS`: a self-checked
-paragraph's lines x candidates) each product is instead one matrix product of all rows, the
-NumPy engine's, and the rest of the step stays compiled (`JitSynthesisStep._run_products`).
+`engine="auto"` runs when Numba is installed (`synthesis.choose_engine`). For many rows (over
+`ROW_KERNEL_MAX_ROWS`: a self-checked paragraph's lines x candidates) each product is instead
+one matrix product of all rows, the NumPy engine's, and the rest of the step stays compiled
+(`JitSynthesisStep._run_products`).
 
 Why: at batch 1 the NumPy engine (`numpy_sampler`) spends about half of each step in ~90
 ufunc calls of ~1 us each, on vectors of a few hundred numbers; here that overhead is gone
@@ -351,8 +352,7 @@ class JitSynthesisStep(NumpySynthesisStep):
         if x is not None:
             self._x[...] = x
         n, B = uniform.shape[:2]
-        uniform = np.ascontiguousarray(uniform, np.float32)
-        normal = np.ascontiguousarray(normal, np.float32)
+        uniform, normal = (np.ascontiguousarray(a, np.float32) for a in (uniform, normal))
         xs, phis, kappas = (np.empty((n, B, k), np.float32) for k in (3, self.U, self.K))
         log_pi, mu, sigma, rho = (np.empty((n, *a.shape), np.float32) for a in self._out[:4])
         eos = np.empty((n, B), np.float32)
