@@ -45,9 +45,12 @@ def _length(code: int) -> int:
 
 
 def _codes(buf, k: int) -> np.ndarray:
-    """(n,) int64 codes of a stored array of n fixed-width k-symbol latin-1 strings."""
-    digits = np.asarray(buf, np.uint8).reshape(-1, k).astype(np.int64)
-    return digits @ (RADIX ** np.arange(k - 1, -1, -1, dtype=np.int64))
+    """(n,) codes of a stored array of n fixed-width k-symbol latin-1 strings: int64, or Python
+    ints past 7 symbols (an LM of order 8 or more)."""
+    digits = np.asarray(buf, np.uint8).reshape(-1, k)
+    if k > 7:
+        return np.array([int.from_bytes(row.tobytes(), "big") for row in digits], object)
+    return digits.astype(np.int64) @ (RADIX ** np.arange(k - 1, -1, -1, dtype=np.int64))
 
 
 def _count(counts: dict[str, float], s: str, first: int, weight: float, order: int) -> None:

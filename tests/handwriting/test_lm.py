@@ -92,6 +92,18 @@ def test_a_state_is_the_longest_known_context(lm):
         assert lm.advance(state, "e")[1] == lm.logprob(context, "e")
 
 
+def test_a_long_order_keeps_its_probabilities_through_storage(tmp_path):
+    """Contexts of 8 symbols and more are coded past 64 bits: still exact."""
+    lm = CharNgramLM.train(CORPUS, order=10)
+    lm.save(tmp_path / "lm.npz")
+    loaded = CharNgramLM.load(tmp_path / "lm.npz")
+    for context in CONTEXTS:
+        dist = loaded.distribution(context)
+        assert math.fsum(dist.values()) == pytest.approx(1.0, abs=1e-9)
+        assert dist == lm.distribution(context)
+    assert lm.context_of(lm.state_of("a cat, the dog ate the")) == "g ate the"  # 9 symbols
+
+
 def test_unknown_characters_raise(lm):
     with pytest.raises(ValueError, match="alphabet"):
         CharNgramLM.train(["caf\u00e9"])
