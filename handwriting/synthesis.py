@@ -115,8 +115,9 @@ def sample_stream(net: SynthesizerNet | FastWeights, alphabet: Alphabet, lines: 
     `engine="numpy"` runs the float32 NumPy re-implementation of the step
     (`models.numpy_sampler`), `"jit"` the same step compiled with Numba
     (`models.numba_sampler`, one call per `CHUNK_STEPS` steps), `"torch"`
-    `SynthesizerNet.step`; `"auto"` (default) is `choose_engine`'s pick. All sample the same distribution (their steps agree
-    to ~1e-6); "jit" and "numpy" also make the same draws for one seed, "torch" others.
+    `SynthesizerNet.step`; `"auto"` (default) is `choose_engine`'s pick. All sample the same
+    distribution (their steps agree to ~1e-6); "jit" and "numpy" also make the same draws for
+    one seed, "torch" others.
     `net` is the network, or for the NumPy and Numba engines its `FastWeights` (what the
     model processes hold: they never load torch)."""
     engine = choose_engine(engine, len(lines))

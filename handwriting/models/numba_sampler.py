@@ -388,8 +388,7 @@ def warm_up(weights: FastWeights | None = None) -> None:
     text = np.zeros((1, 2, weights.n_chars), np.float32)
     text[0, 0, 1] = 1
     step = JitSynthesisStep(weights, text, np.ones((1, 2), np.float32))
-    step.step(None, head=False)
-    step.step_sample(np.random.default_rng(0))
+    step.step(None, head=False)  # priming; sampling runs in chunks (`sample_steps`)
     step.sample_steps(np.full((2, 1, 2), 0.5), np.zeros((2, 1, 2)))
 
 

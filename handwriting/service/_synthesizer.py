@@ -24,6 +24,7 @@ from handwriting.service._recognizer import Recognizer
 
 MAX_BIAS = 10.0  # the highest neatness (sampling bias, Graves 2013 §5.4) a caller may ask for
 
+
 class Synthesizer:
     """A trained Graves (2013) synthesizer with its style presets."""
 
