@@ -127,6 +127,9 @@ RETRY_SEED = 10_000  # the retry samples with seed + RETRY_SEED + group: other d
 # draws from the likelier, tidier part of the distribution, in the same primed style). Chosen
 # on the digits list, whose lines are the ones most often retried (models/synthesizer.md).
 RETRY_NEATER = 3.0
+# The retry draws this many times `candidates` more for each line it writes again: the lines
+# retried are the few the hand finds hardest, so more draws there cost little time in all.
+RETRY_MORE = 2
 
 
 def retry_cer(text: str) -> float:
@@ -218,23 +221,24 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
         _report(report, lines, readings, errors, ll, scores, best, set())
         yield from kept_frames(kept, candidate_rows(n, candidates)[np.arange(n), best])
         return
-    again = _read_batch(resample([lines[i] for i in bad for _ in range(candidates)]),
-                        [lines[i] for i in bad], candidates, read, should_stop)
+    more = candidates * RETRY_MORE
+    again = _read_batch(resample([lines[i] for i in bad for _ in range(more)]),
+                        [lines[i] for i in bad], more, read, should_stop)
     if again is None:
         return
     kept2, readings2, errors2, ll2, scores2 = again
-    grid = candidate_rows(n, candidates)
+    grid, grid2 = candidate_rows(n, candidates), candidate_rows(len(bad), more)
     picks = [(0, int(grid[i, best[i]])) for i in range(n)]
     readings, errors, ll = list(readings), [list(e) for e in errors], [list(v) for v in ll]
     scores = [list(v) for v in scores]
-    for j, i in enumerate(bad):  # the best of the line's 2K candidates
+    for j, i in enumerate(bad):  # the best of the line's K + `more` candidates
         readings[i] = list(readings[i]) + list(readings2[j])
         errors[i] += list(errors2[j])
         ll[i] += list(ll2[j])
         scores[i] += list(scores2[j])
         best[i] = choose([lines[i]], [readings[i]], np.array([ll[i]]), np.array([scores[i]]))[0]
         if best[i] >= candidates:
-            picks[i] = (1, int(grid[j, best[i] - candidates]))
+            picks[i] = (1, int(grid2[j, best[i] - candidates]))
     _report(report, lines, readings, errors, ll, scores, best, set(bad.tolist()))
     yield from merged_frames((kept, kept2), picks)
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from handwriting.alphabet import DEFAULT_ALPHABET
+from handwriting.ink import offsets_to_line_ink
 from handwriting.models.configs import SynthesizerConfig
 from handwriting.models.synthesizer import SynthesizerNet
 from handwriting.selfcheck import choose, point_log_likelihood
@@ -223,25 +224,27 @@ class FirstBatchBadReader:
 
 
 def test_a_line_whose_candidates_all_read_badly_is_written_again():
-    """"Legible every time": when all K candidates of a line collapsed, K more are sampled
-    (other draws, neater: the bias raised by `RETRY_NEATER`) and the best of the 2K is kept,
-    with its own frames."""
-    from handwriting.selfcheck import RETRY_NEATER, RETRY_SEED, self_checked_groups
+    """"Legible every time": when all K candidates of a line collapsed, K x `RETRY_MORE` more
+    are sampled (other draws, neater: the bias raised by `RETRY_NEATER`) and the best of all
+    is kept, with its own frames."""
+    from handwriting.selfcheck import RETRY_MORE, RETRY_NEATER, RETRY_SEED, self_checked_groups
 
     reader = FirstBatchBadReader()
     syn = tiny_service(reader)
     frames = list(syn.stream("ab", bias=0.5, seed=3, candidates=3))
-    assert reader.calls == [1] * 6  # the first batch's three candidates, then the retry's
+    assert reader.calls == [1] * (3 + 3 * RETRY_MORE)  # the first batch's three, the retry's
     kept = collect_lines(iter(frames), 1)[0]
     assert [f.step for f in frames] == list(range(len(frames)))
 
-    def batch(seed, bias=0.5):
-        return collect_lines(iter(syn.stream(syn.plan("ab\nab\nab"), bias=bias, seed=seed,
-                                             candidates=1)), 3)
+    def batch(seed, bias=0.5, rows=3):
+        return collect_lines(iter(syn.stream(syn.plan("\n".join(["ab"] * rows)), bias=bias,
+                                             seed=seed, candidates=1)), rows)
 
     assert not any(np.array_equal(kept, c) for c in batch(3))
-    assert not any(np.array_equal(kept, c) for c in batch(3 + RETRY_SEED))  # not as neat
-    assert any(np.array_equal(kept, c) for c in batch(3 + RETRY_SEED, 0.5 + RETRY_NEATER))
+    retry = 3 * RETRY_MORE
+    assert not any(np.array_equal(kept, c) for c in batch(3 + RETRY_SEED, rows=retry))  # messier
+    assert any(np.array_equal(kept, c)
+               for c in batch(3 + RETRY_SEED, 0.5 + RETRY_NEATER, rows=retry))
     # without retries the kept line comes from the first batch
     plain = list(self_checked_groups(
         lambda lines, g: syn.stream(syn.plan("\n".join(lines)), bias=0.5, seed=3 + g,
@@ -250,8 +253,35 @@ def test_a_line_whose_candidates_all_read_badly_is_written_again():
     assert any(np.array_equal(collect_lines(iter(plain), 1)[0], c) for c in batch(3))
 
 
+def test_the_retry_draws_more_candidates_and_keeps_any_of_them():
+    """The retry samples `RETRY_MORE` x K candidates of a line; the kept one may be the last
+    of them, drawn with its own frames (the retry batch's row, not a first-batch-sized one)."""
+    from handwriting.selfcheck import RETRY_MORE, self_checked
+
+    assert RETRY_MORE > 1
+    syn = tiny_service()
+    k = 2
+    more = k * RETRY_MORE
+
+    def sample(lines, seed):
+        return syn.stream(syn.plan("\n".join(lines)), seed=seed, candidates=1)
+
+    retried = collect_lines(iter(sample(["ab"] * more, 2)), more)
+    last = offsets_to_line_ink(retried[-1], "ab")
+
+    def reader(inks):  # only the retry's last candidate reads right
+        return ["ab" if np.array_equal(ink.strokes[0].xy, last.strokes[0].xy) else "zz"
+                for ink in inks]
+
+    report: list = []
+    frames = list(self_checked(sample(["ab"] * k, 1), ["ab"], k, reader, report=report,
+                               resample=lambda ls: sample(ls, 2)))
+    assert len(report[0]["readings"]) == k + more and report[0]["kept"] == k + more - 1
+    assert np.array_equal(collect_lines(iter(frames), 1)[0], retried[-1])
+
+
 def test_the_retry_keeps_good_lines_and_reports_what_it_did():
-    from handwriting.selfcheck import self_checked
+    from handwriting.selfcheck import RETRY_MORE, self_checked
 
     syn = tiny_service()
 
@@ -274,12 +304,13 @@ def test_the_retry_keeps_good_lines_and_reports_what_it_did():
     first = sample(["ab", "ab", "cd", "cd"], 1)
     frames = list(self_checked(first, ["ab", "cd"], 2, reader, report=report,
                                resample=lambda lines: sample(lines, 2)))
-    assert reader.calls == [1] * 6 and reader.seen == {"ab": 2, "cd": 4}  # "cd" written again
+    more = 2 * RETRY_MORE
+    assert reader.calls == [1] * (4 + more) and reader.seen == {"ab": 2, "cd": 2 + more}
     assert [r["retried"] for r in report] == [False, True]
-    assert len(report[1]["readings"]) == 4 and report[1]["kept"] >= 2
+    assert len(report[1]["readings"]) == 2 + more and report[1]["kept"] >= 2
     lines = collect_lines(iter(frames), 2)
     firsts = collect_lines(iter(sample(["ab", "ab", "cd", "cd"], 1)), 4)
-    retried = collect_lines(iter(sample(["cd", "cd"], 2)), 2)
+    retried = collect_lines(iter(sample(["cd"] * more, 2)), more)
     assert any(np.array_equal(lines[0], c) for c in firsts[:2])
     assert any(np.array_equal(lines[1], c) for c in retried)
 
@@ -288,7 +319,7 @@ def test_a_line_with_a_digit_is_written_again_for_one_wrong_character():
     """One wrong digit is a wrong number, though only a few per cent of the line's characters
     (under `RETRY_CER`): a line with a digit gets K more unless a candidate reads exactly; a
     line of letters read as close is kept."""
-    from handwriting.selfcheck import RETRY_CER, retry_cer, self_checked
+    from handwriting.selfcheck import RETRY_CER, RETRY_MORE, retry_cer, self_checked
 
     syn = tiny_service()
 
@@ -310,6 +341,6 @@ def test_a_line_with_a_digit_is_written_again_for_one_wrong_character():
     frames = list(self_checked(sample([t for t in lines for _ in range(2)], 1), lines, 2,
                                reader, report=report, resample=lambda ls: sample(ls, 2)))
     assert [r["retried"] for r in report] == [True, False]
-    assert reader.seen == {lines[0]: 4, lines[1]: 2}
+    assert reader.seen == {lines[0]: 2 + 2 * RETRY_MORE, lines[1]: 2}
     assert report[0]["errors"][report[0]["kept"]] == 0  # the retry's exact reading is kept
     assert len(collect_lines(iter(frames), 2)[0]) > 0
