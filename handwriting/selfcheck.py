@@ -117,8 +117,8 @@ def kept_frames(frames: Sequence[SynthesisFrame], rows: np.ndarray) -> Iterator[
         step += 1
 
 
-RETRY_CER = 0.12  # a line whose best candidate reads worse than this gets K more, once
-# A line with a digit gets K more unless one candidate reads exactly: digits are what the
+RETRY_CER = 0.12  # a line whose best candidate reads worse than this is retried, once
+# A line with a digit is retried unless one candidate reads exactly: digits are what the
 # synthesizer writes worst ("24" -> "2L") and one wrong digit is a wrong number, yet it is a
 # few per cent of a line's characters, under RETRY_CER (measured in models/synthesizer.md).
 RETRY_CER_DIGITS = 0.0
@@ -129,7 +129,7 @@ RETRY_SEED = 10_000  # the retry samples with seed + RETRY_SEED + group: other d
 RETRY_NEATER = 3.0
 # The retry draws this many times `candidates` more for each line it writes again: the lines
 # retried are the few the hand finds hardest, so more draws there cost little time in all.
-RETRY_MORE = 2
+RETRY_MORE = 4
 
 
 def retry_cer(text: str) -> float:
@@ -203,8 +203,9 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
 
     With `resample` (lines -> frames of a new batch, other draws), a line whose best candidate
     still reads with a character error rate above `retry_cer` (`RETRY_CER`; for a line with a
-    digit, any error) gets `candidates` more, once, and the best of all is kept: the rare
-    line where every candidate collapsed is written again instead of shown as scribble.
+    digit, any error) gets `candidates` x `RETRY_MORE` more, once, and the best of all is
+    kept: the rare line where every candidate collapsed is written again instead of shown as
+    scribble.
     `report`, when given, receives one dict per line: the readings, character errors,
     log-likelihoods, the reader's ln p(text | ink) (None for a candidate too short to read, 0
     from a reader that scores nothing), the kept index (into the first batch's candidates,
