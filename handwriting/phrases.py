@@ -8,7 +8,9 @@ from pathlib import Path
 RESOURCES = Path(__file__).parent / "resources"
 # `--phrases NAME` for a shipped list, or a file
 PHRASE_LISTS = {"shipped": RESOURCES / "legibility_phrases.txt",
-                "digits": RESOURCES / "legibility_phrases_digits.txt"}
+                "digits": RESOURCES / "legibility_phrases_digits.txt",
+                # held out: for checking a choice made on "digits"
+                "digits-check": RESOURCES / "legibility_phrases_digits_check.txt"}
 
 
 def read_phrases(path: Path | None = None) -> list[str]:

@@ -20,8 +20,9 @@ def add_parser(esub) -> None:
     eleg.add_argument("--model", dest="checkpoint", default=None, help="synthesizer checkpoint")
     eleg.add_argument("--recognizer", default=None, help="recognizer checkpoint")
     eleg.add_argument("--phrases", default=None,
-                      help="phrase file, or a shipped list: 'shipped' (default) or 'digits' "
-                           "(digits and punctuation)")
+                      help="phrase file, or a shipped list: 'shipped' (default), 'digits' "
+                           "(digits and punctuation) or 'digits-check' (20 more, held out from "
+                           "tuning on 'digits')")
     eleg.add_argument("--bias", type=float, default=0.75)
     eleg.add_argument("--style", default=None,
                       help="a style preset, or 'none' for the model's own hand (default: what "

@@ -17,20 +17,29 @@ def _norm(text: str) -> str:
 
 
 DIGITS = PHRASE_LISTS["digits"]
+CHECK = PHRASE_LISTS["digits-check"]
 
 
-@pytest.mark.parametrize("path", [None, DIGITS], ids=["shipped", "digits"])
-def test_phrases_are_distinct_and_writable(path):
+@pytest.mark.parametrize(("path", "least"), [(None, 40), (DIGITS, 40), (CHECK, 20)],
+                         ids=["shipped", "digits", "digits-check"])
+def test_phrases_are_distinct_and_writable(path, least):
     phrases = read_phrases(path)
     alphabet = Alphabet()
-    assert len(phrases) >= 40  # enough characters (~1,500) for a CER worth quoting
+    assert len(phrases) >= least  # enough characters (~1,500 / ~700) for a CER worth quoting
     assert len({_norm(p) for p in phrases}) == len(phrases)
     for phrase in phrases:
         assert all(ch in alphabet for ch in phrase), phrase
 
 
+def test_the_held_out_digits_check_shares_no_phrase_with_the_digits_list():
+    tuned = {_norm(p) for p in read_phrases(DIGITS)}
+    check = [_norm(p) for p in read_phrases(CHECK)]
+    assert all(any(c.isdigit() for c in p) for p in check)
+    assert not tuned & set(check)
+
+
 @pytest.mark.dataset
-@pytest.mark.parametrize("path", [None, DIGITS], ids=["shipped", "digits"])
+@pytest.mark.parametrize("path", [None, DIGITS, CHECK], ids=["shipped", "digits", "digits-check"])
 def test_no_phrase_appears_in_iam_ondb(real_iam_ondb, path):
     corpus = [_norm(ln.text) for ln in real_iam_ondb.lines + real_iam_ondb.excluded_lines]
     assert len(corpus) > 8000
