@@ -117,7 +117,7 @@ def kept_frames(frames: Sequence[SynthesisFrame], rows: np.ndarray) -> Iterator[
         step += 1
 
 
-RETRY_CER = 0.12  # a line whose best candidate reads worse than this is retried, once
+RETRY_CER = 0.09  # a line whose best candidate reads worse than this is retried, once
 # A line with a digit is retried unless one candidate reads exactly: digits are what the
 # synthesizer writes worst ("24" -> "2L") and one wrong digit is a wrong number, yet it is a
 # few per cent of a line's characters, under RETRY_CER (measured in models/synthesizer.md).
