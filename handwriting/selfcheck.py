@@ -129,7 +129,7 @@ RETRY_SEED = 10_000  # the retry samples with seed + RETRY_SEED + group: other d
 RETRY_NEATER = 3.0
 # The retry draws this many times `candidates` more for each line it writes again: the lines
 # retried are the few the hand finds hardest, so more draws there cost little time in all.
-RETRY_MORE = 4
+RETRY_MORE = 6
 
 
 def retry_cer(text: str) -> float:
