@@ -24,6 +24,7 @@ from handwriting.synthesis import (
     _encode_batch,
     collect_lines,
     sample_stream,
+    window_lag,
 )
 
 TOL = 1e-5
@@ -151,6 +152,39 @@ def clockwork_window(net: SynthesizerNet, pen_up: bool = True) -> SynthesizerNet
         net.head.linear.weight[6 * m].zero_()
         net.head.linear.bias[6 * m] = 30.0 if pen_up else -30.0  # the end-of-stroke logit
     return net
+
+
+def stuck_window(net: SynthesizerNet) -> SynthesizerNet:
+    """The window ignores the network and never moves (alpha = beta = 1, kappa's step
+    ~1e-6): whatever ink it reads, phi peaks at the first character."""
+    k = net.cfg.window_gaussians
+    with torch.no_grad():
+        net.window.linear.weight.zero_()
+        net.window.linear.bias.zero_()
+        net.window.linear.bias[2 * k:] = math.log(1e-6 / net.cfg.kappa_scale)
+    return net
+
+
+@pytest.mark.parametrize("engine", ["numpy", "jit", "torch"])
+def test_after_priming_the_window_starts_past_the_prime(engine):
+    """A window still inside the prime's text when the prime ends made the network write the
+    prime's last characters again before the line ("ful the quick ..." after "an awful"):
+    sampling starts with it moved on to the space after the prime, by every engine."""
+    if engine == "jit":
+        pytest.importorskip("numba")
+    net, rng = stuck_window(tiny_net()), np.random.default_rng(0)
+    style = Style("s", random_offsets(rng, 12), "xyz")
+    frames = sample_stream(net, ALPHABET, ["ab", "abc"], 0.5, style=style, seed=0,
+                           engine=engine)
+    first = next(iter(frames))
+    assert first.text_offset == len("xyz ")
+    np.testing.assert_array_equal(first.phi.argmax(1), [len("xyz")] * 2)  # the space
+
+
+def test_window_lag_counts_characters_behind_only():
+    phi = np.zeros((3, 6), np.float32)
+    phi[0, 1] = phi[1, 4] = phi[2, 5] = 1.0
+    np.testing.assert_array_equal(window_lag(phi, 4), [3.0, 0.0, 0.0])
 
 
 @pytest.mark.parametrize("engine", ["numpy", "torch"])

@@ -93,3 +93,21 @@ def test_equal_heights_scales_about_each_lines_own_place():
     assert core_height(a) == pytest.approx(core_height(b), rel=1e-4)
     assert a.bounds()[0] == small.bounds()[0] and b.bounds()[0] == big.bounds()[0]
     assert equal_heights([small]) == [small]
+
+
+def test_a_sparse_prime_does_not_leave_the_window_inside_it():
+    """The shipped model reads a prime written with a third of its points (a small, quick
+    hand: ~2 points a character, where the training ink has ~11) two to eight characters
+    short of its end, and wrote those characters again before the text; sampling starts
+    at the space after the prime."""
+    from handwriting.service import Synthesizer
+
+    syn = Synthesizer.from_checkpoint()
+    for name, style in syn.styles.items():
+        style = trim_style(style)
+        off = style.offsets[: len(style.offsets) // 3 * 3].reshape(-1, 3, 3)
+        sparse = np.concatenate([off[:, :, :2].sum(1), off[:, :, 2:].max(1)], 1)
+        frames = sample_stream(syn.weights, syn.alphabet, ["hello"], syn.offset_scale,
+                               style=Style(name, sparse.astype(np.float32), style.text), seed=0)
+        first = next(iter(frames))
+        assert first.phi[0].argmax() >= first.text_offset - 1, name
