@@ -130,22 +130,12 @@ RETRY_NEATER = 3.0
 # The retry draws this many times `candidates` more for each line it writes again: the lines
 # retried are the few the hand finds hardest, so more draws there cost little time in all.
 RETRY_MORE = 6
-# The most rows a retry samples in one batch: when many lines of a group read badly (a very
-# messy primed hand), each gets fewer than `RETRY_MORE` x K (never fewer than K), so the retry
-# costs at most twice a first batch in time and in frames kept, not six times.
-RETRY_ROWS = 2 * GROUP_ROWS
 
 
 def retry_cer(text: str) -> float:
     """The read-back CER above which a line's best candidate is written again (`self_checked`):
     `RETRY_CER_DIGITS` for a line with a digit, else `RETRY_CER`."""
     return RETRY_CER_DIGITS if any(c.isdigit() for c in text) else RETRY_CER
-
-
-def retry_width(candidates: int, lines: int) -> int:
-    """Candidates a retry draws for each of `lines` badly read lines: `RETRY_MORE` x K, fewer
-    when that would pass `RETRY_ROWS` rows, but at least K."""
-    return max(candidates, min(candidates * RETRY_MORE, RETRY_ROWS // max(lines, 1)))
 
 
 def _as_reading(read) -> Reading:
@@ -213,9 +203,9 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
 
     With `resample` (lines -> frames of a new batch, other draws), a line whose best candidate
     still reads with a character error rate above `retry_cer` (`RETRY_CER`; for a line with a
-    digit, any error) gets `candidates` x `RETRY_MORE` more (`retry_width`), once, and the
-    best of all is kept: the rare line where every candidate collapsed is written again
-    instead of shown as scribble.
+    digit, any error) gets `candidates` x `RETRY_MORE` more, once, and the best of all is
+    kept: the rare line where every candidate collapsed is written again instead of shown as
+    scribble.
     `report`, when given, receives one dict per line: the readings, character errors,
     log-likelihoods, the reader's ln p(text | ink) (None for a candidate too short to read, 0
     from a reader that scores nothing), the kept index (into the first batch's candidates,
@@ -232,7 +222,7 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
         _report(report, lines, readings, errors, ll, scores, best, set())
         yield from kept_frames(kept, candidate_rows(n, candidates)[np.arange(n), best])
         return
-    more = retry_width(candidates, len(bad))
+    more = candidates * RETRY_MORE
     again = _read_batch(resample([lines[i] for i in bad for _ in range(more)]),
                         [lines[i] for i in bad], more, read, should_stop)
     if again is None:

@@ -280,38 +280,6 @@ def test_the_retry_draws_more_candidates_and_keeps_any_of_them():
     assert np.array_equal(collect_lines(iter(frames), 1)[0], retried[-1])
 
 
-def test_the_retry_batch_is_bounded_when_many_lines_read_badly(monkeypatch):
-    """Every line of a group read badly (a very messy hand) made the retry sample
-    `RETRY_MORE` x K rows for each, six first batches' time and frames: each line now gets an
-    equal share of `RETRY_ROWS` rows, never fewer than K; a lone bad line gets up to
-    `RETRY_MORE` x K."""
-    from handwriting import selfcheck
-
-    assert selfcheck.retry_width(3, 1) == 3 * selfcheck.RETRY_MORE  # the shipped width
-    assert selfcheck.retry_width(3, 10) * 10 <= selfcheck.RETRY_ROWS  # a full group of ten
-    assert selfcheck.retry_width(3, 40) == 3
-    monkeypatch.setattr(selfcheck, "RETRY_ROWS", 8)
-    syn = tiny_service()
-    k = 2
-
-    def sample(lines, seed):
-        sample.rows.append(len(lines))
-        return syn.stream(syn.plan("\n".join(lines)), seed=seed, candidates=1)
-
-    def reader(inks):
-        return ["zz" for _ in inks]  # nothing ever reads right
-
-    for lines, retry_rows in ((["ab", "cd", "ef"], 3 * k), (["ab"], 8)):
-        sample.rows, report = [], []
-        first = sample([t for t in lines for _ in range(k)], 1)
-        frames = list(selfcheck.self_checked(first, lines, k, reader, report=report,
-                                             resample=lambda ls: sample(ls, 2)))
-        assert sample.rows == [len(lines) * k, retry_rows]
-        assert all(r["retried"] and len(r["readings"]) == k + retry_rows // len(lines)
-                   for r in report)
-        assert all(len(line) for line in collect_lines(iter(frames), len(lines)))
-
-
 def test_the_retry_keeps_good_lines_and_reports_what_it_did():
     from handwriting.selfcheck import RETRY_MORE, self_checked
 
