@@ -218,11 +218,9 @@ class _NumpyEngine:
         self.sampler.step(x, head=False)
 
     def phi(self) -> np.ndarray:
-        """The window weights of the last step (B, U), a copy."""
         return self.sampler.phi.copy()
 
-    def advance_window(self, chars: np.ndarray) -> None:
-        """Move each row's window `chars` (B,) characters on (every Gaussian of it)."""
+    def move_window(self, chars: np.ndarray) -> None:  # each row's by chars (B,), either way
         self.sampler.kappa += chars[self.rows, None]
 
     def steps(self, x: np.ndarray, active: np.ndarray, n: int) -> _Step:
@@ -272,12 +270,11 @@ class _TorchEngine:
             _, self.state = self.net.step(self.torch.from_numpy(np.array(x)), self.state,
                                           self.text, self.mask, self.bias)
 
-    def phi(self) -> np.ndarray:
+    def phi(self) -> np.ndarray:  # the window weights of the last step (B, U), a copy
         return self.state.window.phi.numpy().copy()
 
-    def advance_window(self, chars: np.ndarray) -> None:
-        w = self.state.window
-        w.kappa = w.kappa + self.torch.from_numpy(chars)[:, None]
+    def move_window(self, chars: np.ndarray) -> None:
+        self.state.window.kappa = self.state.window.kappa + self.torch.from_numpy(chars)[:, None]
 
     def steps(self, x: np.ndarray, active: np.ndarray, n: int) -> _Step:  # noqa: ARG002
         got = []  # all rows, a step at a time
@@ -300,27 +297,30 @@ class _TorchEngine:
                      torch.stack([p.log_sigma1, p.log_sigma2], -1).exp().numpy(), p.rho.numpy())
 
 
-def window_lag(phi: np.ndarray, at: int) -> np.ndarray:
-    """(B, U) window weights -> (B,) characters its peak lies before `at` (0 if not)."""
-    return np.maximum(at - np.asarray(phi).argmax(1), 0).astype(np.float32)
+def window_shift(phi: np.ndarray, at: int) -> np.ndarray:
+    """(B, U) window weights -> (B,) whole characters to move each row's window by to put its
+    peak on `at`, where its centre (phi-weighted position) lies over a character away; else 0."""
+    phi = np.asarray(phi, np.float64)
+    mass = phi.sum(1)
+    d = at - (phi * np.arange(phi.shape[1])).sum(1) / np.where(mass > 0, mass, 1.0)
+    return np.where((mass > 0) & (np.abs(d) > 1.0), at - phi.argmax(1), 0).astype(np.float32)
 
 
 def _stream(engine, job: _Job) -> Iterator[SynthesisFrame]:
-    """The one sampling loop, over any engine's `prime` and `steps`: teacher-forced priming
-    (Graves §5.5), then a step per point until every line has passed its end (`_LineEnds`),
-    sampled `CHUNK_STEPS` at a time and yielded a frame per step.
+    """The one sampling loop over any engine's `prime` and `steps`: teacher-forced priming
+    (Graves §5.5), then `CHUNK_STEPS` steps at a time until every line is past its end.
 
-    After priming, a window short of the space that ends the prime's text is moved on to it:
-    a prime with fewer points a character than the training ink (~11; IAM-OnDB's b05-465z 6.3)
-    left it 2-3 characters behind, and the network wrote them again first ("ful the quick
-    brown fox" after "... an awful"). The whole prime is written: the window belongs past it."""
+    After priming, a window over a character from the space after the prime is moved onto it
+    (`window_shift`): a sparse prime (b05-465z: 6.3 points a character, training ink ~11) left
+    it 1.3-3.4 short, written again ("ful the quick" after "an awful"); 2-5 past, letters were
+    lost ("uick"). Within a character, as after the presets, moving it cost first letters."""
     B, U = job.mask.shape
     x = np.zeros((B, 3), np.float32)
     if job.prime is not None:
         for t in range(len(job.prime)):
             engine.prime(x)
             x = np.broadcast_to(job.prime[t], (B, 3))
-        engine.advance_window(window_lag(engine.phi(), job.text_offset - 1))
+        engine.move_window(window_shift(engine.phi(), job.text_offset - 1))
     rows, lens = np.arange(B), job.lens
     before = np.arange(U)[None] < lens[:, None]  # (B, U): each line's own characters
     scale = np.array([job.offset_scale, job.offset_scale, 1.0], np.float32)

@@ -24,7 +24,7 @@ from handwriting.synthesis import (
     _encode_batch,
     collect_lines,
     sample_stream,
-    window_lag,
+    window_shift,
 )
 
 TOL = 1e-5
@@ -181,10 +181,26 @@ def test_after_priming_the_window_starts_past_the_prime(engine):
     np.testing.assert_array_equal(first.phi.argmax(1), [len("xyz")] * 2)  # the space
 
 
-def test_window_lag_counts_characters_behind_only():
-    phi = np.zeros((3, 6), np.float32)
-    phi[0, 1] = phi[1, 4] = phi[2, 5] = 1.0
-    np.testing.assert_array_equal(window_lag(phi, 4), [3.0, 0.0, 0.0])
+def test_window_shift_moves_a_window_centred_over_a_character_from_the_space():
+    phi = np.zeros((7, 8), np.float32)
+    phi[0, 1] = phi[1, 4] = phi[2, 5] = phi[3, 7] = 1.0  # row 6: no weight, left where it is
+    phi[4, 3], phi[4, 4] = 1.0, 0.8  # peak one short, centred 0.56 short: left alone
+    phi[5, 3], phi[5, 2] = 1.0, 0.6  # peak one short, centred 1.38 short: one character on
+    np.testing.assert_array_equal(window_shift(phi, 4), [3.0, 0.0, 0.0, -3.0, 0.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("engine", ["numpy", "jit", "torch"])
+def test_after_priming_a_window_ahead_of_the_prime_is_put_back_on_its_space(engine):
+    """A window already inside the new text when the prime ended lost its first letters
+    ("uick brown fox" after "above the and"): it starts on the space after the prime."""
+    if engine == "jit":
+        pytest.importorskip("numba")
+    net, rng = clockwork_window(tiny_net()), np.random.default_rng(0)  # one character a step
+    style = Style("s", random_offsets(rng, 12), "xyz")  # 12 steps: far past "xyz ab"
+    frames = sample_stream(net, ALPHABET, ["abcdefghijklmnop"], 0.5, style=style, seed=0,
+                           engine=engine)
+    first = next(iter(frames))
+    assert first.phi[0].argmax() == len("xyz") + 1  # the space, then one step on
 
 
 @pytest.mark.parametrize("engine", ["numpy", "torch"])
