@@ -30,6 +30,8 @@ def add_parser(esub) -> None:
                    help="IAM-OnDB folder (default: ../shared/data/iam-ondb or $HANDWRITING_IAM_ONDB)")
     p.add_argument("--split", default="testset_t")
     p.add_argument("--forms", type=int, default=16, help="writers (forms) to prime with (16)")
+    p.add_argument("--form", action="append", metavar="ID", default=None,
+                   help="a form to prime with instead of the first --forms (repeat: 2 or more)")
     p.add_argument("--presets", action="store_true",
                    help="evaluate the shipped style presets instead of IAM-OnDB writers")
     p.add_argument("--repeats", type=int, default=4,
@@ -166,10 +168,10 @@ def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 3) if b > 0 else None
 
 
-def choose_writers(lines, forms: int, alphabet) -> list[tuple[str, object, list]]:
-    """The first `forms` forms (in id order, as `evaluate adaptation` takes them) with at
-    least two lines: (form, the line to prime with, the other lines). The prime is the
-    form's first line the synthesizer can write without dropping a character."""
+def choose_writers(lines, forms: int, alphabet, only=None) -> list[tuple[str, object, list]]:
+    """The first `forms` forms (in id order, as `evaluate adaptation` takes them; with `only`,
+    those forms) with at least two lines: (form, the line to prime with, the other lines). The
+    prime is the form's first line the synthesizer can write without dropping a character."""
     from handwriting.adaptation import form_of
     from handwriting.alphabet import detokenize
 
@@ -177,8 +179,8 @@ def choose_writers(lines, forms: int, alphabet) -> list[tuple[str, object, list]
     for ln in sorted(lines, key=lambda ln: ln.id):
         by_form.setdefault(form_of(ln.id), []).append(ln)
     chosen = []
-    for form in sorted(by_form):
-        group = by_form[form]
+    for form in sorted(only or by_form):
+        group = by_form.get(form, [])
         ok = [ln for ln in group if not alphabet.normalize(detokenize(ln.text)).dropped
               and len(detokenize(ln.text).split()) >= 2]
         if len(group) < 2 or not ok:
@@ -223,7 +225,11 @@ def evaluate_writers(args, progress) -> dict:
     lines, _ = load_iam_ondb(args.iam_ondb, progress=sys.stderr.isatty()).evaluation_lines(
         args.split)
     syn, judge, k, judge_path = _models(args)
-    writers = choose_writers(lines, args.forms, syn.alphabet)
+    only = sorted(set(args.form or ()))
+    writers = choose_writers(lines, len(only) or args.forms, syn.alphabet, only)
+    if only and len(writers) < len(only):
+        bad = sorted(set(only) - {w[0] for w in writers})
+        raise ValueError(f"--form {bad[0]}: not a form of {args.split!r} with two usable lines")
     if len(writers) < 2:
         raise ValueError(f"split {args.split!r} has {len(writers)} forms with two usable "
                          f"lines in {args.iam_ondb or 'the default path'}; need at least 2")

@@ -196,6 +196,27 @@ def tiny_models(tmp_path_factory):
     return write_tiny_synthesizer(d / "syn.pt"), write_tiny_recognizer(d / "judge.pt")
 
 
+def test_cli_writers_named_with_form(fake_iam_ondb, tiny_models, tmp_path, capsys):
+    """`--form ID` (repeated) primes with those forms instead of the first `--forms`: a group
+    of writers chosen for something (their window ending past the prime) can be measured
+    through the CLI; a form the split lacks is refused, named."""
+    from handwriting.cli import main
+
+    syn, judge = tiny_models
+    phrases = tmp_path / "p.txt"
+    phrases.write_text("ab cd\n")
+    args = ["evaluate", "style", "--iam-ondb", str(fake_iam_ondb.root), "--split", "trainset",
+            "--model", str(syn), "--judge", str(judge), "--candidates", "1", "--phrases",
+            str(phrases), "--threads", "1", "--json"]
+    assert main([*args, "--form", "a02-010", "--form", "a01-000u", "--form", "a02-010"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["forms"] == 2
+    assert [r["form"] for r in result["per_writer"]] == ["a01-000u", "a02-010"]
+    assert main([*args, "--form", "a01-000u", "--form", "x99-999"]) == 2
+    err = capsys.readouterr().err
+    assert "x99-999" in err and "trainset" in err
+
+
 def test_cli_writers_on_a_fake_dataset(fake_iam_ondb, tiny_models, tmp_path, capsys):
     from handwriting.cli import main
 
