@@ -169,8 +169,8 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 def choose_writers(lines, forms: int, alphabet, only=None) -> list[tuple[str, object, list]]:
-    """The first `forms` forms (in id order, as `evaluate adaptation` takes them; with `only`,
-    those forms) with at least two lines: (form, the line to prime with, the other lines). The
+    """The first `forms` forms (in id order, as `evaluate adaptation` takes them), or the forms
+    `only`, with at least two lines: (form, the line to prime with, the other lines). The
     prime is the form's first line the synthesizer can write without dropping a character."""
     from handwriting.adaptation import form_of
     from handwriting.alphabet import detokenize
@@ -186,7 +186,7 @@ def choose_writers(lines, forms: int, alphabet, only=None) -> list[tuple[str, ob
         if len(group) < 2 or not ok:
             continue
         chosen.append((form, ok[0], [ln for ln in group if ln is not ok[0]]))
-        if len(chosen) == forms:
+        if len(chosen) == forms and not only:
             break
     return chosen
 
@@ -226,7 +226,7 @@ def evaluate_writers(args, progress) -> dict:
         args.split)
     syn, judge, k, judge_path = _models(args)
     only = sorted(set(args.form or ()))
-    writers = choose_writers(lines, len(only) or args.forms, syn.alphabet, only)
+    writers = choose_writers(lines, args.forms, syn.alphabet, only)
     if only and len(writers) < len(only):
         bad = sorted(set(only) - {w[0] for w in writers})
         raise ValueError(f"--form {bad[0]}: not a form of {args.split!r} with two usable lines")
