@@ -30,12 +30,10 @@ from gui.panels import MY_STYLE, NO_STYLE, RecognizedTextPanel, WritePanel
 from gui.recognition import LiveRecognition
 from gui.settings import APP_NAME, Preferences, app_data_dir, settings
 from gui.workers.models import ModelWorkers
-from gui.writers import WriterStyles
+from gui.writers import WriterStyles, canvas_prime
 from gui.writing import TypedInk
-from handwriting.alphabet import detokenize
 from handwriting.document import InkDocument
 from handwriting.edits import DocumentEvent
-from handwriting.ink import Ink
 
 if TYPE_CHECKING:
     from gui.insight_host import InsightHost
@@ -162,13 +160,11 @@ class MainWindow(QMainWindow):
                 return False
             style = MY_STYLE  # primed, no preset
         elif style == MY_STYLE:
-            lines = [t for t in self.document.transcript if t.text.strip()]
-            if not lines:
+            prime = canvas_prime(self.document.transcript)
+            if prime is None:
                 self.on_message("Write a line on the canvas first: its ink and recognized text "
                                 "prime the synthesizer")
                 return False
-            line = max(lines, key=lambda t: sum(len(s) for s in t.strokes))
-            prime = (Ink(line.strokes), detokenize(line.text))
         self.typed.write(text, self.write_panel.bias(), None if style in (NO_STYLE, MY_STYLE)
                          else style, prime, speed or self.write_panel.speed(), seed,
                          self.write_panel.candidates())

@@ -11,7 +11,7 @@ import numpy as np
 
 from handwriting.figures.arrays import emitted_chars, ink_segments
 from handwriting.ink import Ink, Stroke
-from handwriting.results import Inspection, Recognition
+from handwriting.results import Inspection, Prime, Recognition
 
 
 @dataclass(frozen=True)
@@ -231,14 +231,14 @@ class SaliencyAnswer:
 
 @dataclass(frozen=True)
 class SynthesisJob:
-    """What to write. `style` is a preset name or None; `prime` is (ink, its text) for
-    'use my handwriting' (Graves 2013, §5.5)."""
+    """What to write. `style` is a preset name or None; `prime` the ink and its text for
+    'use my handwriting' or a stored writer (Graves 2013, §5.5)."""
 
     job: int
     text: str
     bias: float = 0.75
     style: str | None = None
-    prime: tuple[Ink, str] | None = None
+    prime: Prime | None = None
     seed: int | None = None
     page: Ink | None = None  # the ink already on the page, whose writing height to measure
     frames: bool = True  # send the sampler's frames too (for the insight panels)

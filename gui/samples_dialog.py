@@ -312,13 +312,12 @@ class SamplesDialog(QDialog):
     def on_compare(self) -> bool:
         """Open the side-by-side view of the writer in the box and the presets."""
         from gui.style_compare import COMPARE_TEXT, StyleComparison
-        from handwriting.samples import best_priming_sample
+        from handwriting.samples import writer_prime
 
         name = self.known_writer()
         if name is None:
             return False
-        sample = best_priming_sample(self.store.samples(name), COMPARE_TEXT)
-        prime = (sample.ink, sample.text) if sample is not None else None
+        prime = writer_prime(self.store.samples(name), COMPARE_TEXT)
         self.comparison = StyleComparison(name, prime, self.presets, self)
         self.comparison.show()
         return True

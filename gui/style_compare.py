@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPushButton, QVBoxLa
 from gui.samples_browser import ink_preview
 from gui.workers.comparison import ComparisonJob, start_comparison
 from handwriting.ink import Ink
+from handwriting.results import Prime
 
 COMPARE_TEXT = "Handwriting, written my way"
 PREVIEW = QSize(420, 56)
@@ -18,7 +19,7 @@ NO_STYLE_LABEL = "No style"
 class StyleComparison(QDialog):
     """One row per style: its name and `text` written in it, filled in as each is written."""
 
-    def __init__(self, writer: str, prime: tuple[Ink, str] | None, presets, parent:
+    def __init__(self, writer: str, prime: Prime | None, presets, parent:
                  QWidget | None = None, text: str = COMPARE_TEXT, seed: int = 1):
         super().__init__(parent)
         self.setWindowTitle(f"{writer}'s hand and the presets")

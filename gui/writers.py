@@ -11,9 +11,21 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from gui.panels import WritePanel
 from gui.workers.models import ModelWorkers
+from handwriting.alphabet import detokenize
 from handwriting.appdata import adapted_model_path, default_db_path
 from handwriting.ink import Ink
-from handwriting.samples import SampleStore, SampleStoreError, best_priming_sample
+from handwriting.results import Prime
+from handwriting.samples import SampleStore, SampleStoreError, writer_prime
+
+
+def canvas_prime(transcript) -> Prime | None:
+    """*Use my handwriting*: the longest recognized line on the canvas, its recognized text,
+    and every recognized line to measure the hand on; None before a line is recognized."""
+    lines = [(Ink(t.strokes), detokenize(t.text)) for t in transcript if t.text.strip()]
+    if not lines:
+        return None
+    ink, text = max(lines, key=lambda line: line[0].num_points)
+    return Prime(ink, text, tuple(lines))
 
 
 class WriterStyles(QObject):
@@ -66,17 +78,17 @@ class WriterStyles(QObject):
         self.panel.style_combo.setCurrentIndex(index)
         return True
 
-    def prime(self, writer: str, text: str) -> tuple[Ink, str] | None:
-        """(ink, its text) of `writer`'s sample best for writing `text`; None if none has text."""
+    def prime(self, writer: str, text: str) -> Prime | None:
+        """`writer`'s sample best for writing `text`, with all their lines to measure their
+        hand on (`samples.writer_prime`); None if no sample has text."""
         store = self._store()
         if store is None:
             return None
         with store:
             try:
-                sample = best_priming_sample(store.samples(writer), text)
+                return writer_prime(store.samples(writer), text)
             except ValueError:  # renamed or deleted meanwhile
                 return None
-        return None if sample is None else (sample.ink, sample.text)
 
     def adapted_path(self, writer: str) -> Path | None:
         """`writer`'s adapted recognizer, when `handwriting adapt` has made one."""

@@ -17,6 +17,7 @@ from gui.workers.models import ModelWorkers
 from handwriting.document import STROKE_GAP_S, InkDocument
 from handwriting.geometry import equal_heights
 from handwriting.ink import Ink, LineInkBuilder, Stroke
+from handwriting.results import Prime
 
 FRAME_MS = 16  # reveal at about 60 frames per second
 LINE_PAUSE_S = 0.3  # moving the hand to the next line
@@ -101,7 +102,7 @@ class TypedInk(QObject):
         return self.job is not None
 
     def write(self, text: str, bias: float, style: str | None = None,
-              prime: tuple[Ink, str] | None = None, speed: str = "realtime",
+              prime: Prime | None = None, speed: str = "realtime",
               seed: int | None = None, candidates: int = 1) -> int:
         """Start writing `text` (cancelling a job still running, keeping what it wrote);
         `candidates` > 1: self-checking synthesis (`handwriting.selfcheck`)."""

@@ -285,8 +285,8 @@ class RemoteSynthesizer(RemoteProcess):
     def style(self, style) -> object | None:
         return self.call("style", style)
 
-    def style_from_ink(self, ink: Ink, text: str, name: str = "custom"):
-        return self.call("style_from_ink", ink, text, name)
+    def style_from_ink(self, ink: Ink, text: str, name: str = "custom", hand_from=None):
+        return self.call("style_from_ink", ink, text, name, hand_from)
 
     def write(self, text: str, bias: float = 0.75, style=None,
               seed: int | None = None, candidates: int | None = None) -> list[Ink]:

@@ -8,10 +8,12 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from handwriting.decoding import Hypothesis
+from handwriting.ink import Ink
 
 
 def models_dir() -> Path:
@@ -83,12 +85,35 @@ class SynthesisPlan:
 
 
 @dataclass(frozen=True)
+class Hand:
+    """What a writer's lines measure (`handwriting.likeness.measure_hand`), which written ink
+    is made to match: slant in radians (> 0 leaning right) and ink width per character in
+    writing heights (`style_stats.StyleStats`)."""
+
+    slant: float
+    letter_width: float
+
+
+class Prime(NamedTuple):
+    """Ink to prime synthesis with and the text written in it (Graves §5.5); `hand_from`:
+    lines (ink, text) of the same writer whose slant and letter width the written ink is
+    given (`handwriting.likeness`; none: the prime's own)."""
+
+    ink: Ink
+    text: str
+    hand_from: tuple[tuple[Ink, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Style:
-    """A priming sample: its offsets (N, 3) in writing heights and its text (Graves §5.5)."""
+    """A priming sample: its offsets (N, 3) in writing heights and its text (Graves §5.5);
+    `hand`, when known, the slant and letter width of the writer's whole lines, which ink
+    written in the style is mapped to (`handwriting.likeness`)."""
 
     name: str
     offsets: np.ndarray
     text: str
+    hand: Hand | None = None
 
 
 @dataclass

@@ -18,6 +18,7 @@ import numpy as np
 
 from handwriting.appdata import adapted_model_path
 from handwriting.ink import Ink, Stroke
+from handwriting.results import Prime
 
 SCHEMA_VERSION = 2
 APPLICATION_ID = 0x48575254  # "HWRT": marks a file as ours, so a foreign database is refused
@@ -364,6 +365,16 @@ def _float(value, default: float) -> float:
         return float(value)
     except (TypeError, ValueError):
         return default
+
+
+def writer_prime(samples, text: str) -> Prime | None:
+    """What writing `text` in a stored writer's hand primes with: their `best_priming_sample`,
+    and all their samples with text to measure their hand on (slant and letter width, more
+    steadily over many lines than over one). None when no sample has text."""
+    best = best_priming_sample(samples, text)
+    if best is None:
+        return None
+    return Prime(best.ink, best.text, tuple((s.ink, s.text) for s in samples if s.text.strip()))
 
 
 def best_priming_sample(samples, text: str) -> Sample | None:

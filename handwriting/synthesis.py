@@ -88,7 +88,7 @@ def _cut(style: Style, row: int, text: str) -> Style:
     """`style` from offset row `row` on (its first point placed without a jump), as `text`."""
     out = style.offsets[row:].copy()
     out[0, :2] = 0.0  # the first point of a line: no jump into it
-    return Style(style.name, out, text)
+    return Style(style.name, out, text, style.hand)
 
 
 def choose_engine(engine: str, n_lines: int) -> str:  # noqa: ARG001 - the same for any count

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from gui.workers.base import error_text, load_service
-from handwriting.ink import Ink
+from handwriting.results import Prime
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class ComparisonJob:
 
     text: str
     styles: tuple[tuple[str, str | None], ...]
-    prime: tuple[Ink, str] | None = None
+    prime: Prime | None = None
     prime_label: str = ""
     seed: int = 1
     candidates: int = 3
@@ -52,7 +52,8 @@ class ComparisonWorker(QObject):
         for i, (label, style) in enumerate(todo):
             try:
                 if job.prime is not None and i == 0:
-                    style = service.style_from_ink(*job.prime, name=label)
+                    style = service.style_from_ink(job.prime.ink, job.prime.text, name=label,
+                                                   hand_from=job.prime.hand_from or None)
                 inks = service.write(job.text, style=style, seed=job.seed,
                                      candidates=job.candidates)
                 self.written.emit(label, join_lines(inks))

@@ -28,6 +28,7 @@ from gui.workers.base import SHUTDOWN_WAIT_MS, base_model_path
 from gui.workers.recognition import RecognitionWorker
 from gui.workers.synthesis import SynthesisWorker
 from handwriting.ink import Ink
+from handwriting.results import Prime
 
 _still_running: set[QThread] = set()
 
@@ -233,7 +234,7 @@ class ModelWorkers(QObject):
 
     # ------------------------------------------------------------------ synthesis
     def synthesize(self, text: str, bias: float = 0.75, style: str | None = None,
-                   prime: tuple[Ink, str] | None = None, seed: int | None = None,
+                   prime: Prime | None = None, seed: int | None = None,
                    page: Ink | None = None, candidates: int = 1) -> int:
         """Queue a synthesis job (cancelling the one running); returns its job id. The
         `page`'s writing height comes back with `synthesis_started`."""

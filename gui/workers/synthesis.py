@@ -38,7 +38,8 @@ class SynthesisWorker(ModelWorker):
             plan = self._service.plan(job.text)
             style = job.style
             if job.prime is not None:
-                style = self._service.style_from_ink(*job.prime, name="mine")
+                style = self._service.style_from_ink(job.prime.ink, job.prime.text, name="mine",
+                                                     hand_from=job.prime.hand_from or None)
             # Grouping the page into lines is O(its ink): measured here, not in a GUI frame.
             height = writing_height(job.page) if job.page is not None else None
             self.started.emit(SynthesisStarted(job.job, plan.lines, plan.dropped, height,

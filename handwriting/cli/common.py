@@ -43,7 +43,15 @@ def synthesizer(args):
     reader = Recognizer.from_checkpoint(chooser, use_lm=False) if chooser else None
     k = getattr(args, "candidates", None)
     return Synthesizer.from_checkpoint(getattr(args, "checkpoint", None), reader=reader,
-                                       candidates=DEFAULT_CANDIDATES if k is None else k)
+                                       candidates=DEFAULT_CANDIDATES if k is None else k,
+                                       match_hand=not getattr(args, "no_match_hand", False))
+
+
+def add_match_hand_arg(p) -> None:
+    """`--no-match-hand`: ink primed with a writer's ink keeps the model's slant and width."""
+    p.add_argument("--no-match-hand", action="store_true",
+                   help="with --prime or --writer: leave the written ink's slant and letter "
+                        "width as priming makes them, not matched to the writer's lines")
 
 
 def os_error_line(exc: OSError) -> str:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from handwriting.cli.common import add_match_hand_arg
+
 DEFAULT_PHRASES = 6  # the first lines of the shipped legibility list: a handful per writer
 TARGET_CLOSER = 0.8  # issue 18: >= 80 % of writers closer to themselves than to the others
 TARGET_CER_RATIO = 1.5  # issue 18 and 14: primed read-back CER within 1.5x unprimed
@@ -57,6 +59,11 @@ def add_parser(esub) -> None:
     p.add_argument("--judge", default=None,
                    help="recognizer that reads the output back (default: models/judge.pt; "
                         "never the one that chooses among candidates)")
+    add_match_hand_arg(p)
+    p.add_argument("--hand-lines", type=int, default=1, metavar="K",
+                   help="measure each writer's hand (slant, letter width: what the written ink "
+                        "is matched to) on the prime and the form's next K-1 lines, which are "
+                        "then not among the writer's own (1: the prime alone)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_evaluate_style)
 
@@ -133,7 +140,8 @@ def _models(args):
     from handwriting.service import Recognizer, Synthesizer
 
     k = DEFAULT_CANDIDATES if args.candidates is None else args.candidates
-    syn = Synthesizer.from_checkpoint(args.checkpoint, candidates=k, threads=args.threads)
+    syn = Synthesizer.from_checkpoint(args.checkpoint, candidates=k, threads=args.threads,
+                                      match_hand=not args.no_match_hand)
     judge_path = Path(args.judge) if args.judge else models_dir() / "judge.pt"
     judge = Recognizer.from_checkpoint(judge_path, threads=args.threads)
     return syn, judge, k, judge_path
@@ -168,10 +176,13 @@ def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 3) if b > 0 else None
 
 
-def choose_writers(lines, forms: int, alphabet, only=None) -> list[tuple[str, object, list]]:
+def choose_writers(lines, forms: int, alphabet, only=None,
+                   hand_lines: int = 1) -> list[tuple[str, object, list, list]]:
     """The first `forms` forms (in id order, as `evaluate adaptation` takes them), or the forms
-    `only`, with at least two lines: (form, the line to prime with, the other lines). The
-    prime is the form's first line the synthesizer can write without dropping a character."""
+    `only`, with more lines than `hand_lines`: (form, the line to prime with, the lines to
+    measure the writer's hand on, the others). The prime is the form's first line the
+    synthesizer can write without dropping a character; the hand is measured on it and the
+    next `hand_lines` - 1 lines, as the app measures a stored writer's on all their samples."""
     from handwriting.adaptation import form_of
     from handwriting.alphabet import detokenize
 
@@ -183,9 +194,10 @@ def choose_writers(lines, forms: int, alphabet, only=None) -> list[tuple[str, ob
         group = by_form.get(form, [])
         ok = [ln for ln in group if not alphabet.normalize(detokenize(ln.text)).dropped
               and len(detokenize(ln.text).split()) >= 2]
-        if len(group) < 2 or not ok:
+        if len(group) < hand_lines + 1 or not ok:
             continue
-        chosen.append((form, ok[0], [ln for ln in group if ln is not ok[0]]))
+        rest = [ln for ln in group if ln is not ok[0]]
+        chosen.append((form, ok[0], [ok[0], *rest[:hand_lines - 1]], rest[hand_lines - 1:]))
         if len(chosen) == forms and not only:
             break
     return chosen
@@ -226,24 +238,29 @@ def evaluate_writers(args, progress) -> dict:
         args.split)
     syn, judge, k, judge_path = _models(args)
     only = sorted(set(args.form or ()))
-    writers = choose_writers(lines, args.forms, syn.alphabet, only)
+    if args.hand_lines < 1:
+        raise ValueError(f"--hand-lines must be at least 1, got {args.hand_lines}")
+    writers = choose_writers(lines, args.forms, syn.alphabet, only, args.hand_lines)
     if only and len(writers) < len(only):
         bad = sorted(set(only) - {w[0] for w in writers})
-        raise ValueError(f"--form {bad[0]}: not a form of {args.split!r} with two usable lines")
+        raise ValueError(f"--form {bad[0]}: not a form of {args.split!r} with more than "
+                         f"{args.hand_lines} usable lines")
     if len(writers) < 2:
-        raise ValueError(f"split {args.split!r} has {len(writers)} forms with two usable "
-                         f"lines in {args.iam_ondb or 'the default path'}; need at least 2")
+        raise ValueError(f"split {args.split!r} has {len(writers)} forms with more than "
+                         f"{args.hand_lines} usable lines in {args.iam_ondb or 'the default path'}"
+                         "; need at least 2")
     rows, primed_all, unprimed_all, own, primed, unprimed = [], [], [], [], [], []
     own_lines = []  # each writer's own lines' stats, for the test's ceiling
     own_read = ErrorCounts()  # the judge on the writers' own lines: how legible each hand is
-    for w, (form, prime, others) in enumerate(writers):
+    for w, (form, prime, hand, others) in enumerate(writers):
         own_stats = []
         for ln in others:
             try:
                 own_stats.append(style_stats(ln.ink, detokenize(ln.text)))
             except (InkError, ValueError):
                 continue  # a line of punctuation only: nothing per character to measure
-        style = syn.style_from_ink(prime.ink, detokenize(prime.text), name=form)
+        style = syn.style_from_ink(prime.ink, detokenize(prime.text), name=form,
+                                   hand_from=[(ln.ink, detokenize(ln.text)) for ln in hand])
         seed = args.seed + w  # the same seed primed and unprimed: a paired comparison
         p = write_and_read(syn, judge, phrases, style, seed, args.bias)
         u = write_and_read(syn, judge, phrases, None, seed, args.bias)
@@ -257,6 +274,7 @@ def evaluate_writers(args, progress) -> dict:
         oc = _read_own(judge, others)
         own_read.merge(oc)
         rows.append({"form": form, "prime_line": prime.id, "prime_text": detokenize(prime.text),
+                     "hand_from": [ln.id for ln in hand],
                      "own_lines": len(own_stats), "own": own[-1].to_dict(),
                      "cer_own_ink": _rate(oc),
                      "primed": primed[-1].to_dict(), "unprimed": unprimed[-1].to_dict(),
@@ -285,6 +303,7 @@ def evaluate_writers(args, progress) -> dict:
     n = len(writers)
     return {
         "mode": "writers", "split": args.split, "forms": n, "phrases": len(phrases),
+        "match_hand": syn.match_hand, "hand_lines": args.hand_lines,
         "lines_written_per_condition": pl.lines, "candidates": k, "bias": args.bias,
         "seed": args.seed, "judge": str(judge_path), "statistics": list(SHAPE_STATS),
         "spread": dict(zip(SHAPE_STATS, np.round(spread, 4).tolist(), strict=True)),
@@ -314,58 +333,6 @@ def evaluate_writers(args, progress) -> dict:
         "per_writer": rows}
 
 
-def evaluate_presets(args, progress) -> dict:
-    from handwriting.ink import offsets_to_line_ink
-    from handwriting.style_stats import style_stats
-    from handwriting.synthesis import trim_style
-
-    if args.repeats < 1:
-        raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
-    phrases = _phrases(args)
-    syn, judge, k, judge_path = _models(args)
-    if not syn.styles:
-        raise ValueError(f"no style presets beside {syn.path} (styles.npz)")
-    seeds = [args.seed + r for r in range(args.repeats)]
-    unprimed = [write_and_read(syn, judge, phrases, None, s, args.bias) for s in seeds]
-    u_stats, (ul, uf, ua) = _stats(unprimed), _counts(unprimed)
-    u_within = _within_text(unprimed)
-    progress(f"unprimed: CER {ul.cer:.3f}")
-    rows = []
-    for name in sorted(syn.styles):
-        style = syn.styles[name]
-        prime = style_stats(offsets_to_line_ink(style.offsets, style.text), style.text)
-        used = trim_style(style)  # the last words of the prime: what the model is primed with
-        used_stats = style_stats(offsets_to_line_ink(used.offsets, used.text), used.text)
-        out = [write_and_read(syn, judge, phrases, style, s, args.bias) for s in seeds]
-        o, (ol, of, oa) = _stats(out), _counts(out)
-        row = {"preset": name, "prime_text": style.text, "prime": prime.to_dict(),
-               "prime_used_text": used.text, "prime_used": used_stats.to_dict(),
-               "output": o.to_dict(), "cer": _rate(ol), "first_word_cer": _rate(of),
-               "cer_ratio": _ratio(ol.cer, ul.cer), "first_word_cer_ratio": _ratio(of.cer, uf.cer),
-               "first_word_aligned_cer": _rate(oa),
-               "first_word_aligned_cer_ratio": _ratio(oa.cer, ua.cer),
-               "within_text_sd": _within_text(out)}
-        for stat in ("slant", "x_height", "letter_width"):
-            to_prime = abs(getattr(o, stat) - getattr(prime, stat))
-            to_unprimed = abs(getattr(o, stat) - getattr(u_stats, stat))
-            row[f"{stat}_to_prime"] = round(to_prime, 4)
-            row[f"{stat}_to_unprimed"] = round(to_unprimed, 4)
-            row[f"{stat}_closer_to_prime"] = bool(to_prime < to_unprimed)
-        rows.append(row)
-        progress(f"{name}: CER {ol.cer:.3f}, slant {o.slant:+.3f} (prime {prime.slant:+.3f}, "
-                 f"unprimed {u_stats.slant:+.3f})")
-    return {"mode": "presets", "presets": len(rows), "phrases": len(phrases),
-            "repeats": args.repeats, "candidates": k, "bias": args.bias, "seed": args.seed,
-            "judge": str(judge_path), "unprimed": u_stats.to_dict(),
-            "unprimed_within_text_sd": u_within, "default_style": syn.default_style,
-            "unprimed_cer": _rate(ul), "unprimed_first_word_cer": _rate(uf),
-            "unprimed_first_word_aligned_cer": _rate(ua),
-            "presets_slant_and_height_closer_to_prime": sum(
-                r["slant_closer_to_prime"] and r["x_height_closer_to_prime"] for r in rows),
-            "targets": {"cer_ratio": TARGET_CER_RATIO, "first_word_cer_ratio": 1.2},
-            "per_preset": rows}
-
-
 def cmd_evaluate_style(args: argparse.Namespace) -> int:
     def progress(msg: str) -> None:
         print(f"evaluate style: {msg}", file=sys.stderr, flush=True)
@@ -376,6 +343,8 @@ def cmd_evaluate_style(args: argparse.Namespace) -> int:
 
         result = search_presets(args, progress)
     elif args.presets:
+        from handwriting.cli.style_presets import evaluate_presets
+
         result = evaluate_presets(args, progress)
     else:
         result = evaluate_writers(args, progress)

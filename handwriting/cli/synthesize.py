@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from handwriting.cli.common import add_db_arg, store, synthesizer
+from handwriting.cli.common import add_db_arg, add_match_hand_arg, store, synthesizer
 
 FORMATS = ("svg", "inkml", "json", "png")
 
@@ -41,6 +41,7 @@ def add_parser(sub) -> None:
     synth.add_argument("--writer", default=None,
                        help="write in this stored writer's hand (primes with their sample that "
                             "covers most of the text's characters)")
+    add_match_hand_arg(synth)
     synth.set_defaults(handler=cmd_synthesize)
 
 
@@ -57,14 +58,15 @@ def cmd_synthesize(args) -> int:
 def _style(syn, args):
     """The style the flags ask for, built with `syn` (its reader aligns a primed ink)."""
     if getattr(args, "writer", None) is not None:
-        from handwriting.samples import best_priming_sample
+        from handwriting.samples import writer_prime
 
         with store(args) as db:
             writer = db.writer(args.writer)
-            sample = best_priming_sample(db.samples(writer.id), args.text or "")
-        if sample is None:
+            prime = writer_prime(db.samples(writer.id), args.text or "")
+        if prime is None:
             raise ValueError(f"writer {writer.name!r} has no samples with text to prime with")
-        return syn.style_from_ink(sample.ink, sample.text, name=writer.name)
+        return syn.style_from_ink(prime.ink, prime.text, name=writer.name,
+                                  hand_from=prime.hand_from)
     if getattr(args, "prime", None):
         from handwriting.formats import read_ink
 

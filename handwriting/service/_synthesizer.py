@@ -29,12 +29,16 @@ class Synthesizer:
     """A trained Graves (2013) synthesizer with its style presets."""
 
     MAX_CHARS = 5000
+    HAND_MAPS_KEPT = 32  # styles whose `hand_map` is kept (a writer's costs ~0.5 s to measure)
 
     def __init__(self, ckpt: dict, path: Path | None = None, styles: dict | None = None,
-                 threads: int | None = None, candidates: int = 1, reader=None):
+                 threads: int | None = None, candidates: int = 1, reader=None,
+                 match_hand: bool = True):
         """`candidates` K > 1: write K candidates of every line and keep the one `reader`
         (a `Recognizer`, or a function inks -> texts; default: the shipped recognizer,
-        loaded on first use) reads best (see `handwriting.selfcheck`)."""
+        loaded on first use) reads best (see `handwriting.selfcheck`). `match_hand`: ink
+        written in a style that knows its writer's hand (`Style.hand`, as `style_from_ink`
+        makes it) is given that hand's slant and letter width (`handwriting.likeness`)."""
         from handwriting.features import SynthesisFeatureConfig
         from handwriting.models.numpy_sampler import FastWeights, synthesizer_shapes
 
@@ -60,6 +64,8 @@ class Synthesizer:
         self.default_style = default_style(self.styles)
         self.candidates = self._check_candidates(candidates)
         self._reader = reader
+        self.match_hand = bool(match_hand)
+        self._hand_maps: dict[tuple, np.ndarray | None] = {}  # style and bias -> its map
 
     @property
     def net(self):
@@ -122,18 +128,22 @@ class Synthesizer:
             raise ValueError(f"unknown style {style!r}; available: {names}")
         return self.styles[style]
 
-    def style_from_ink(self, ink: Ink, text: str, name: str = "custom"):
+    def style_from_ink(self, ink: Ink, text: str, name: str = "custom", hand_from=None):
         """A priming style from any ink line and its transcription (Graves §5.5): its last
-        words, cut where the reader's forced alignment finds them in the ink."""
+        words, cut where the reader's forced alignment finds them in the ink. Its `hand`
+        (what `match_hand` gives written ink) is measured on the whole line, or on the lines
+        (ink, text) `hand_from` when given: more of the writer's lines, a steadier measure."""
         from handwriting.alignment import ink_word_starts
         from handwriting.features import synthesis_offsets
+        from handwriting.likeness import measure_hand
         from handwriting.results import Style
         from handwriting.synthesis import trim_style
 
         norm = self.alphabet.normalize(text)
         if not norm.text:
             raise ValueError("the style's text is empty: priming needs the text of its ink")
-        style = Style(name, synthesis_offsets(ink, self.feature_config), norm.text)
+        style = Style(name, synthesis_offsets(ink, self.feature_config), norm.text,
+                      measure_hand(hand_from or [(ink, norm.text)]))  # never the cut's
         reader = self._recognizer()
         starts = ink_word_starts(reader, ink, norm.text) if reader is not None else None
         return trim_style(style, word_starts=starts)
@@ -174,6 +184,7 @@ class Synthesizer:
         `candidates` K > 1 (default: this synthesizer's `candidates`) K candidates of every
         line are sampled in that batch and only the best-reading one's frames come out,
         after the whole batch is sampled (`handwriting.selfcheck`)."""
+        from handwriting.likeness import map_frames
         from handwriting.synthesis import sample_stream
 
         plan = text if isinstance(text, SynthesisPlan) else self.plan(text)
@@ -181,12 +192,14 @@ class Synthesizer:
             raise ValueError(f"bias must be between 0 and {MAX_BIAS:g}, got {bias}")
         k = self.candidates if candidates is None else self._check_candidates(candidates)
         style = self.style(style)
+        matrix = self.hand_map(style, bias)
 
         def sample(lines: list[str], group: int = 0, neater: float = 0.0):
-            return sample_stream(self.weights, self.alphabet, lines, self.offset_scale,
-                                 bias=min(bias + neater, MAX_BIAS), style=style,
-                                 seed=None if seed is None else seed + group,
-                                 should_stop=should_stop)
+            frames = sample_stream(self.weights, self.alphabet, lines, self.offset_scale,
+                                   bias=min(bias + neater, MAX_BIAS), style=style,
+                                   seed=None if seed is None else seed + group,
+                                   should_stop=should_stop)
+            return frames if matrix is None else map_frames(frames, matrix)
 
         if k == 1:
             return sample(list(plan.lines))
@@ -194,6 +207,24 @@ class Synthesizer:
 
         return self_checked_groups(sample, plan.lines, k, self._read_for_choice,
                                    should_stop=should_stop)
+
+    def hand_map(self, style, bias: float = 0.75) -> np.ndarray | None:
+        """(2, 2) the map `stream` applies to ink written in `style` at `bias`
+        (`likeness.style_map`, measured on first use and kept); None without `match_hand`,
+        for a style without a hand (a preset, unprimed) or one whose calibration lines
+        cannot be measured."""
+        from handwriting.likeness import WIDTH_SHARE, style_map
+
+        if not self.match_hand or style is None or style.hand is None:
+            return None
+        key = (style.name, style.text, hash(style.offsets.tobytes()), style.hand, float(bias))
+        if key not in self._hand_maps:
+            if len(self._hand_maps) >= self.HAND_MAPS_KEPT:
+                self._hand_maps.pop(next(iter(self._hand_maps)))  # the oldest
+            self._hand_maps[key] = style_map(
+                lambda text, plain, seed: self.write(text, bias, plain, seed, candidates=1),
+                style, WIDTH_SHARE)
+        return self._hand_maps[key]
 
     def stream_chunks(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
                       seed: int | None = None, should_stop=None, seconds: float = 1 / 60,

@@ -51,9 +51,11 @@ def test_stored_writers_are_listed_and_prime_synthesis_with_their_best_sample(
     choose(window, WRITER_STYLE.format("Ada"))
     assert window.write_panel.writer() == "Ada"
     assert window.write_text("the box", speed="instant")
-    [(style, (ink, text))] = sent
+    [(style, (ink, text, hand_from))] = sent
     assert style is None and text == "the fox"  # the sample sharing most of t, h, e, b, o, x
     assert ink.num_points == hershey_ink("the fox").num_points
+    # Ada's hand (slant, letter width) is measured on all her lines, not the prime's alone
+    assert sorted(t for _, t in hand_from) == ["aaaaaaaaaaaa", "the fox", "zebra"]
     choose(window, WRITER_STYLE.format("Bob"))  # no samples: nothing to imitate
     assert not window.write_text("the box")
     assert len(sent) == 1 and "Bob has no samples" in window.statusBar().currentMessage()

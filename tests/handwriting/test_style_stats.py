@@ -217,15 +217,59 @@ def test_cli_writers_named_with_form(fake_iam_ondb, tiny_models, tmp_path, capsy
     assert "x99-999" in err and "trainset" in err
 
 
+def test_hand_lines_measure_the_writers_hand_on_more_lines():
+    """`--hand-lines K` measures each writer's hand (what written ink is matched to) on the
+    prime and the next K-1 lines, as the app does on all of a stored writer's samples; those
+    lines leave the writer's own, so no line is both matched to and compared with. A form
+    without a line of its own left is passed over."""
+    from types import SimpleNamespace
+
+    from handwriting.alphabet import Alphabet
+    from handwriting.cli.style import choose_writers
+
+    lines = [SimpleNamespace(id=f"{form}-0{i}", text=f"line {i} of {form}")
+             for form, n in (("a01-000u", 4), ("a01-001w", 2), ("b02-003", 3)) for i in range(n)]
+    alphabet = Alphabet(sorted(set("".join(ln.text for ln in lines))))
+    one = choose_writers(lines, 3, alphabet)
+    assert [(f, p.id, [h.id for h in hand], len(own)) for f, p, hand, own in one] == [
+        ("a01-000u", "a01-000u-00", ["a01-000u-00"], 3),
+        ("a01-001w", "a01-001w-00", ["a01-001w-00"], 1),
+        ("b02-003", "b02-003-00", ["b02-003-00"], 2)]
+    three = choose_writers(lines, 3, alphabet, hand_lines=3)
+    assert [(f, [h.id for h in hand], [o.id for o in own]) for f, _, hand, own in three] == [
+        ("a01-000u", ["a01-000u-00", "a01-000u-01", "a01-000u-02"], ["a01-000u-03"])]
+
+
+def _writers_args(fake_iam_ondb, tiny_models, tmp_path, phrases: str) -> list[str]:
+    """`evaluate style` on the fake dataset's trainset writers with the tiny models."""
+    syn, judge = tiny_models
+    path = tmp_path / "p.txt"
+    path.write_text(phrases)
+    return ["evaluate", "style", "--iam-ondb", str(fake_iam_ondb.root), "--split", "trainset",
+            "--forms", "2", "--model", str(syn), "--judge", str(judge), "--candidates", "1",
+            "--phrases", str(path), "--threads", "1", "--json"]
+
+
+def test_cli_hand_lines_in_the_json_and_checked(fake_iam_ondb, tiny_models, tmp_path, capsys):
+    from handwriting.cli import main
+
+    args = _writers_args(fake_iam_ondb, tiny_models, tmp_path, "ab cd\n")
+    assert main([*args, "--no-match-hand"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["hand_lines"] == 1 and result["match_hand"] is False
+    assert all(r["hand_from"] == [r["prime_line"]] for r in result["per_writer"])
+    assert main([*args, "--hand-lines", "0"]) == 2
+    assert "--hand-lines" in capsys.readouterr().err
+    assert main([*args, "--hand-lines", "2"]) == 2  # one form of the two has a third line
+    assert "more than 2 usable lines" in capsys.readouterr().err
+
+
 def test_cli_writers_on_a_fake_dataset(fake_iam_ondb, tiny_models, tmp_path, capsys):
     from handwriting.cli import main
 
     syn, judge = tiny_models
-    phrases = tmp_path / "p.txt"
-    phrases.write_text("# comment\nab cd\nef gh\nij kl\n")
-    args = ["evaluate", "style", "--iam-ondb", str(fake_iam_ondb.root), "--split", "trainset",
-            "--forms", "2", "--model", str(syn), "--judge", str(judge), "--candidates", "1",
-            "--phrases", str(phrases), "--max-phrases", "2", "--threads", "1", "--json"]
+    args = [*_writers_args(fake_iam_ondb, tiny_models, tmp_path,
+                           "# comment\nab cd\nef gh\nij kl\n"), "--max-phrases", "2"]
     assert main(args) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out.strip().splitlines()[-1])
