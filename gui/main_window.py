@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.write_panel.set_styles((), self.prefs.style, listed=False)
         self.write_panel.set_speed(self.prefs.speed)
         self.write_panel.set_candidates(self.prefs.candidates)
+        self.write_panel.set_match_hand(self.prefs.match_hand)
 
         self.models_label = QLabel("Loading models…")
         self.latency_label = QLabel()
@@ -165,6 +166,8 @@ class MainWindow(QMainWindow):
                 self.on_message("Write a line on the canvas first: its ink and recognized text "
                                 "prime the synthesizer")
                 return False
+        if prime is not None and not self.write_panel.match_hand():
+            prime = prime._replace(match_hand=False)
         self.typed.write(text, self.write_panel.bias(), None if style in (NO_STYLE, MY_STYLE)
                          else style, prime, speed or self.write_panel.speed(), seed,
                          self.write_panel.candidates())
@@ -389,6 +392,7 @@ class MainWindow(QMainWindow):
             self.prefs.style = self.write_panel.style()
             self.prefs.speed = self.write_panel.speed()
             self.prefs.candidates = self.write_panel.candidates()
+            self.prefs.match_hand = self.write_panel.match_hand()
             self.prefs.save()
             store = settings()
             store.setValue("window/geometry", self.saveGeometry())

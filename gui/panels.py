@@ -9,6 +9,7 @@ import html
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QFont, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -228,6 +229,13 @@ class WritePanel(QWidget):
         self.tries_spin.setValue(DEFAULT_CANDIDATES)
         self.tries_spin.setToolTip("Write each line this many times and keep the one the "
                                    "recognizer reads best (1: write once, fastest)")
+        self.hand_check = QCheckBox("Their slant && width")
+        self.hand_check.setObjectName("matchHand")
+        self.hand_check.setChecked(True)
+        self.hand_check.setToolTip(
+            "With a stored writer or Use my handwriting: give the ink the slant and letter "
+            "width measured on their lines (priming alone carries them only part of the way). "
+            "Off: the ink as priming makes it.")
         self.speed_combo = QComboBox()
         for key, label in SPEEDS.items():
             self.speed_combo.addItem(label, key)
@@ -252,6 +260,7 @@ class WritePanel(QWidget):
         controls.addWidget(self.stop_button, 1, 4)
         controls.addWidget(QLabel("Tries"), 2, 0)
         controls.addWidget(self.tries_spin, 2, 1)
+        controls.addWidget(self.hand_check, 2, 3, 1, 2)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self.text_edit, 1)
@@ -327,6 +336,7 @@ class WritePanel(QWidget):
 
     @Slot()
     def on_style_index_changed(self, _index: int = -1) -> None:
+        self.hand_check.setEnabled(self.writer() is not None or self.style() == MY_STYLE)
         if self.style() != self._shown_style:
             self._shown_style = self.style()
             self.style_changed.emit(self._shown_style)
@@ -340,6 +350,14 @@ class WritePanel(QWidget):
 
     def set_candidates(self, candidates: int) -> None:
         self.tries_spin.setValue(candidates)
+
+    def match_hand(self) -> bool:
+        """Whether a writer's slant and letter width are given to the ink written in their
+        style ("Their slant & width"; `handwriting.likeness`)."""
+        return self.hand_check.isChecked()
+
+    def set_match_hand(self, match: bool) -> None:
+        self.hand_check.setChecked(match)
 
     def set_speed(self, speed: str) -> None:
         index = self.speed_combo.findData(speed)

@@ -53,6 +53,7 @@ class Preferences:
     style: str = DEFAULT_STYLE  # the default hand; "None" in the Style control: unprimed
     speed: str = "realtime"  # realtime, fast, instant
     candidates: int = DEFAULT_CANDIDATES  # "Tries": self-checking synthesis
+    match_hand: bool = True  # a writer's slant and letter width given to their written ink
     stroke_width: float = 2.5  # exported strokes, in % of the writing height
     color: str = "#1f2933"  # exported ink
     png_dpi: float = DEFAULT_DPI  # exported PNG resolution (the ink has a physical size)
@@ -69,6 +70,8 @@ class Preferences:
             try:
                 if f.name == "recent":
                     value = [str(v) for v in (value if isinstance(value, list) else [value])]
+                elif isinstance(getattr(prefs, f.name), bool):  # QSettings keeps "true"
+                    value = str(value).lower() in ("true", "1")
                 else:
                     value = type(getattr(prefs, f.name))(value)
             except (TypeError, ValueError):

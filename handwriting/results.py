@@ -97,11 +97,13 @@ class Hand:
 class Prime(NamedTuple):
     """Ink to prime synthesis with and the text written in it (Graves §5.5); `hand_from`:
     lines (ink, text) of the same writer whose slant and letter width the written ink is
-    given (`handwriting.likeness`; none: the prime's own)."""
+    given (`handwriting.likeness`; none: the prime's own); `match_hand` False: not given
+    them, the ink as priming alone makes it."""
 
     ink: Ink
     text: str
     hand_from: tuple[tuple[Ink, str], ...] = ()
+    match_hand: bool = True
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ sends the new points to the GUI in batches, about once a frame; cancelled betwee
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
@@ -40,6 +41,8 @@ class SynthesisWorker(ModelWorker):
             if job.prime is not None:
                 style = self._service.style_from_ink(job.prime.ink, job.prime.text, name="mine",
                                                      hand_from=job.prime.hand_from or None)
+                if not job.prime.match_hand:  # the Style crossed the pipe: plain data
+                    style = replace(style, hand=None)
             # Grouping the page into lines is O(its ink): measured here, not in a GUI frame.
             height = writing_height(job.page) if job.page is not None else None
             self.started.emit(SynthesisStarted(job.job, plan.lines, plan.dropped, height,

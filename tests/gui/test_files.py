@@ -62,10 +62,12 @@ def test_preferences_persist_across_sessions(qtbot, messages):
     first = new_window(qtbot)
     first.write_panel.set_bias(2.0)
     first.write_panel.set_speed("fast")
+    first.write_panel.set_match_hand(False)  # a bool: QSettings gives back the string "false"
     first.close()
     second = new_window(qtbot)
     assert second.write_panel.bias() == pytest.approx(2.0)
     assert second.write_panel.speed() == "fast"
+    assert second.write_panel.match_hand() is False
 
 
 def _crash(win: MainWindow) -> None:

@@ -5,9 +5,10 @@ otherwise), which the status bar names."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from gui.panels import NO_STYLE, WRITER_STYLE
+from gui.panels import MY_STYLE, NO_STYLE, WRITER_STYLE
 from handwriting.appdata import adapted_model_path
 from handwriting.samples import SampleStore
 from tests.fixtures import hershey_ink, write_tiny_recognizer
@@ -51,7 +52,8 @@ def test_stored_writers_are_listed_and_prime_synthesis_with_their_best_sample(
     choose(window, WRITER_STYLE.format("Ada"))
     assert window.write_panel.writer() == "Ada"
     assert window.write_text("the box", speed="instant")
-    [(style, (ink, text, hand_from))] = sent
+    [(style, (ink, text, hand_from, match_hand))] = sent
+    assert match_hand  # the writer's slant and letter width: on unless unticked
     assert style is None and text == "the fox"  # the sample sharing most of t, h, e, b, o, x
     assert ink.num_points == hershey_ink("the fox").num_points
     # Ada's hand (slant, letter width) is measured on all her lines, not the prime's alone
@@ -59,6 +61,28 @@ def test_stored_writers_are_listed_and_prime_synthesis_with_their_best_sample(
     choose(window, WRITER_STYLE.format("Bob"))  # no samples: nothing to imitate
     assert not window.write_text("the box")
     assert len(sent) == 1 and "Bob has no samples" in window.statusBar().currentMessage()
+
+
+def test_their_slant_and_width_is_a_choice_for_writers_only(db, window, monkeypatch):
+    """"Their slant & width" (on by default) is sent with a writer's prime; off, the job says
+    so and the written ink keeps priming's own slant and width. It means nothing for a
+    preset, so it is greyed out there."""
+    sent = []
+    monkeypatch.setattr(window.workers, "synthesize",
+                        lambda text, bias, style, prime, *a, **k: sent.append(prime) or 1)
+    window.writers.refresh()
+    panel = window.write_panel
+    choose(window, WRITER_STYLE.format("Ada"))
+    assert panel.hand_check.isEnabled() and panel.match_hand()
+    assert window.write_text("the box", speed="instant")
+    panel.hand_check.setChecked(False)
+    assert window.write_text("the box", speed="instant")
+    assert [p.match_hand for p in sent] == [True, False]
+    assert sent[0][:3] == sent[1][:3]  # the same prime and lines to measure the hand on
+    panel.style_combo.setCurrentText(MY_STYLE)
+    assert panel.hand_check.isEnabled()
+    panel.style_combo.setCurrentIndex(panel.style_combo.findText(NO_STYLE))
+    assert not panel.hand_check.isEnabled()
 
 
 def test_the_list_follows_the_samples_dialog(window, tmp_path):
@@ -242,3 +266,36 @@ def test_a_new_user_writes_in_the_default_hand_and_can_ask_for_none(
     assert sent == [DEFAULT_STYLE, None]
     assert main(["--style", "none", "--text", "ab", "--seed", "1",
                  "--screenshot", str(tmp_path / "n.png")]) == 0
+
+
+def test_the_synthesis_worker_drops_the_hand_when_told(qtbot):
+    """The worker builds the style in the model process and, with the box unticked, writes
+    it without the writer's hand: the map is the service's, keyed on `Style.hand`."""
+    from gui.messages import SynthesisJob
+    from gui.workers.synthesis import SynthesisWorker
+    from handwriting.results import Hand, Prime, Style
+
+    class Service:
+        def plan(self, text):
+            from handwriting.results import SynthesisPlan
+
+            return SynthesisPlan((text,), ())
+
+        def style_from_ink(self, ink, text, name="custom", hand_from=None):
+            self.hand_from = hand_from
+            return Style(name, np.zeros((2, 3), np.float32), text, Hand(0.2, 0.5))
+
+        def stream_chunks(self, plan, bias, style, seed, **kw):
+            self.styles.append(style)
+            return iter(())
+
+    service = Service()
+    service.styles = []
+    worker = SynthesisWorker(lambda job: False, None, 1)
+    worker._service = service
+    ink = hershey_ink("the fox")
+    for match in (True, False):
+        worker.on_job(SynthesisJob(1, "ok", prime=Prime(ink, "the fox", ((ink, "the fox"),),
+                                                         match)))
+    assert [s.hand for s in service.styles] == [Hand(0.2, 0.5), None]
+    assert service.hand_from == ((ink, "the fox"),)
