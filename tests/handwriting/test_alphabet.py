@@ -108,3 +108,18 @@ def test_normalized_text_encodes_with_a_custom_alphabet(text):
 
 def test_normalize_vulgar_fraction_keeps_its_meaning():
     assert DEFAULT_ALPHABET.normalize("\u00bd").text == "1/2"
+
+
+@pytest.mark.parametrize(("tokenized", "ink"), [
+    ("Mr . Foot , he said", "Mr. Foot, he said"),
+    ("his executive ' s", "his executive's"),  # IAM-OnDB sets the apostrophe apart both sides
+    ("Wicki ' s films", "Wicki's films"),
+    ("don ' t go", "don't go"),
+    ("it 's here", "it's here"),
+    ("the writers ' work", "the writers ' work"),  # a plural's apostrophe or a quote: kept
+    ("' I am enchanted ' ,", "' I am enchanted ',"),
+])
+def test_detokenize_joins_what_the_ink_joins(tokenized, ink):
+    from handwriting.alphabet import detokenize
+
+    assert detokenize(tokenized) == ink
