@@ -18,9 +18,11 @@ from handwriting.results import Hand, SynthesisFrame
 
 # What the map may do to a line: shear it by at most this angle (radians, about 20 degrees)
 # and stretch or squeeze it by at most these factors. A measured hand beyond them is more
-# likely a misreading (a line of capitals, a scribble) than a hand.
+# likely a misreading (a line of capitals, a scribble) than a hand, and letters squeezed
+# further read worse: 48 testset_v writers, seed 0, at (0.7, 1.4) 60.4 % closer to their own
+# ink at primed CER 3.40 %, at these 56.3 % at 3.22 % (not matched: 43.8 %, 3.23 %).
 MAX_SHEAR = 0.35
-WIDTH_LIMITS = (0.7, 1.4)
+WIDTH_LIMITS = (0.8, 1.25)
 # The calibration lines: the shipped legibility list's 7th to 10th phrases, cut in two (the
 # first six are `handwriting evaluate style`'s, which must not tune what it measures).
 CALIBRATION_LINES = ("she painted the kitchen door", "a bright yellow",
