@@ -29,7 +29,7 @@ class Synthesizer:
     """A trained Graves (2013) synthesizer with its style presets."""
 
     MAX_CHARS = 5000
-    HAND_MAPS_KEPT = 32  # styles whose `hand_map` is kept (a writer's costs ~0.5 s to measure)
+    HAND_MAPS_KEPT = 32  # styles whose `hand_map` is kept (a writer's costs ~0.8 s to measure)
 
     def __init__(self, ckpt: dict, path: Path | None = None, styles: dict | None = None,
                  threads: int | None = None, candidates: int = 1, reader=None,
