@@ -2,9 +2,9 @@
 gives synthesized ink the writer's. Priming (Graves 2013 §5.5) carries a hand only part of
 the way: over 16 IAM-OnDB testset_v writers, the slant of the primed output follows the
 writer's with a correlation of 0.73 and its letter width with 0.25 (the model writes wider
-than most writers). The map is measured once per style
-(a few calibration lines written in it) and applied to every point as it is sampled, so a
-line is drawn in its final shape while it is written."""
+than most writers). The map is measured once per style (a few calibration lines written in
+it) and applied to every point as it is sampled, so a line is drawn in its final shape while
+it is written."""
 
 from __future__ import annotations
 
@@ -102,4 +102,3 @@ def style_map(write, style, width: float = 1.0) -> np.ndarray | None:
         return None
     written = calibration_hand(write, style)
     return None if written is None else hand_map(style.hand, written, width)
-
