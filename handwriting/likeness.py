@@ -8,13 +8,13 @@ it is written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
 
 from handwriting.ink import Ink, InkError
-from handwriting.results import Hand, SynthesisFrame
+from handwriting.results import Hand
 
 # What the map may do to a line: shear it by at most this angle (radians, about 20 degrees)
 # and stretch or squeeze it by at most these factors. A measured hand beyond them is more
@@ -30,8 +30,6 @@ CALIBRATION_LINES = ("she painted the kitchen door", "a bright yellow",
                      "the museum has a new room", "full of old clocks",
                      "he forgot his umbrella", "in the taxi again")
 CALIBRATION_SEED = 2013
-# How much of the letter-width ratio the map applies (an exponent: 0 slant only, 1 all).
-WIDTH_SHARE = 1.0
 
 
 def measure_hand(lines: Iterable[tuple[Ink, str]]) -> Hand | None:
@@ -53,39 +51,37 @@ def measure_hand(lines: Iterable[tuple[Ink, str]]) -> Hand | None:
     return Hand(float(m.slant), float(m.letter_width))
 
 
-def hand_map(target: Hand, written: Hand, width: float = 1.0) -> np.ndarray:
+def hand_map(target: Hand, written: Hand) -> np.ndarray:
     """(2, 2) the linear map of (dx, dy) offsets (y down) that turns ink of the `written` hand
-    into the `target`'s: a horizontal stretch by the ratio of letter widths raised to `width`
-    (0: slant only), then a shear from the stretched ink's slant to the target's, both within
-    the limits."""
-    sx = float(np.clip((target.letter_width / written.letter_width) ** width, *WIDTH_LIMITS))
+    into the `target`'s: a horizontal stretch by the ratio of letter widths, then a shear from
+    the stretched ink's slant to the target's, both within the limits."""
+    sx = float(np.clip(target.letter_width / written.letter_width, *WIDTH_LIMITS))
     # stretching x by sx turns a slant's tangent t into sx t; x -= k y (y down) adds k to it
     k = np.clip(np.tan(target.slant) - sx * np.tan(written.slant),
                 -np.tan(MAX_SHEAR), np.tan(MAX_SHEAR))
     return np.array([[sx, -k], [0.0, 1.0]], np.float64)
 
 
-def map_frames(frames: Iterable[SynthesisFrame], matrix: np.ndarray) -> Iterator[SynthesisFrame]:
-    """`frames` with their new points and their next-point mixtures (means, deviations and
-    correlations: the covariance A S A^T) mapped by `matrix` (2, 2, upper triangular, as
-    `hand_map` makes it: y is left alone)."""
-    (a, b), (_, d) = matrix
-    if matrix[1, 0] != 0 or d != 1:
+def map_points(matrix: np.ndarray, offsets: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
+               rho: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sampled points and their next-point mixtures, any leading axes (steps, lines), mapped
+    by `matrix` (2, 2, as `hand_map` makes it: y is left alone): offsets (..., 3) and means
+    (..., M, 2) by A x, deviations (..., M, 2) and correlations (..., M) by the covariance
+    A S A^T. New arrays; the inputs are left alone."""
+    (a, b), (c, d) = matrix
+    if c != 0 or d != 1:
         raise ValueError(f"a hand map leaves y alone, got {matrix.tolist()}")
-    for f in frames:
-        offsets = f.offsets.copy()
-        offsets[..., 0] = a * f.offsets[..., 0] + b * f.offsets[..., 1]
-        mu = f.mu.copy()
-        mu[..., 0] = a * f.mu[..., 0] + b * f.mu[..., 1]
-        s1, s2 = f.sigma[..., 0].astype(np.float64), f.sigma[..., 1].astype(np.float64)
-        cov = f.rho * s1 * s2
-        s1_new = np.sqrt(np.maximum(a * a * s1 * s1 + 2 * a * b * cov + b * b * s2 * s2, 1e-12))
-        sigma = f.sigma.copy()
-        sigma[..., 0] = s1_new
-        den = s1_new * s2  # 0 in rows no longer written (their deviations are 0)
-        rho = np.clip(np.divide(a * cov + b * s2 * s2, den, out=f.rho.astype(np.float64),
-                                where=den > 0), -1.0, 1.0).astype(f.rho.dtype)
-        yield replace(f, offsets=offsets, mu=mu, sigma=sigma, rho=rho)
+    offsets, mu, sigma = offsets.copy(), mu.copy(), sigma.copy()
+    offsets[..., 0] = a * offsets[..., 0] + b * offsets[..., 1]
+    mu[..., 0] = a * mu[..., 0] + b * mu[..., 1]
+    s1, s2 = sigma[..., 0].astype(np.float64), sigma[..., 1].astype(np.float64)
+    cov = rho * s1 * s2
+    sigma[..., 0] = np.sqrt(np.maximum(a * a * s1 * s1 + 2 * a * b * cov + b * b * s2 * s2,
+                                       1e-12))
+    den = sigma[..., 0] * s2  # 0 in rows no longer written (their deviations are 0)
+    rho = np.clip(np.divide(a * cov + b * s2 * s2, den, out=rho.astype(np.float64),
+                            where=den > 0), -1.0, 1.0).astype(rho.dtype)
+    return offsets, mu, sigma, rho
 
 
 def calibration_hand(write, style) -> Hand | None:
@@ -95,10 +91,8 @@ def calibration_hand(write, style) -> Hand | None:
     return measure_hand((ink, ink.meta["text"]) for ink in inks if ink.num_points > 1)
 
 
-def style_map(write, style, width: float = 1.0) -> np.ndarray | None:
-    """The map that gives ink written in `style` the hand `style.hand`; None when the style
-    has no hand or the calibration lines cannot be measured."""
-    if style is None or style.hand is None:
-        return None
+def style_map(write, style) -> np.ndarray | None:
+    """The map that gives ink written in `style` the hand `style.hand`; None when the
+    calibration lines cannot be measured."""
     written = calibration_hand(write, style)
-    return None if written is None else hand_map(style.hand, written, width)
+    return None if written is None else hand_map(style.hand, written)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from handwriting.alphabet import Alphabet
+from handwriting.likeness import map_points
 from handwriting.models.numpy_sampler import FastWeights, fast_weights, random_draws
 from handwriting.results import Style, SynthesisChunk, SynthesisFrame
 
@@ -106,20 +107,19 @@ def choose_engine(engine: str, n_lines: int) -> str:  # noqa: ARG001 - the same 
 
 def sample_stream(net: SynthesizerNet | FastWeights, alphabet: Alphabet, lines: list[str], offset_scale: float,
                   bias: float = 0.75, style: Style | None = None, seed: int | None = None,
-                  should_stop=None, engine: str = "auto") -> Iterator[SynthesisFrame]:
+                  should_stop=None, engine: str = "auto",
+                  hand_map: np.ndarray | None = None) -> Iterator[SynthesisFrame]:
     """Yield one `SynthesisFrame` per step while sampling all `lines` as one batch. A line
     ends when the window passes its last character: phi over the end slot exceeds phi over
     every character (Graves 2013, §5.3). `should_stop()` cancels between chunks of steps
-    (`CHUNK_STEPS`).
+    (`CHUNK_STEPS`). `hand_map` (2, 2) maps the points and mixtures (`likeness.map_points`).
 
-    `engine="numpy"` runs the float32 NumPy re-implementation of the step
-    (`models.numpy_sampler`), `"jit"` the same step compiled with Numba
-    (`models.numba_sampler`, one call per `CHUNK_STEPS` steps), `"torch"`
-    `SynthesizerNet.step`; `"auto"` (default) is `choose_engine`'s pick. All sample the same
-    distribution (their steps agree to ~1e-6); "jit" and "numpy" also make the same draws for
-    one seed, "torch" others.
-    `net` is the network, or for the NumPy and Numba engines its `FastWeights` (what the
-    model processes hold: they never load torch)."""
+    `engine="numpy"` runs the float32 NumPy step (`models.numpy_sampler`), `"jit"` the same
+    step compiled with Numba (`models.numba_sampler`, one call per `CHUNK_STEPS` steps),
+    `"torch"` `SynthesizerNet.step`; `"auto"` (default) is `choose_engine`'s pick. All sample
+    the same distribution (steps agree to ~1e-6); "jit" and "numpy" make the same draws for
+    one seed. `net` is the network, or for the NumPy and Numba engines its `FastWeights`
+    (what the model processes hold: they never load torch)."""
     engine = choose_engine(engine, len(lines))
     if engine == "torch" and isinstance(net, FastWeights):
         raise ValueError("the 'torch' engine needs the network, not its FastWeights")
@@ -136,16 +136,16 @@ def sample_stream(net: SynthesizerNet | FastWeights, alphabet: Alphabet, lines: 
     seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
     job = _Job(text, mask, lens, prime, offset_scale, bias, seed, should_stop,
                max_steps=STEPS_PER_CHAR_LIMIT * int(max(len(t) for t in lines)) + 20,
-               text_offset=len(prefix))
+               text_offset=len(prefix), hand_map=hand_map)
     return _stream(_TorchEngine(net, job) if engine == "torch"
                    else _NumpyEngine(net, job, compiled=engine == "jit"), job)
 
 
 class _LineEnds:
     """When each line of a batch ends. Graves (2013, §5.3) stops when the window has passed
-    the last character (phi over the end slot exceeds phi over every character); by then the
-    pen is often still inside the last letter, so a line goes on to its next pen-up, or at
-    most `END_TAIL_STEPS` points more (without it, last letters lose their final stroke)."""
+    the last character (phi over the end slot exceeds phi over every character); the pen is
+    then often inside the last letter, so a line goes on to its next pen-up, or at most
+    `END_TAIL_STEPS` points more."""
 
     def __init__(self, n_lines: int):
         self.passed_at = np.full(n_lines, -1)
@@ -173,11 +173,11 @@ class _Job:
     should_stop: object
     max_steps: int
     text_offset: int
+    hand_map: np.ndarray | None = None  # (2, 2) the writer's slant and width (`likeness`)
 
 
 class _Step(NamedTuple):
-    """What sampling steps of any engine give the loop, as NumPy arrays (model units); each
-    field with a leading axis of steps when it is a chunk of them (`steps`)."""
+    """What an engine's steps give the loop, NumPy (model units); `steps`: a leading axis."""
 
     x: np.ndarray  # (B, 3) the sampled offset, also the next step's input
     phi: np.ndarray  # (B, U) window weights over each line's characters and end slot
@@ -191,13 +191,11 @@ class _Step(NamedTuple):
 
 class _NumpyEngine:
     """The NumPy step (`models.numpy_sampler`), or with `compiled` its Numba-compiled form
-    (`models.numba_sampler`): the same layout, arithmetic and random draws.
-
-    Lines end at different steps (a short last line, a candidate that finishes early): once
-    at most `NARROW_AT` of the rows the step computes are still live, the step is narrowed to
-    the live ones (`NumpySynthesisStep.narrowed`), so a batch costs what its live lines need.
-    The random numbers are drawn for the whole batch every step and each row takes its own,
-    so a line samples the same offsets whichever other lines are still being written."""
+    (`models.numba_sampler`): the same layout, arithmetic and random draws. Lines end at
+    different steps: once at most `NARROW_AT` of the rows the step computes are live, the
+    step is narrowed to them (`NumpySynthesisStep.narrowed`), so a batch costs what its live
+    lines need. The random numbers are drawn for the whole batch every step and each row takes
+    its own, so a line samples the same offsets whichever other lines are still written."""
 
     NARROW_AT = 0.75
 
@@ -312,8 +310,8 @@ def _stream(engine, job: _Job) -> Iterator[SynthesisFrame]:
 
     After priming, a window over a character from the space after the prime is moved onto it
     (`window_shift`): a sparse prime (b05-465z: 6.3 points a character, training ink ~11) left
-    it 1.3-3.4 short, written again ("ful the quick" after "an awful"); 2-5 past, letters were
-    lost ("uick"). Within a character, as after the presets, moving it cost first letters."""
+    it 1.3-3.4 short ("ful the quick" after "an awful"); 2-5 past, letters were lost ("uick").
+    Within a character, as after the presets, moving it cost first letters."""
     B, U = job.mask.shape
     x = np.zeros((B, 3), np.float32)
     if job.prime is not None:
@@ -337,11 +335,14 @@ def _stream(engine, job: _Job) -> Iterator[SynthesisFrame]:
         over = ~alive.any(1)
         last = int(over.argmax()) if over.any() else n - 1
         offsets, mu, sigma = s.x * scale, s.mu * job.offset_scale, s.sigma * job.offset_scale
+        rho = s.rho
+        if job.hand_map is not None:  # a chunk of steps at once: a step's Python costs ~0.1 ms
+            offsets, mu, sigma, rho = map_points(job.hand_map, offsets, mu, sigma, rho)
         for t in range(last + 1):
             yield SynthesisFrame(
                 step=step + t, offsets=offsets[t], active=active if t == 0 else alive[t - 1],
                 phi=s.phi[t], kappa=s.kappa[t], eos=s.eos[t], log_pi=s.log_pi[t], mu=mu[t],
-                sigma=sigma[t], rho=s.rho[t], text_offset=job.text_offset)
+                sigma=sigma[t], rho=rho[t], text_offset=job.text_offset)
         if over[last]:
             return
         active, x, step, n = alive[-1], s.x[-1], step + n, CHUNK_STEPS
@@ -360,7 +361,6 @@ def collect_lines(frames: Iterator[SynthesisFrame], n_lines: int) -> list[np.nda
             arr[-1, 2] = 1.0  # the last point ends its stroke
         lines.append(arr)
     return lines
-
 
 
 def chunk_stream(frames: Iterator[SynthesisFrame], n_lines: int, seconds: float = 1 / 60,

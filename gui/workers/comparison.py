@@ -53,7 +53,7 @@ class ComparisonWorker(QObject):
             try:
                 if job.prime is not None and i == 0:
                     style = service.style_from_ink(job.prime.ink, job.prime.text, name=label,
-                                                   hand_from=job.prime.hand_from or None)
+                                                   hand_from=job.prime.hand_from)
                 inks = service.write(job.text, style=style, seed=job.seed,
                                      candidates=job.candidates)
                 self.written.emit(label, join_lines(inks))

@@ -40,7 +40,7 @@ class SynthesisWorker(ModelWorker):
             style = job.style
             if job.prime is not None:
                 style = self._service.style_from_ink(job.prime.ink, job.prime.text, name="mine",
-                                                     hand_from=job.prime.hand_from or None)
+                                                     hand_from=job.prime.hand_from)
                 if not job.prime.match_hand:  # the Style crossed the pipe: plain data
                     style = replace(style, hand=None)
             # Grouping the page into lines is O(its ink): measured here, not in a GUI frame.

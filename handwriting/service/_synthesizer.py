@@ -184,7 +184,6 @@ class Synthesizer:
         `candidates` K > 1 (default: this synthesizer's `candidates`) K candidates of every
         line are sampled in that batch and only the best-reading one's frames come out,
         after the whole batch is sampled (`handwriting.selfcheck`)."""
-        from handwriting.likeness import map_frames
         from handwriting.synthesis import sample_stream
 
         plan = text if isinstance(text, SynthesisPlan) else self.plan(text)
@@ -195,11 +194,10 @@ class Synthesizer:
         matrix = self.hand_map(style, bias)
 
         def sample(lines: list[str], group: int = 0, neater: float = 0.0):
-            frames = sample_stream(self.weights, self.alphabet, lines, self.offset_scale,
-                                   bias=min(bias + neater, MAX_BIAS), style=style,
-                                   seed=None if seed is None else seed + group,
-                                   should_stop=should_stop)
-            return frames if matrix is None else map_frames(frames, matrix)
+            return sample_stream(self.weights, self.alphabet, lines, self.offset_scale,
+                                 bias=min(bias + neater, MAX_BIAS), style=style,
+                                 seed=None if seed is None else seed + group,
+                                 should_stop=should_stop, hand_map=matrix)
 
         if k == 1:
             return sample(list(plan.lines))
@@ -213,7 +211,7 @@ class Synthesizer:
         (`likeness.style_map`, measured on first use and kept); None without `match_hand`,
         for a style without a hand (a preset, unprimed) or one whose calibration lines
         cannot be measured."""
-        from handwriting.likeness import WIDTH_SHARE, style_map
+        from handwriting.likeness import style_map
 
         if not self.match_hand or style is None or style.hand is None:
             return None
@@ -223,7 +221,7 @@ class Synthesizer:
                 self._hand_maps.pop(next(iter(self._hand_maps)))  # the oldest
             self._hand_maps[key] = style_map(
                 lambda text, plain, seed: self.write(text, bias, plain, seed, candidates=1),
-                style, WIDTH_SHARE)
+                style)
         return self._hand_maps[key]
 
     def stream_chunks(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
