@@ -1,5 +1,6 @@
 """The `handwriting-app` entry point:
-`handwriting-app [--open FILE] [--text TEXT] [--insight] [--screenshot PNG] [--report-json PATH]`.
+`handwriting-app [--open FILE] [--text TEXT] [--style NAME | --writer NAME] [--[no-]match-hand]
+[--insight] [--screenshot PNG] [--report-json PATH]`.
 
 Qt's own options (`-platform offscreen`, `-style fusion`, ...) pass through to QApplication.
 """
@@ -41,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a stored writer (File > Handwriting Samples) to choose in the "
                              "Style control: --text is written in their hand, and ink is read "
                              "with their adapted recognizer when they have one")
+    parser.add_argument("--match-hand", action=argparse.BooleanOptionalAction, default=None,
+                        help="tick (or with --no-match-hand clear) the 'Their slant & width' "
+                             "box: a writer's slant and letter width given to the ink written "
+                             "in their hand (default: as last left, at first ticked)")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="once the work above is done, save a picture of the window and quit")
     parser.add_argument("--report-json", metavar="PATH",
@@ -170,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         window.close()
         window.deleteLater()
         return 2
+    if args.match_hand is not None:
+        window.write_panel.set_match_hand(args.match_hand)
     opened = window.files.open_file(args.open) if args.open else True
     if args.text:
         window.write_text(args.text, speed="instant" if args.screenshot else None,

@@ -181,6 +181,23 @@ def test_the_app_writes_in_a_stored_writers_hand_from_the_command_line(db, tmp_p
     assert got["synthesized_text"] == "the box" and got["synthesized_points"] > 0
 
 
+def test_their_slant_and_width_is_set_from_the_command_line(db, tmp_path, monkeypatch):
+    """`--no-match-hand` clears the box and the job says so; `--match-hand` ticks it again;
+    either is remembered, as the box is."""
+    from gui.app import main
+    from gui.settings import Preferences
+    from gui.workers.models import ModelWorkers
+
+    sent, synthesize = [], ModelWorkers.synthesize
+    monkeypatch.setattr(ModelWorkers, "synthesize", lambda self, text, bias, style, prime, *a:
+                        sent.append(prime) or synthesize(self, text, bias, style, prime, *a))
+    for flag, want in (("--no-match-hand", False), ("--match-hand", True)):
+        assert main(["--writer", "Ada", flag, "--text", "the box", "--screenshot",
+                     str(tmp_path / "shot.png")]) == 0
+        assert sent[-1].match_hand is want and Preferences.load().match_hand is want
+    assert len(sent) == 2
+
+
 def test_a_writer_chosen_before_the_models_load_stays_chosen(db, qtbot, messages):
     """`handwriting-app --writer Ada` chose Ada at start; when the synthesizer then said which
     presets it has, the control went back to the saved style (None) under the written ink."""
