@@ -14,6 +14,7 @@ import numpy as np
 from handwriting.alphabet import Alphabet
 from handwriting.likeness import map_points
 from handwriting.models.numpy_sampler import FastWeights, fast_weights, random_draws
+from handwriting.priming import trim_style
 from handwriting.results import Style, SynthesisChunk, SynthesisFrame
 
 if TYPE_CHECKING:  # torch is imported only by the "torch" engine
@@ -42,56 +43,6 @@ def _encode_batch(texts: list[str], alphabet: Alphabet, n_chars: int):
 
 
 ENGINES = ("auto", "jit", "numpy", "torch")
-# A prime longer than this (characters of text) is cut to its last words. A whole IAM line as
-# prime puts the new text where lines end (40+ characters in) and its first word after
-# another writer's last one: first words came out garbled (issue 14); see `trim_style`.
-PRIME_MAX_CHARS = 16
-
-
-def trim_style(style: Style, max_chars: int = PRIME_MAX_CHARS,
-               word_starts: dict[int, int] | None = None) -> Style:
-    """`style` cut to its last words (at most `max_chars` characters of text, at least one
-    word) and the ink of exactly those words.
-
-    `word_starts` {index of a word's first character in `style.text`: the stroke that starts
-    it} says where the words begin in the ink, as a forced alignment found them
-    (`alignment.ink_word_starts`); the cut is then made at the longest suffix of words within
-    `max_chars` whose start is known. Without it, the ink is cut at word gaps found in the pen
-    itself: the widest forward jumps between strokes, one fewer than the text has words (the
-    attention window lags the pen by about a character, too much to cut by); this misleads for
-    cursive writers, whose gaps inside words can be wider than between them. A style whose
-    ink does not show one gap per word space is kept whole."""
-    text = style.text.strip()
-    if len(text) <= max_chars:
-        return style
-    off = style.offsets
-    starts = np.flatnonzero(off[:-1, 2] > 0.5) + 1  # rows that jump to a new stroke
-    if word_starts:
-        lead = len(style.text) - len(style.text.lstrip())
-        known = sorted((i - lead, s) for i, s in word_starts.items()
-                       if 0 < s <= len(starts) and i > lead)
-        fits = [(i, s) for i, s in known if len(text) - i <= max_chars]
-        if fits:
-            i, s = fits[0]
-            return _cut(style, int(starts[s - 1]), text[i:])
-    words = text.split()
-    keep = 0
-    while keep < len(words) and len(" ".join(words[len(words) - keep - 1:])) <= max_chars:
-        keep += 1
-    keep = max(keep, 1)
-    if keep >= len(words) or len(starts) < len(words) - 1:
-        return style
-    gaps = np.sort(starts[np.argsort(-off[starts, 0], kind="stable")[: len(words) - 1]])
-    return _cut(style, int(gaps[len(words) - keep - 1]), " ".join(words[len(words) - keep:]))
-
-
-def _cut(style: Style, row: int, text: str) -> Style:
-    """`style` from offset row `row` on (its first point placed without a jump), as `text`."""
-    out = style.offsets[row:].copy()
-    out[0, :2] = 0.0  # the first point of a line: no jump into it
-    return Style(style.name, out, text, style.hand)
-
-
 def choose_engine(engine: str, n_lines: int) -> str:  # noqa: ARG001 - the same for any count
     """The engine `engine="auto"` means: the compiled step when Numba is installed (a
     matrix-vector product per line for a few lines, one matrix product for many: see

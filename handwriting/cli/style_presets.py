@@ -19,8 +19,8 @@ from handwriting.cli.style import (
 
 def evaluate_presets(args, progress) -> dict:
     from handwriting.ink import offsets_to_line_ink
+    from handwriting.priming import trim_style
     from handwriting.style_stats import style_stats
-    from handwriting.synthesis import trim_style
 
     if args.repeats < 1:
         raise ValueError(f"--repeats must be at least 1, got {args.repeats}")

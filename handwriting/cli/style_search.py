@@ -4,7 +4,7 @@ A preset is only worth shipping if the hand it shows carries over: output primed
 lean, stand or spread like the prime and not like the model's own average hand, and stay as
 legible. Which IAM-OnDB lines do that cannot be read off the lines themselves (the model
 follows some primes and ignores others), so this measures it: the trainset lines whose last
-words (what the sampler primes with, `synthesis.trim_style`) are most distinct in one
+words (what the sampler primes with, `priming.trim_style`) are most distinct in one
 direction are each used as a prime, the output's style statistics are set against the prime
 and against unprimed output, and the choosing recognizer (never the judge, which measures the
 shipped presets afterwards) reads it back. One preset is proposed per direction, with the
@@ -42,9 +42,9 @@ def candidates(lines, alphabet) -> list[Candidate]:
     from handwriting.alphabet import detokenize
     from handwriting.features import synthesis_offsets
     from handwriting.ink import InkError, offsets_to_line_ink
+    from handwriting.priming import trim_style
     from handwriting.results import Style
     from handwriting.style_stats import style_stats
-    from handwriting.synthesis import trim_style
 
     out = []
     for ln in lines:

@@ -136,8 +136,8 @@ class Synthesizer:
         from handwriting.alignment import ink_word_starts
         from handwriting.features import synthesis_offsets
         from handwriting.likeness import measure_hand
+        from handwriting.priming import trim_style
         from handwriting.results import Style
-        from handwriting.synthesis import trim_style
 
         norm = self.alphabet.normalize(text)
         if not norm.text:

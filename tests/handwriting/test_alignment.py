@@ -10,8 +10,8 @@ import pytest
 from handwriting.alignment import ctc_align, ink_word_starts, word_start_strokes
 from handwriting.features import synthesis_offsets
 from handwriting.ink import Ink, Stroke
+from handwriting.priming import trim_style
 from handwriting.results import Style
-from handwriting.synthesis import trim_style
 from tests.fixtures import hershey_ink, hershey_strokes
 
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from handwriting.features import synthesis_offsets
+from handwriting.priming import PRIME_MAX_CHARS, trim_style
 from handwriting.results import Style
-from handwriting.synthesis import PRIME_MAX_CHARS, sample_stream, trim_style
-from tests.fixtures import hershey_ink
+from handwriting.synthesis import sample_stream
+from tests.fixtures import hershey_ink, hershey_strokes
 
 
 def _style(text: str) -> Style:
@@ -36,6 +37,33 @@ def test_short_styles_and_single_long_words_are_kept_whole_or_to_one_word():
     assert trim_style(s, max_chars=12) is s
     assert trim_style(_style("extraordinary"), max_chars=5).text == "extraordinary"
     assert trim_style(_style("on extraordinary"), max_chars=5).text == "extraordinary"
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("they met Mr.", "they met"),
+    ("a tall executive's", "a tall"),
+    ("no secret talks -", "no secret talks"),
+    ("my own zebra.", "my own"),  # the whole word: "Mr" without its "." read worse
+])
+def test_the_prime_ends_on_a_word_of_letters_with_its_ink(text, kept):
+    """Words after the prime's last word of letters go, with their ink: after "when Mr." the
+    model began the new text as its training ink goes on after it (a capital)."""
+    for starts in (None, _true_word_starts(text)):  # cut at pen gaps, or at aligned words
+        got = trim_style(_style(text), word_starts=starts)
+        assert got.text == kept
+        assert _strokes(got.offsets) == _strokes(_style(kept).offsets)
+        assert np.array_equal(got.offsets, _style(text).offsets[: len(got.offsets)])
+
+
+def test_a_prime_without_a_word_of_letters_or_ending_on_one_is_kept():
+    for text in ("the cat sat", "Mr. X.", "2024 - 25"):
+        s = _style(text)
+        assert trim_style(s) is s
+
+
+def _true_word_starts(text: str) -> dict[int, int]:
+    """{index of a word's first character: the stroke that starts it}, from the font."""
+    return {i + 1: len(hershey_strokes(text[:i])) for i, c in enumerate(text) if c == " "}
 
 
 def test_ink_without_a_gap_per_space_is_kept_whole():
@@ -134,3 +162,39 @@ def test_the_presets_windows_are_left_where_priming_puts_them(monkeypatch):
                                          syn.offset_scale, style=style, seed=0)
         next(iter(frames))
     assert len(shifts) == len(syn.styles) and not np.any(shifts)
+
+
+@pytest.mark.dataset
+def test_a_writer_whose_line_ends_in_mr_primes_without_garbling_first_letters(
+        real_iam_ondb, monkeypatch):
+    """a06-110's first line ends "... protested when Mr.". Primed on "when Mr.", the shipped
+    model began 9 of 12 lines (one candidate a line, seeds 8 and 108) with a wrong first
+    letter, most with a capital's tall first stroke ("|umps" for "jumps", "Hease" for
+    "Please"), as its training ink goes on after "Mr."; primed on "protested when", 2 of 12
+    (the judge reads each line's first letter)."""
+    from handwriting import priming
+    from handwriting.alphabet import detokenize
+    from handwriting.cli.style import write_and_read
+    from handwriting.phrases import read_phrases
+    from handwriting.results import models_dir
+    from handwriting.service import Recognizer, Synthesizer
+
+    [line] = [ln for ln in real_iam_ondb.split("testset_v") if ln.id == "a06-110-01"]
+    syn = Synthesizer.from_checkpoint(threads=1)
+    judge = Recognizer.from_checkpoint(models_dir() / "judge.pt", threads=1)
+    phrases = read_phrases(None)[:6]
+
+    def first_letters_wrong() -> tuple[int, str]:
+        style = syn.style_from_ink(line.ink, detokenize(line.text))
+        wrong = 0
+        for seed in (8, 108):
+            w = write_and_read(syn, judge, phrases, style, seed, 0.75)
+            wrong += sum(r[:1].lower() != t[:1].lower()
+                         for r, t in zip(w.readings, w.texts, strict=True))
+        return wrong, style.text
+
+    wrong, prime = first_letters_wrong()
+    assert prime == "protested when" and wrong <= 3
+    monkeypatch.setattr(priming, "end_on_a_word", lambda style, starts: (style, starts))
+    wrong, prime = first_letters_wrong()  # as before: the prime's last word kept
+    assert prime == "when Mr." and wrong >= 6
