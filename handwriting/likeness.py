@@ -85,14 +85,8 @@ def map_points(matrix: np.ndarray, offsets: np.ndarray, mu: np.ndarray, sigma: n
 
 
 def calibration_hand(write, style) -> Hand | None:
-    """The hand the synthesizer writes in `style` (its `hand` ignored): `write(text, style,
-    seed)` -> inks, one a line, each with its text in `meta["text"]`."""
-    inks = write("\n".join(CALIBRATION_LINES), replace(style, hand=None), CALIBRATION_SEED)
+    """The hand the synthesizer writes in `style` (its `hand` ignored; None: unprimed):
+    `write(text, style, seed)` -> inks, one a line, each with its text in `meta["text"]`."""
+    plain = None if style is None else replace(style, hand=None)
+    inks = write("\n".join(CALIBRATION_LINES), plain, CALIBRATION_SEED)
     return measure_hand((ink, ink.meta["text"]) for ink in inks if ink.num_points > 1)
-
-
-def style_map(write, style) -> np.ndarray | None:
-    """The map that gives ink written in `style` the hand `style.hand`; None when the
-    calibration lines cannot be measured."""
-    written = calibration_hand(write, style)
-    return None if written is None else hand_map(style.hand, written)

@@ -127,6 +127,11 @@ RETRY_SEED = 10_000  # the retry samples with seed + RETRY_SEED + group: other d
 # draws from the likelier, tidier part of the distribution, in the same primed style). Chosen
 # on the digits list, whose lines are the ones most often retried (models/synthesizer.md).
 RETRY_NEATER = 3.0
+# A line whose best candidate, retried, still reads worse than this (a prime that leads the
+# model astray: d08-579z's "final revelation", 22.5 % CER with the retry, worse the higher
+# the bias) is written once more without the prime, in the writer's slant and letter width
+# (`self_checked`'s `fallback`; for styles made from ink, not the presets).
+FALLBACK_CER = 0.09
 # The retry draws this many times `candidates` more for each line it writes again: the lines
 # retried are the few the hand finds hardest, so more draws there cost little time in all.
 RETRY_MORE = 6
@@ -195,7 +200,8 @@ def _read_batch(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidat
 
 def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candidates: int,
                  read: Reader, report: list | None = None, should_stop=None,
-                 resample: Callable[[list[str]], Iterator[SynthesisFrame]] | None = None
+                 resample: Callable[[list[str]], Iterator[SynthesisFrame]] | None = None,
+                 fallback: Callable[[list[str]], Iterator[SynthesisFrame]] | None = None
                  ) -> Iterator[SynthesisFrame]:
     """From the frames of `lines` each repeated `candidates` times (see `candidate_rows`), the
     frames of the best-reading candidate of each line. The whole batch is sampled before the
@@ -205,46 +211,58 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
     still reads with a character error rate above `retry_cer` (`RETRY_CER`; for a line with a
     digit, any error) gets `candidates` x `RETRY_MORE` more, once, and the best of all is
     kept: the rare line where every candidate collapsed is written again instead of shown as
-    scribble.
+    scribble. With `fallback` (the same, written another way: without the prime), a line
+    whose best of all still reads above `FALLBACK_CER` gets as many again from it, once.
     `report`, when given, receives one dict per line: the readings, character errors,
     log-likelihoods, the reader's ln p(text | ink) (None for a candidate too short to read, 0
     from a reader that scores nothing), the kept index (into the first batch's candidates,
-    then the retry's) and whether the line was retried."""
+    then the retry's, then the fallback's), whether the line was retried and whether it fell
+    back."""
     batch = _read_batch(frames, lines, candidates, read, should_stop)
     if batch is None:
         return
     kept, readings, errors, ll, scores = batch
     n = len(lines)
     best = choose(lines, readings, ll, scores)
-    lengths = np.array([max(len(t), 1) for t in lines], np.float64)
-    bad = np.flatnonzero(errors[np.arange(n), best] / lengths > [retry_cer(t) for t in lines])
-    if resample is None or not len(bad):
-        _report(report, lines, readings, errors, ll, scores, best, set())
-        yield from kept_frames(kept, candidate_rows(n, candidates)[np.arange(n), best])
-        return
-    more = candidates * RETRY_MORE
-    again = _read_batch(resample([lines[i] for i in bad for _ in range(more)]),
-                        [lines[i] for i in bad], more, read, should_stop)
-    if again is None:
-        return
-    kept2, readings2, errors2, ll2, scores2 = again
-    grid, grid2 = candidate_rows(n, candidates), candidate_rows(len(bad), more)
+    grid = candidate_rows(n, candidates)
     picks = [(0, int(grid[i, best[i]])) for i in range(n)]
-    readings, errors, ll = list(readings), [list(e) for e in errors], [list(v) for v in ll]
-    scores = [list(v) for v in scores]
-    for j, i in enumerate(bad):  # the best of the line's K + `more` candidates
-        readings[i] = list(readings[i]) + list(readings2[j])
-        errors[i] += list(errors2[j])
-        ll[i] += list(ll2[j])
-        scores[i] += list(scores2[j])
-        best[i] = choose([lines[i]], [readings[i]], np.array([ll[i]]), np.array([scores[i]]))[0]
-        if best[i] >= candidates:
-            picks[i] = (1, int(grid2[j, best[i] - candidates]))
-    _report(report, lines, readings, errors, ll, scores, best, set(bad.tolist()))
-    yield from merged_frames((kept, kept2), picks)
+    readings, errors, ll = [list(r) for r in readings], [list(e) for e in errors], [
+        list(v) for v in ll]
+    scores, batches, done = [list(v) for v in scores], [kept], [set(), set()]
+    lengths = np.array([max(len(t), 1) for t in lines], np.float64)
+    limits = (np.array([retry_cer(t) for t in lines]), np.full(n, FALLBACK_CER))
+    more = candidates * RETRY_MORE
+    for stage, (again_of, limit) in enumerate(zip((resample, fallback), limits, strict=True)):
+        worst = np.array([errors[i][best[i]] for i in range(n)]) / lengths
+        bad = np.flatnonzero(worst > limit)
+        if again_of is None or not len(bad):
+            continue
+        again = _read_batch(again_of([lines[i] for i in bad for _ in range(more)]),
+                            [lines[i] for i in bad], more, read, should_stop)
+        if again is None:
+            return
+        batches.append(again[0])
+        grid2 = candidate_rows(len(bad), more)
+        for j, i in enumerate(bad):  # the best of all the line's candidates so far
+            before = len(readings[i])
+            readings[i] += list(again[1][j])
+            errors[i] += list(again[2][j])
+            ll[i] += list(again[3][j])
+            scores[i] += list(again[4][j])
+            best[i] = choose([lines[i]], [readings[i]], np.array([ll[i]]),
+                             np.array([scores[i]]))[0]
+            if best[i] >= before:
+                picks[i] = (len(batches) - 1, int(grid2[j, best[i] - before]))
+        done[stage] = set(bad.tolist())
+    _report(report, lines, readings, errors, ll, scores, best, *done)
+    if len(batches) == 1:
+        yield from kept_frames(kept, grid[np.arange(n), best])
+    else:
+        yield from merged_frames(batches, picks)
 
 
-def _report(report, lines, readings, errors, ll, scores, best, retried: set) -> None:
+def _report(report, lines, readings, errors, ll, scores, best, retried: set,
+            fell_back: set) -> None:
     if report is None:
         return
     for i in range(len(lines)):
@@ -253,16 +271,20 @@ def _report(report, lines, readings, errors, ll, scores, best, retried: set) -> 
                        "log_likelihood": [round(float(v), 2) for v in ll[i]],
                        "text_logprob": [round(float(v), 2) if np.isfinite(v) else None
                                         for v in scores[i]],
-                       "kept": int(best[i]), "retried": i in retried})
+                       "kept": int(best[i]), "retried": i in retried,
+                       "fell_back": i in fell_back})
 
 
 def merged_frames(batches: Sequence[Sequence[SynthesisFrame]],
                   picks: Sequence[tuple[int, int]]) -> Iterator[SynthesisFrame]:
-    """Frames of lines taken from several batches sampled with the same prefix: line i is
-    row picks[i][1] of batch picks[i][0]; a line is inactive (zeros) past its batch's end.
-    Numbered from 0, up to the last step any line is still being written."""
+    """Frames of lines taken from several batches: line i is row picks[i][1] of batch
+    picks[i][0]; a line is inactive (zeros) past its batch's end. Numbered from 0, up to the
+    last step any line is still being written. A batch sampled with a shorter prefix (the
+    fallback, unprimed) has its window (phi, kappa) moved to the first batch's text offset."""
     n = len(picks)
-    width = max(b[0].phi.shape[1] for b in batches)
+    top = batches[0][0].text_offset
+    shift = [top - b[0].text_offset for b in batches]
+    width = max(d + b[0].phi.shape[1] for d, b in zip(shift, batches, strict=True))
     last = max(len(batches[b]) for b, _ in picks)
     out_step = 0
     for step in range(last):
@@ -280,13 +302,15 @@ def merged_frames(batches: Sequence[Sequence[SynthesisFrame]],
                 out[i] = getattr(f, name)[r]
             return out
 
-        phi = np.zeros((n, width), ref.phi.dtype)
+        phi, kappa = np.zeros((n, width), ref.phi.dtype), gather("kappa")
         for i, f, r in live:
-            phi[i, :f.phi.shape[1]] = f.phi[r]
+            d = shift[picks[i][0]]
+            phi[i, d:d + f.phi.shape[1]] = f.phi[r]
+            kappa[i] += d
         yield SynthesisFrame(step=out_step, offsets=gather("offsets"), active=gather("active"),
-                             phi=phi, kappa=gather("kappa"), eos=gather("eos"),
+                             phi=phi, kappa=kappa, eos=gather("eos"),
                              log_pi=gather("log_pi"), mu=gather("mu"), sigma=gather("sigma"),
-                             rho=gather("rho"), text_offset=ref.text_offset)
+                             rho=gather("rho"), text_offset=top)
         out_step += 1
 
 
@@ -308,14 +332,16 @@ def _padded(f: SynthesisFrame, rows: np.ndarray, n: int, width: int) -> Synthesi
 
 def self_checked_groups(sample: Callable[..., Iterator[SynthesisFrame]],
                         lines: Sequence[str], candidates: int, read: Reader,
-                        rows: int | None = None, should_stop=None, resample: bool = True
+                        rows: int | None = None, should_stop=None, resample: bool = True,
+                        fallback: Callable[..., Iterator[SynthesisFrame]] | None = None
                         ) -> Iterator[SynthesisFrame]:
     """`self_checked` a group of lines at a time, at most `rows` lines x candidates per batch,
     so that a long text keeps a bounded number of frames in memory; each group's frames come
     out as frames of all lines (see `_padded`), group after group. `sample(group, g)` samples
     the lines of group g, each repeated `candidates` times; `resample` retries lines whose
     candidates all read badly (see `self_checked`) with `sample(lines, RETRY_SEED + g,
-    RETRY_NEATER)`: other draws, the bias raised by the third argument."""
+    RETRY_NEATER)`: other draws, the bias raised by the third argument; `fallback`, called
+    the same way, writes those still bad after it (`self_checked`)."""
     per = max(1, (rows or GROUP_ROWS) // candidates)
     longest = max(len(t) for t in lines)
     step = 0
@@ -325,8 +351,10 @@ def self_checked_groups(sample: Callable[..., Iterator[SynthesisFrame]],
         idx = np.arange(first, first + len(group))
         retry = ((lambda lines, g=g: sample(lines, RETRY_SEED + g, RETRY_NEATER)) if resample
                  else None)
+        last = ((lambda lines, g=g: fallback(lines, 2 * RETRY_SEED + g, RETRY_NEATER))
+                if resample and fallback is not None else None)
         for f in self_checked(sample(reps, g), group, candidates, read,
-                              should_stop=should_stop, resample=retry):
+                              should_stop=should_stop, resample=retry, fallback=last):
             f = _padded(f, idx, len(lines), f.text_offset + longest + 1)
             f.step = step
             step += 1

@@ -4,6 +4,7 @@ Graves (2013) network's weights, style presets and priming, self-checking candid
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from handwriting.models.configs import SynthesizerConfig
 from handwriting.models.torch_load import load_torch_net, set_torch_threads
 from handwriting.presets import UNPRIMED, default_style
 from handwriting.results import (
+    Hand,
     SynthesisChunk,
     SynthesisPlan,
     models_dir,
@@ -65,7 +67,7 @@ class Synthesizer:
         self.candidates = self._check_candidates(candidates)
         self._reader = reader
         self.match_hand = bool(match_hand)
-        self._hand_maps: dict[tuple, np.ndarray | None] = {}  # style and bias -> its map
+        self._hand_maps: dict[tuple, Hand | None] = {}  # style and bias -> the hand written
 
     @property
     def net(self):
@@ -183,7 +185,9 @@ class Synthesizer:
         """Yield `SynthesisFrame`s (one per sampled point, all lines in one batch). With
         `candidates` K > 1 (default: this synthesizer's `candidates`) K candidates of every
         line are sampled in that batch and only the best-reading one's frames come out,
-        after the whole batch is sampled (`handwriting.selfcheck`)."""
+        after the whole batch is sampled (`handwriting.selfcheck`); in a style, a line that
+        still reads badly when retried is written once more unprimed, in the style's hand
+        (`hand_map(style, bias, primed=False)`): a prime can lead the model astray."""
         from handwriting.synthesis import sample_stream
 
         plan = text if isinstance(text, SynthesisPlan) else self.plan(text)
@@ -193,36 +197,42 @@ class Synthesizer:
         style = self.style(style)
         matrix = self.hand_map(style, bias)
 
-        def sample(lines: list[str], group: int = 0, neater: float = 0.0):
+        def sample(lines: list[str], group: int = 0, neater: float = 0.0, primed: bool = True):
             return sample_stream(self.weights, self.alphabet, lines, self.offset_scale,
-                                 bias=min(bias + neater, MAX_BIAS), style=style,
+                                 bias=min(bias + neater, MAX_BIAS),
+                                 style=style if primed else None,
                                  seed=None if seed is None else seed + group,
-                                 should_stop=should_stop, hand_map=matrix)
+                                 should_stop=should_stop,
+                                 hand_map=matrix if primed else self.hand_map(style, bias, False))
 
         if k == 1:
             return sample(list(plan.lines))
         from handwriting.selfcheck import self_checked_groups
 
         return self_checked_groups(sample, plan.lines, k, self._read_for_choice,
-                                   should_stop=should_stop)
+                                   should_stop=should_stop,
+                                   fallback=None if style is None else partial(sample, primed=False))
 
-    def hand_map(self, style, bias: float = 0.75) -> np.ndarray | None:
-        """(2, 2) the map `stream` applies to ink written in `style` at `bias`
-        (`likeness.style_map`, measured on first use and kept); None without `match_hand`,
-        for a style without a hand (a preset, unprimed) or one whose calibration lines
-        cannot be measured."""
-        from handwriting.likeness import style_map
+    def hand_map(self, style, bias: float = 0.75, primed: bool = True) -> np.ndarray | None:
+        """(2, 2) the map `stream` applies to ink written in `style` at `bias` (with
+        `primed=False`: written unprimed, in `style.hand`; the fallback of self-checking),
+        measured on first use and kept (`likeness.calibration_hand`); None without
+        `match_hand`, for a style without a hand (a preset, unprimed) or one whose
+        calibration lines cannot be measured."""
+        from handwriting.likeness import calibration_hand, hand_map
 
         if not self.match_hand or style is None or style.hand is None:
             return None
-        key = (style.name, style.text, hash(style.offsets.tobytes()), style.hand, float(bias))
+        key = ((style.name, style.text, hash(style.offsets.tobytes()), float(bias)) if primed
+               else (None, float(bias)))
         if key not in self._hand_maps:
             if len(self._hand_maps) >= self.HAND_MAPS_KEPT:
                 self._hand_maps.pop(next(iter(self._hand_maps)))  # the oldest
-            self._hand_maps[key] = style_map(
+            self._hand_maps[key] = calibration_hand(
                 lambda text, plain, seed: self.write(text, bias, plain, seed, candidates=1),
-                style)
-        return self._hand_maps[key]
+                style if primed else None)
+        written = self._hand_maps[key]
+        return None if written is None else hand_map(style.hand, written)
 
     def stream_chunks(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
                       seed: int | None = None, should_stop=None, seconds: float = 1 / 60,

@@ -344,3 +344,88 @@ def test_a_line_with_a_digit_is_written_again_for_one_wrong_character():
     assert reader.seen == {lines[0]: 2 + 2 * RETRY_MORE, lines[1]: 2}
     assert report[0]["errors"][report[0]["kept"]] == 0  # the retry's exact reading is kept
     assert len(collect_lines(iter(frames), 2)[0]) > 0
+
+
+def test_a_primed_line_still_bad_after_the_retry_is_written_without_the_prime():
+    """A prime can lead the model astray at every bias (d08-579z's "final revelation": 22.5 %
+    CER with the retry, worse the neater): a line whose K + K x `RETRY_MORE` primed candidates
+    all read badly gets as many again unprimed, and one of those is kept, its window drawn
+    over the same text columns as the primed lines' (after the prime's)."""
+    from handwriting.features import synthesis_offsets
+    from handwriting.results import Style
+    from handwriting.selfcheck import RETRY_MORE, RETRY_NEATER, RETRY_SEED
+    from tests.fixtures import hershey_ink
+
+    more = 3 * RETRY_MORE
+    reader = FirstBatchBadReader(bad=3 + more)  # every primed candidate, retry included
+    syn = tiny_service(reader)
+    style = Style("t", synthesis_offsets(hershey_ink("on it")), "on it")
+    frames = list(syn.stream("ab", bias=0.5, style=style, seed=3, candidates=3))
+    assert reader.calls == [1] * (3 + 2 * more)
+    kept = collect_lines(iter(frames), 1)[0]
+    unprimed = collect_lines(iter(syn.stream(syn.plan("\n".join(["ab"] * more)),
+                                             bias=0.5 + RETRY_NEATER, seed=3 + 2 * RETRY_SEED,
+                                             candidates=1)), more)
+    assert any(np.array_equal(kept, c) for c in unprimed)
+    assert all(f.text_offset == len("on it ") for f in frames)
+    window = np.stack([f.phi[0] for f in frames if f.active[0]])
+    assert np.all(window[:, : len("on it ")] == 0) and window.sum(1).min() > 0
+    # a line the retry mends never falls back
+    mended = FirstBatchBadReader(bad=3)
+    list(tiny_service(mended).stream("ab", bias=0.5, style=style, seed=3, candidates=3))
+    assert mended.calls == [1] * (3 + more)
+
+
+def test_the_report_says_when_a_line_fell_back_and_unprimed_text_never_does():
+    from handwriting.selfcheck import RETRY_MORE, self_checked
+
+    syn = tiny_service()
+
+    def sample(lines, seed):
+        return syn.stream(syn.plan("\n".join(lines)), seed=seed, candidates=1)
+
+    k, more = 2, 2 * RETRY_MORE
+    reader = FirstBatchBadReader(bad=k + more)
+    report: list = []
+    frames = list(self_checked(sample(["ab"] * k, 1), ["ab"], k, reader, report=report,
+                               resample=lambda ls: sample(ls, 2),
+                               fallback=lambda ls: sample(ls, 3)))
+    assert report[0]["retried"] and report[0]["fell_back"]
+    assert len(report[0]["readings"]) == k + 2 * more and report[0]["kept"] >= k + more
+    fallen = collect_lines(iter(sample(["ab"] * more, 3)), more)
+    assert any(np.array_equal(collect_lines(iter(frames), 1)[0], c) for c in fallen)
+    # without a prime there is nothing to fall back from: the retry is the last try
+    plain = FirstBatchBadReader(bad=3 + 3 * RETRY_MORE)
+    list(tiny_service(plain).stream("ab", bias=0.5, seed=3, candidates=3))
+    assert plain.calls == [1] * (3 + 3 * RETRY_MORE)
+
+
+@pytest.mark.dataset
+def test_a_writer_whose_prime_leads_the_model_astray_is_written_legibly(real_iam_ondb,
+                                                                       monkeypatch):
+    """d08-579z (testset_v) primes with "final revelation": every candidate of most lines,
+    retried neater, read as scribble (22.5 % CER over six phrases); falling back to unprimed
+    lines in the writer's slant and width, a few per cent."""
+    from handwriting import selfcheck
+    from handwriting.alphabet import detokenize
+    from handwriting.cli.style import write_and_read
+    from handwriting.metrics import ErrorCounts
+    from handwriting.phrases import read_phrases
+    from handwriting.results import models_dir
+    from handwriting.service import Recognizer
+
+    [line] = [ln for ln in real_iam_ondb.split("testset_v") if ln.id == "d08-579z-01"]
+    syn = Synthesizer.from_checkpoint(threads=1, candidates=3)
+    judge = Recognizer.from_checkpoint(models_dir() / "judge.pt", threads=1)
+    style = syn.style_from_ink(line.ink, detokenize(line.text))
+
+    def cer() -> float:
+        w = write_and_read(syn, judge, read_phrases(None)[:6], style, 31, 0.75)
+        counts = ErrorCounts()
+        for text, read in zip(w.texts, w.readings, strict=True):
+            counts.add(text, read)
+        return counts.cer
+
+    assert cer() < 0.05
+    monkeypatch.setattr(selfcheck, "FALLBACK_CER", float("inf"))  # as before: no fallback
+    assert cer() > 0.15
