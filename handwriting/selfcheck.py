@@ -129,8 +129,9 @@ RETRY_SEED = 10_000  # the retry samples with seed + RETRY_SEED + group: other d
 RETRY_NEATER = 3.0
 # A line whose best candidate, retried, still reads worse than this (a prime that leads the
 # model astray: d08-579z's "final revelation", 22.5 % CER with the retry, worse the higher
-# the bias) is written once more without the prime, in the writer's slant and letter width
-# (`self_checked`'s `fallback`; for styles made from ink, not the presets).
+# the bias) is written once more without the prime, in the style's slant and letter width
+# (`self_checked`'s `fallback`; in any style, a writer's or a preset: unprimed text has
+# nothing to fall back from).
 FALLBACK_CER = 0.09
 # The retry draws this many times `candidates` more for each line it writes again: the lines
 # retried are the few the hand finds hardest, so more draws there cost little time in all.
@@ -233,8 +234,8 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
     limits = (np.array([retry_cer(t) for t in lines]), np.full(n, FALLBACK_CER))
     more = candidates * RETRY_MORE
     for stage, (again_of, limit) in enumerate(zip((resample, fallback), limits, strict=True)):
-        worst = np.array([errors[i][best[i]] for i in range(n)]) / lengths
-        bad = np.flatnonzero(worst > limit)
+        cer = np.array([errors[i][best[i]] for i in range(n)]) / lengths  # each line's best
+        bad = np.flatnonzero(cer > limit)
         if again_of is None or not len(bad):
             continue
         again = _read_batch(again_of([lines[i] for i in bad for _ in range(more)]),

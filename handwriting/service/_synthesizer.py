@@ -67,7 +67,7 @@ class Synthesizer:
         self.candidates = self._check_candidates(candidates)
         self._reader = reader
         self.match_hand = bool(match_hand)
-        self._hand_maps: dict[tuple, Hand | None] = {}  # style and bias -> the hand written
+        self._written_hands: dict[tuple, Hand | None] = {}  # style and bias -> the hand written
 
     @property
     def net(self):
@@ -225,13 +225,13 @@ class Synthesizer:
             return None
         key = ((style.name, style.text, hash(style.offsets.tobytes()), float(bias)) if primed
                else (None, float(bias)))
-        if key not in self._hand_maps:
-            if len(self._hand_maps) >= self.HAND_MAPS_KEPT:
-                self._hand_maps.pop(next(iter(self._hand_maps)))  # the oldest
-            self._hand_maps[key] = calibration_hand(
+        if key not in self._written_hands:
+            if len(self._written_hands) >= self.HAND_MAPS_KEPT:
+                self._written_hands.pop(next(iter(self._written_hands)))  # the oldest
+            self._written_hands[key] = calibration_hand(
                 lambda text, plain, seed: self.write(text, bias, plain, seed, candidates=1),
                 style if primed else None)
-        written = self._hand_maps[key]
+        written = self._written_hands[key]
         return None if written is None else hand_map(style.hand, written)
 
     def stream_chunks(self, text: str | SynthesisPlan, bias: float = 0.75, style=None,
