@@ -227,9 +227,10 @@ def self_checked(frames: Iterator[SynthesisFrame], lines: Sequence[str], candida
     best = choose(lines, readings, ll, scores)
     grid = candidate_rows(n, candidates)
     picks = [(0, int(grid[i, best[i]])) for i in range(n)]
-    readings, errors, ll = [list(r) for r in readings], [list(e) for e in errors], [
-        list(v) for v in ll]
-    scores, batches, done = [list(v) for v in scores], [kept], [set(), set()]
+    # per line, all its candidates so far (lists: a retry or fallback appends its own)
+    readings, errors = [list(r) for r in readings], [list(e) for e in errors]
+    ll, scores = [list(v) for v in ll], [list(v) for v in scores]
+    batches, done = [kept], [set(), set()]  # the batches sampled; lines retried, fallen back
     lengths = np.array([max(len(t), 1) for t in lines], np.float64)
     limits = (np.array([retry_cer(t) for t in lines]), np.full(n, FALLBACK_CER))
     more = candidates * RETRY_MORE
